@@ -1,0 +1,196 @@
+/**
+ * Every error eventfold raises carries a stable string `code`. Recognise errors by that code
+ * (`isEventfoldError(e, 'conflict')`), not by `instanceof`: codes survive the worker boundary and
+ * bundling the library twice, classes do not.
+ */
+export type ErrorCode =
+  | 'conflict'
+  | 'rejected'
+  | 'invalid-argument'
+  | 'not-cloneable'
+  | 'handler-failed'
+  | 'invalid-snapshot'
+  | 'storage-failed'
+  | 'database-blocked'
+  | 'closed';
+
+/** Base class of eventfold's errors. */
+export abstract class EventfoldError extends Error {
+  abstract readonly code: ErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** True when `error` is an eventfold error, optionally of the given code. Works across realms and workers. */
+export function isEventfoldError<C extends ErrorCode>(
+  error: unknown,
+  code?: C,
+): error is EventfoldError & { readonly code: C } {
+  if (typeof error !== 'object' || error === null) return false;
+  const actual = (error as { code?: unknown }).code;
+  return typeof actual === 'string' && (code === undefined ? ERROR_CODES.has(actual) : actual === code);
+}
+
+const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'conflict',
+  'rejected',
+  'invalid-argument',
+  'not-cloneable',
+  'handler-failed',
+  'invalid-snapshot',
+  'storage-failed',
+  'database-blocked',
+  'closed',
+]);
+
+/**
+ * The stream is not where the writer expected it: another writer appended first, an expected version did not
+ * hold, or a batch's sequence numbers do not continue the stream without a gap or a duplicate.
+ */
+export class ConflictError extends EventfoldError {
+  readonly code = 'conflict';
+
+  constructor(
+    /** The entity whose stream was written. */
+    readonly entityId: string,
+    /** The highest sequence number the writer expected the stream to have (or a version condition). */
+    readonly expected: number | 'no-stream' | 'stream-exists',
+    /** The stream's actual highest sequence number (0 when it has no events). */
+    readonly actual: number,
+    detail?: string,
+  ) {
+    super(
+      `Conflict on "${entityId}": expected ${describeExpected(expected)}, but the stream is at ${actual}` +
+        (detail ? ` (${detail})` : ''),
+    );
+  }
+}
+
+function describeExpected(expected: number | 'no-stream' | 'stream-exists'): string {
+  if (expected === 'no-stream') return 'no stream';
+  if (expected === 'stream-exists') return 'an existing stream';
+  return `sequence number ${expected}`;
+}
+
+/** The entity's `decide` refused the command; `reason` says why, in the domain's words. */
+export class RejectedError extends EventfoldError {
+  readonly code = 'rejected';
+
+  constructor(
+    readonly entityId: string,
+    readonly reason: string,
+  ) {
+    super(`Command rejected by "${entityId}": ${reason}`);
+  }
+}
+
+/** An argument is malformed: an empty entity id, a bad sequence number or range, an unknown entity type. */
+export class InvalidArgumentError extends EventfoldError {
+  readonly code = 'invalid-argument';
+
+  constructor(
+    message: string,
+    /** The name of the argument at fault. */
+    readonly argument: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * An event, command or snapshot holds a value that IndexedDB cannot store faithfully (a function, a symbol, a
+ * DOM node, a class instance). `path` locates it, as in `events[0].payload.callback`.
+ */
+export class NotCloneableError extends EventfoldError {
+  readonly code = 'not-cloneable';
+
+  constructor(
+    readonly path: string,
+    /** What was found there, such as `function` or `HTMLDivElement`. */
+    readonly found: string,
+  ) {
+    super(`${path} is a ${found}, which cannot be stored: use plain data (objects, arrays, strings, numbers…)`);
+  }
+}
+
+/** The entity's own `decide` or `evolve` threw. Nothing was persisted and the entity keeps its state. */
+export class HandlerError extends EventfoldError {
+  readonly code = 'handler-failed';
+
+  constructor(
+    readonly entityId: string,
+    readonly handler: 'decide' | 'evolve',
+    cause: unknown,
+  ) {
+    super(`${handler} of "${entityId}" threw: ${messageOf(cause)}`, { cause });
+  }
+}
+
+/** A snapshot cannot be stored: its sequence number is not a positive integer or lies beyond the stream. */
+export class InvalidSnapshotError extends EventfoldError {
+  readonly code = 'invalid-snapshot';
+
+  constructor(
+    readonly entityId: string,
+    readonly sequenceNr: number,
+    readonly highestSequenceNr: number,
+  ) {
+    super(
+      `Snapshot of "${entityId}" at sequence number ${sequenceNr} is invalid: ` +
+        `it must be an integer from 1 to the stream's highest sequence number (${highestSequenceNr})`,
+    );
+  }
+}
+
+/** The storage engine failed (quota, I/O, an aborted transaction). `cause` holds the engine's own error. */
+export class StorageError extends EventfoldError {
+  readonly code = 'storage-failed';
+
+  constructor(operation: string, cause: unknown) {
+    super(`Storage failed during ${operation}: ${messageOf(cause)}`, { cause });
+  }
+}
+
+/** Opening the database needs a schema upgrade that another open connection (usually another tab) blocks. */
+export class DatabaseBlockedError extends EventfoldError {
+  readonly code = 'database-blocked';
+
+  constructor(
+    readonly databaseName: string,
+    readonly currentVersion: number,
+    readonly requestedVersion: number,
+  ) {
+    super(
+      `Database "${databaseName}" cannot be upgraded from version ${currentVersion} to ${requestedVersion} ` +
+        'while another tab keeps it open: close or reload the other tabs of this app',
+    );
+  }
+}
+
+/** The journal or runtime was closed, by its owner or because a newer version of the app took the database. */
+export class ClosedError extends EventfoldError {
+  readonly code = 'closed';
+
+  constructor(
+    readonly what: string,
+    readonly reason: 'closed' | 'version-change' | 'terminated' = 'closed',
+  ) {
+    super(
+      reason === 'version-change'
+        ? `${what} was closed because a newer version of the app upgraded the database: reload the page`
+        : reason === 'terminated'
+          ? `${what} was closed unexpectedly by the browser`
+          : `${what} is closed`,
+    );
+  }
+}
+
+/** The message of anything thrown, for error texts. */
+export function messageOf(cause: unknown): string {
+  if (cause instanceof Error) return cause.message || cause.name;
+  if (typeof cause === 'object' && cause !== null && 'message' in cause) return String(cause.message);
+  return String(cause);
+}

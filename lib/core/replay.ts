@@ -1,0 +1,82 @@
+import type { EntityDefinition } from './entity.ts';
+import { HandlerError } from './errors.ts';
+import type { EventJournal, PersistedEvent } from './journal.ts';
+
+/** Events read per journal call when replaying: bounds memory however long the stream is. */
+export const DEFAULT_PAGE_SIZE = 1000;
+
+/** Options of `readPages`. */
+export interface ReadPagesOptions {
+  /** First sequence number to read (inclusive). Default 1. */
+  from?: number;
+  /** Last sequence number to read (inclusive). Default: the end of the stream. */
+  to?: number;
+  /** Most events per page. Default 1,000. */
+  pageSize?: number;
+}
+
+/**
+ * Reads an entity's events in pages of bounded size, in ascending order, so that a stream of any length can be
+ * folded without holding it whole. Relies on sequence numbers being contiguous: a short page is the end.
+ */
+export async function* readPages(
+  journal: EventJournal,
+  entityId: string,
+  { from = 1, to = Number.POSITIVE_INFINITY, pageSize = DEFAULT_PAGE_SIZE }: ReadPagesOptions = {},
+): AsyncGenerator<PersistedEvent[], void, undefined> {
+  for (let next = from; next <= to; next += pageSize) {
+    const last = Math.min(to, next + pageSize - 1);
+    const page = await journal.load(entityId, next, last);
+    if (page.length > 0) yield page;
+    if (page.length < last - next + 1) return;
+  }
+}
+
+/** A state and the sequence number of the last event folded into it. */
+export interface Versioned<S> {
+  readonly state: S;
+  readonly sequenceNr: number;
+}
+
+/** Options of `recover`. */
+export interface RecoverOptions {
+  /** Rebuild the state as it was after this event (time travel). Default: the newest. */
+  upTo?: number;
+  pageSize?: number;
+}
+
+/**
+ * Rebuilds an entity's state from the journal: the newest snapshot at or below `upTo`, then the events after it,
+ * folded with `evolve` page by page. An `evolve` that throws fails the recovery with a `HandlerError` rather than
+ * producing a wrong state.
+ */
+export async function recover<S, E>(
+  journal: EventJournal,
+  entityId: string,
+  definition: EntityDefinition<S, unknown, E>,
+  { upTo, pageSize }: RecoverOptions = {},
+): Promise<Versioned<S>> {
+  const snapshot = await journal.loadSnapshot(entityId, upTo);
+  let state = snapshot ? (snapshot.state as S) : definition.initialState();
+  let sequenceNr = snapshot?.sequenceNr ?? 0;
+  for await (const page of readPages(journal, entityId, { from: sequenceNr + 1, to: upTo, pageSize })) {
+    state = foldEvents(entityId, definition, state, page);
+    sequenceNr = page[page.length - 1]!.sequenceNr;
+  }
+  return { state, sequenceNr };
+}
+
+/** Applies persisted events to a state with the definition's `evolve`; a throw becomes a `HandlerError`. */
+export function foldEvents<S, E>(
+  entityId: string,
+  definition: EntityDefinition<S, unknown, E>,
+  state: S,
+  events: readonly PersistedEvent[],
+): S {
+  try {
+    for (const persisted of events) state = definition.evolve(state, persisted.event as E);
+    return state;
+  } catch (cause) {
+    throw new HandlerError(entityId, 'evolve', cause);
+  }
+}

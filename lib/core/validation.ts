@@ -1,0 +1,181 @@
+import { ConflictError, InvalidArgumentError, NotCloneableError } from './errors.ts';
+import type { PersistedEvent, Snapshot } from './journal.ts';
+
+/** Longest entity id accepted: ids are keys, and keys are copied into every event record. */
+export const MAX_ENTITY_ID_LENGTH = 512;
+
+/** Throws an `InvalidArgumentError` unless `entityId` is a non-empty string of at most 512 characters. */
+export function assertEntityId(entityId: unknown): asserts entityId is string {
+  if (typeof entityId !== 'string' || entityId.length === 0 || entityId.length > MAX_ENTITY_ID_LENGTH) {
+    throw new InvalidArgumentError(
+      `Entity id must be a non-empty string of at most ${MAX_ENTITY_ID_LENGTH} characters, got ${describe(entityId)}`,
+      'entityId',
+    );
+  }
+}
+
+/** Throws an `InvalidArgumentError` unless `value` is an integer of at least `min`. */
+export function assertSequenceNr(value: unknown, argument: string, min = 1): asserts value is number {
+  if (!Number.isSafeInteger(value) || (value as number) < min) {
+    throw new InvalidArgumentError(
+      `${argument} must be an integer of at least ${min}, got ${describe(value)}`,
+      argument,
+    );
+  }
+}
+
+/**
+ * Checks a batch before it is written: each element is a well-formed `PersistedEvent` of cloneable data, and the
+ * sequence numbers are contiguous. Returns the batch's first sequence number (0 for an empty batch).
+ */
+export function validateBatch(entityId: string, events: readonly PersistedEvent[]): number {
+  if (!Array.isArray(events)) {
+    throw new InvalidArgumentError(`events must be an array, got ${describe(events)}`, 'events');
+  }
+  const first = events[0]?.sequenceNr ?? 0;
+  events.forEach((persisted, index) => {
+    const at = `events[${index}]`;
+    if (typeof persisted !== 'object' || persisted === null) {
+      throw new InvalidArgumentError(`${at} must be a PersistedEvent, got ${describe(persisted)}`, 'events');
+    }
+    assertSequenceNr(persisted.sequenceNr, `${at}.sequenceNr`);
+    assertTimestamp(persisted.timestamp, `${at}.timestamp`);
+    if (persisted.sequenceNr !== first + index) {
+      throw new ConflictError(
+        entityId,
+        first - 1,
+        first - 1,
+        `${at} has sequence number ${persisted.sequenceNr} where ${first + index} continues the batch`,
+      );
+    }
+    assertCloneable(persisted.event, `${at}.event`);
+  });
+  return first;
+}
+
+/** Throws a `ConflictError` unless a batch starting at `first` continues a stream whose newest event is `highest`. */
+export function assertAppendsTo(entityId: string, first: number, highest: number): void {
+  if (first !== highest + 1) {
+    throw new ConflictError(
+      entityId,
+      first - 1,
+      highest,
+      first <= highest ? `sequence number ${first} is already taken` : `sequence number ${highest + 1} would be skipped`,
+    );
+  }
+}
+
+/** Checks a snapshot's shape and data before it is written. */
+export function validateSnapshot(snapshot: Snapshot): void {
+  if (typeof snapshot !== 'object' || snapshot === null) {
+    throw new InvalidArgumentError(`snapshot must be a Snapshot, got ${describe(snapshot)}`, 'snapshot');
+  }
+  assertSequenceNr(snapshot.sequenceNr, 'snapshot.sequenceNr');
+  assertTimestamp(snapshot.timestamp, 'snapshot.timestamp');
+  assertCloneable(snapshot.state, 'snapshot.state');
+}
+
+function assertTimestamp(value: unknown, argument: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InvalidArgumentError(`${argument} must be a finite number, got ${describe(value)}`, argument);
+  }
+}
+
+/**
+ * Throws a `NotCloneableError` naming the first value inside `value` that IndexedDB cannot store faithfully.
+ *
+ * Stricter than the structured clone algorithm on purpose: class instances clone without their prototype and
+ * come back as plain objects with no methods, and symbol keys are silently dropped. Both are bugs waiting in a
+ * replay, so both are refused here, where the path to the offending value can still be reported.
+ */
+export function assertCloneable(value: unknown, path: string): void {
+  const found = findUncloneable(value, new Set());
+  if (found) throw new NotCloneableError(path + found.path, found.kind);
+}
+
+interface Uncloneable {
+  path: string;
+  kind: string;
+}
+
+const CLONEABLE_TAGS = new Set(['Date', 'RegExp', 'ArrayBuffer', 'Boolean', 'Number', 'String', 'BigInt']);
+
+function findUncloneable(value: unknown, seen: Set<object>): Uncloneable | undefined {
+  switch (typeof value) {
+    case 'function':
+      return { path: '', kind: 'function' };
+    case 'symbol':
+      return { path: '', kind: 'symbol' };
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (value === null || seen.has(value)) return undefined;
+  seen.add(value);
+
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUncloneable(value[i], seen);
+      if (found) return { path: `[${i}]${found.path}`, kind: found.kind };
+    }
+    return undefined;
+  }
+  if (isPlainObject(value)) {
+    if (Object.getOwnPropertySymbols(value).length > 0) return { path: '', kind: 'object with symbol keys' };
+    for (const key of Object.keys(value)) {
+      const found = findUncloneable((value as Record<string, unknown>)[key], seen);
+      if (found) return { path: `${propertyPath(key)}${found.path}`, kind: found.kind };
+    }
+    return undefined;
+  }
+  if (ArrayBuffer.isView(value)) return undefined;
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  if (CLONEABLE_TAGS.has(tag)) return undefined;
+  if (value instanceof Map) {
+    let i = 0;
+    for (const [key, entry] of value) {
+      const found = findUncloneable(key, seen) ?? findUncloneable(entry, seen);
+      if (found) return { path: `<entry ${i}>${found.path}`, kind: found.kind };
+      i++;
+    }
+    return undefined;
+  }
+  if (value instanceof Set) {
+    let i = 0;
+    for (const entry of value) {
+      const found = findUncloneable(entry, seen);
+      if (found) return { path: `<entry ${i}>${found.path}`, kind: found.kind };
+      i++;
+    }
+    return undefined;
+  }
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return { path: '', kind: typeof name === 'string' && name !== '' && name !== 'Object' ? name : tag };
+}
+
+/** A plain object of any realm: its prototype is null, or a prototype whose own prototype is null. */
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+function propertyPath(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/** Checks the bounds of `load`: `from` at least 1, `to` (when given) at least 0. */
+export function assertRange(fromSequenceNr: unknown, toSequenceNr: unknown): void {
+  assertSequenceNr(fromSequenceNr, 'fromSequenceNr');
+  if (toSequenceNr !== undefined) assertSequenceNr(toSequenceNr, 'toSequenceNr', 0);
+}

@@ -1,0 +1,7 @@
+export {
+  type Durability,
+  deleteIndexedDbJournal,
+  IndexedDbJournal,
+  type IndexedDbJournalOptions,
+  openIndexedDbJournal,
+} from './indexeddb-journal.ts';

@@ -1,0 +1,128 @@
+import { type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deleteTestDatabases, openTestJournal, uniqueDatabaseName } from '../test-support/databases.ts';
+import { numbered } from '../test-support/events.ts';
+import { describeJournalContract } from '../test-support/journal-contract.ts';
+
+describeJournalContract('IndexedDbJournal', {
+  open: (options) => openTestJournal(options),
+  reopen: async (journal) => {
+    const { name } = journal as IndexedDbJournal;
+    await journal.close();
+    return openIndexedDbJournal(name);
+  },
+  cleanup: deleteTestDatabases,
+});
+
+describe('IndexedDbJournal', () => {
+  const journals: IndexedDbJournal[] = [];
+  const track = (journal: IndexedDbJournal) => (journals.push(journal), journal);
+
+  afterEach(async () => {
+    await Promise.all(journals.splice(0).map((journal) => journal.close()));
+    await deleteTestDatabases();
+  });
+
+  it('refuses a DOM node in an event, naming it', async () => {
+    const journal = track(await openTestJournal());
+    const batch = [{ sequenceNr: 1, event: { target: document.createElement('div') }, timestamp: 1 }];
+    await expect(journal.persist('e1', batch)).rejects.toMatchObject({
+      code: 'not-cloneable',
+      path: 'events[0].event.target',
+      found: 'HTMLDivElement',
+    });
+  });
+
+  it('never duplicates a sequence number across two connections racing on one entity', async () => {
+    const name = uniqueDatabaseName();
+    const first = track(await openIndexedDbJournal(name));
+    const second = track(await openIndexedDbJournal(name));
+    const writers = [first, second];
+    // Each writer appends 50 times, reading the head each time and retrying when the other got there first.
+    await Promise.all(
+      writers.map(async (journal, writer) => {
+        for (let written = 0; written < 50; ) {
+          const next = (await journal.highestSequenceNr('e1')) + 1;
+          try {
+            await journal.persist('e1', [{ sequenceNr: next, event: { writer }, timestamp: 1 }]);
+            written++;
+          } catch (error) {
+            expect(error).toMatchObject({ code: 'conflict' });
+          }
+        }
+      }),
+    );
+    const events = await first.load('e1');
+    expect(events.map((e) => e.sequenceNr)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(events.filter((e) => (e.event as { writer: number }).writer === 0)).toHaveLength(50);
+  });
+
+  it('writes with the durability it was given', async () => {
+    for (const durability of ['strict', 'relaxed', 'default'] as const) {
+      const journal = track(await openTestJournal({ durability }));
+      await journal.persist('e1', numbered(1, 2));
+      expect(await journal.highestSequenceNr('e1')).toBe(2);
+    }
+  });
+
+  it('closes when a newer version of the app opens the database, and says so', async () => {
+    const name = uniqueDatabaseName();
+    let told = 0;
+    const journal = track(await openIndexedDbJournal(name, { onVersionChange: () => told++ }));
+    await journal.persist('e1', numbered(1, 1));
+
+    const newer = track(await openIndexedDbJournal(name, { version: 2 }));
+    expect(told).toBe(1);
+    await expect(journal.persist('e1', numbered(2, 1))).rejects.toMatchObject({
+      code: 'closed',
+      reason: 'version-change',
+    });
+    expect(await newer.load('e1')).toEqual(numbered(1, 1));
+  });
+
+  it('fails to open with a typed error while an old connection blocks the upgrade, then opens', async () => {
+    const name = uniqueDatabaseName();
+    const old = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, 1);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    // This connection ignores `versionchange`, like a tab running code that predates the upgrade.
+    await expect(openIndexedDbJournal(name, { version: 2 })).rejects.toMatchObject({
+      code: 'database-blocked',
+      databaseName: name,
+      currentVersion: 1,
+      requestedVersion: 2,
+    });
+    old.close();
+    const journal = track(await openIndexedDbJournal(name, { version: 3 }));
+    await journal.persist('e1', numbered(1, 1));
+    expect(await journal.highestSequenceNr('e1')).toBe(1);
+  });
+
+  it('reports an older app version than the database with a storage error', async () => {
+    const name = uniqueDatabaseName();
+    track(await openIndexedDbJournal(name, { version: 2 })).close();
+    await expect(openIndexedDbJournal(name, { version: 1 })).rejects.toMatchObject({ code: 'storage-failed' });
+  });
+
+  it('runs the application upgrade in the same database', async () => {
+    const name = uniqueDatabaseName();
+    const journal = track(
+      await openIndexedDbJournal(name, {
+        version: 2,
+        upgrade: (database, oldVersion) => {
+          if (oldVersion < 2) database.createObjectStore('summaries');
+        },
+      }),
+    );
+    await journal.persist('e1', numbered(1, 1));
+    await journal.close();
+    const raw = await new Promise<IDBDatabase>((resolve) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+    });
+    expect([...raw.objectStoreNames].sort()).toEqual(['events', 'snapshots', 'streams', 'summaries']);
+    raw.close();
+  });
+});

@@ -1,0 +1,258 @@
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB, deleteDB, type StoreNames, unwrap } from 'idb';
+import {
+  ClosedError,
+  DatabaseBlockedError,
+  InvalidSnapshotError,
+  isEventfoldError,
+  StorageError,
+} from '../core/errors.ts';
+import { DEFAULT_SNAPSHOTS_KEPT, type EventJournal, type PersistedEvent, type Snapshot } from '../core/journal.ts';
+import {
+  assertAppendsTo,
+  assertEntityId,
+  assertRange,
+  assertSequenceNr,
+  validateBatch,
+  validateSnapshot,
+} from '../core/validation.ts';
+
+interface StreamRecord {
+  entityId: string;
+  highestSequenceNr: number;
+}
+
+interface JournalSchema extends DBSchema {
+  /** Events keyed out of line by `[entityId, sequenceNr]`: a range read returns `PersistedEvent`s as stored. */
+  events: { key: [string, number]; value: PersistedEvent };
+  /** One record per stream with its newest sequence number: O(1) where counting keys would slow down. */
+  streams: { key: string; value: StreamRecord };
+  /** Snapshots keyed by `[entityId, sequenceNr]`; the newest few per entity are kept. */
+  snapshots: { key: [string, number]; value: Snapshot };
+}
+
+type Stores = StoreNames<JournalSchema>;
+
+/**
+ * When a write transaction reports success. `'strict'` (the default) waits until the data is flushed to disk, so
+ * an acknowledged command survives a power cut; `'relaxed'` reports once the data is handed to the operating
+ * system, roughly twice as fast on disk, and may lose the last writes if the machine (not the tab) crashes.
+ * `'default'` leaves the choice to the browser (Chromium: relaxed).
+ */
+export type Durability = 'strict' | 'relaxed' | 'default';
+
+/** Options of `openIndexedDbJournal`. */
+export interface IndexedDbJournalOptions {
+  /** Write durability; see `Durability`. Default `'strict'`. */
+  durability?: Durability;
+  /** Snapshots kept per entity, the newest ones. Default 100. */
+  snapshotsKept?: number;
+  /**
+   * The database version. Raise it, with an `upgrade` callback, to add stores of the application's own to the
+   * journal's database. Default 1.
+   */
+  version?: number;
+  /** Runs during a version upgrade, after eventfold's stores exist. */
+  upgrade?: (database: IDBPDatabase<unknown>, oldVersion: number, newVersion: number) => void;
+  /**
+   * Called when this journal closed its connection because another tab opened the database at a newer version.
+   * Tell the user to reload; calls on this journal now reject with a `ClosedError` whose reason is `version-change`.
+   */
+  onVersionChange?: () => void;
+}
+
+/**
+ * Opens (creating or upgrading as needed) an IndexedDB database as an event journal.
+ *
+ * Rejects with a `DatabaseBlockedError` when an upgrade is needed but another connection that ignores version
+ * changes (an old tab of the app) keeps the database open, and with a `StorageError` when IndexedDB refuses.
+ */
+export async function openIndexedDbJournal(name: string, options: IndexedDbJournalOptions = {}): Promise<IndexedDbJournal> {
+  const version = options.version ?? 1;
+  assertSequenceNr(version, 'version');
+  let journal: IndexedDbJournal | undefined;
+  let rejectBlocked: (error: DatabaseBlockedError) => void = () => {};
+  const blocked = new Promise<never>((_, reject) => (rejectBlocked = reject));
+
+  const opening = openDB<JournalSchema>(name, version, {
+    upgrade(database, oldVersion, newVersion) {
+      createJournalStores(database);
+      options.upgrade?.(database as unknown as IDBPDatabase<unknown>, oldVersion, newVersion ?? version);
+    },
+    blocked(currentVersion, blockedVersion) {
+      rejectBlocked(new DatabaseBlockedError(name, currentVersion, blockedVersion ?? version));
+    },
+    blocking() {
+      journal?.closeFor('version-change');
+    },
+    terminated() {
+      journal?.closeFor('terminated');
+    },
+  });
+
+  let database: IDBPDatabase<JournalSchema>;
+  try {
+    database = await Promise.race([opening, blocked]);
+  } catch (error) {
+    // A blocked open stays queued and may still succeed later: close that connection when it does.
+    opening.then((late) => late.close(), () => {});
+    throw isEventfoldError(error) ? error : new StorageError(`opening database "${name}"`, error);
+  }
+  for (const store of ['events', 'streams', 'snapshots'] as const) {
+    if (!database.objectStoreNames.contains(store)) {
+      database.close();
+      throw new StorageError(`opening database "${name}"`, new Error(`it has no "${store}" store; is it an eventfold journal?`));
+    }
+  }
+  journal = new IndexedDbJournal(name, database, options);
+  return journal;
+}
+
+/** Deletes a journal's database. Waits until other connections close. */
+export async function deleteIndexedDbJournal(name: string): Promise<void> {
+  try {
+    await deleteDB(name);
+  } catch (error) {
+    throw new StorageError(`deleting database "${name}"`, error);
+  }
+}
+
+function createJournalStores(database: IDBPDatabase<JournalSchema>): void {
+  const names = database.objectStoreNames;
+  if (!names.contains('events')) database.createObjectStore('events');
+  if (!names.contains('streams')) database.createObjectStore('streams', { keyPath: 'entityId' });
+  if (!names.contains('snapshots')) database.createObjectStore('snapshots');
+}
+
+/**
+ * An event journal in IndexedDB: durable, shared by the tabs of one origin, and atomic per `persist` call (one
+ * transaction checks the stream's head and writes the whole batch). Open it with `openIndexedDbJournal`.
+ */
+export class IndexedDbJournal implements EventJournal {
+  readonly kind = 'local';
+  readonly #database: IDBPDatabase<JournalSchema>;
+  readonly #durability: Durability;
+  readonly #snapshotsKept: number;
+  readonly #onVersionChange: (() => void) | undefined;
+  #closed: ClosedError['reason'] | undefined;
+
+  /** @internal Use `openIndexedDbJournal`. */
+  constructor(
+    readonly name: string,
+    database: IDBPDatabase<JournalSchema>,
+    options: IndexedDbJournalOptions,
+  ) {
+    const snapshotsKept = options.snapshotsKept ?? DEFAULT_SNAPSHOTS_KEPT;
+    assertSequenceNr(snapshotsKept, 'snapshotsKept');
+    this.#database = database;
+    this.#durability = options.durability ?? 'strict';
+    this.#snapshotsKept = snapshotsKept;
+    this.#onVersionChange = options.onVersionChange;
+  }
+
+  async persist(entityId: string, events: readonly PersistedEvent[]): Promise<void> {
+    assertEntityId(entityId);
+    const first = validateBatch(entityId, events);
+    if (events.length === 0) return;
+    await this.#transact('persist', ['events', 'streams'], 'readwrite', async (tx) => {
+      const streams = tx.objectStore('streams');
+      const highest = (await streams.get(entityId))?.highestSequenceNr ?? 0;
+      assertAppendsTo(entityId, first, highest);
+      // Raw requests: a failure aborts the transaction and surfaces once, through `done`, instead of as one
+      // promise per event that would each need a handler.
+      const store = unwrap(tx.objectStore('events'));
+      for (const event of events) store.add(event, [entityId, event.sequenceNr]);
+      unwrap(streams).put({ entityId, highestSequenceNr: first + events.length - 1 });
+    });
+  }
+
+  async load(entityId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
+    assertEntityId(entityId);
+    assertRange(fromSequenceNr, toSequenceNr);
+    if (toSequenceNr !== undefined && toSequenceNr < fromSequenceNr) return [];
+    const range = IDBKeyRange.bound([entityId, fromSequenceNr], [entityId, toSequenceNr ?? Infinity]);
+    return this.#transact('load', ['events'], 'readonly', (tx) => tx.objectStore('events').getAll(range));
+  }
+
+  async highestSequenceNr(entityId: string): Promise<number> {
+    assertEntityId(entityId);
+    const stream = await this.#transact('highestSequenceNr', ['streams'], 'readonly', (tx) =>
+      tx.objectStore('streams').get(entityId),
+    );
+    return stream?.highestSequenceNr ?? 0;
+  }
+
+  async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {
+    assertEntityId(entityId);
+    validateSnapshot(snapshot);
+    await this.#transact('saveSnapshot', ['streams', 'snapshots'], 'readwrite', async (tx) => {
+      const highest = (await tx.objectStore('streams').get(entityId))?.highestSequenceNr ?? 0;
+      if (snapshot.sequenceNr > highest) throw new InvalidSnapshotError(entityId, snapshot.sequenceNr, highest);
+      const store = tx.objectStore('snapshots');
+      const all = snapshotRange(entityId);
+      await store.put(snapshot, [entityId, snapshot.sequenceNr]);
+      const excess = (await store.count(all)) - this.#snapshotsKept;
+      if (excess > 0) {
+        // Keys ascend by sequence number, so the first keys are the oldest snapshots.
+        for (const key of await store.getAllKeys(all, excess)) unwrap(store).delete(key);
+      }
+    });
+  }
+
+  async loadSnapshot(entityId: string, maxSequenceNr?: number): Promise<Snapshot | undefined> {
+    assertEntityId(entityId);
+    if (maxSequenceNr !== undefined) assertSequenceNr(maxSequenceNr, 'maxSequenceNr', 0);
+    return this.#transact('loadSnapshot', ['snapshots'], 'readonly', async (tx) => {
+      const cursor = await tx.objectStore('snapshots').openCursor(snapshotRange(entityId, maxSequenceNr), 'prev');
+      return cursor?.value;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closeFor('closed');
+  }
+
+  /** @internal Closes the connection; later calls reject with a `ClosedError` giving `reason`. */
+  closeFor(reason: ClosedError['reason']): void {
+    if (this.#closed) return;
+    this.#closed = reason;
+    this.#database.close();
+    if (reason === 'version-change') this.#onVersionChange?.();
+  }
+
+  /**
+   * Runs `body` in one transaction and resolves once the transaction has completed (for writes: is durable as
+   * configured). A throw from `body`, a failed request or an abort rolls the whole transaction back.
+   */
+  async #transact<S extends Stores[], M extends IDBTransactionMode, T>(
+    operation: string,
+    stores: S,
+    mode: M,
+    body: (tx: IDBPTransaction<JournalSchema, S, M>) => Promise<T>,
+  ): Promise<T> {
+    if (this.#closed) throw new ClosedError(`The journal "${this.name}"`, this.#closed);
+    let tx: IDBPTransaction<JournalSchema, S, M>;
+    try {
+      tx = this.#database.transaction(stores, mode, { durability: this.#durability });
+    } catch (error) {
+      throw new StorageError(operation, error);
+    }
+    // `done` rejects when the transaction aborts; it is awaited below, or ignored when `body` failed first.
+    tx.done.catch(() => {});
+    try {
+      const result = await body(tx);
+      await tx.done;
+      return result;
+    } catch (error) {
+      try {
+        tx.abort();
+      } catch {
+        // Already finished or aborted: nothing is left to roll back.
+      }
+      throw isEventfoldError(error) ? error : new StorageError(operation, error);
+    }
+  }
+}
+
+function snapshotRange(entityId: string, maxSequenceNr = Infinity): IDBKeyRange {
+  return IDBKeyRange.bound([entityId, 0], [entityId, maxSequenceNr]);
+}

@@ -1,0 +1,349 @@
+import { type EventJournal, readPages } from 'eventfold';
+import { afterEach, describe, expect, it } from 'vitest';
+import { numbered } from './events.ts';
+
+/** How the contract suite gets journals of one implementation. */
+export interface JournalFactory {
+  /** A fresh, empty journal. */
+  open(options?: { snapshotsKept?: number }): Promise<EventJournal>;
+  /** A new journal over the same storage as `journal`, after closing it; omitted for non-durable journals. */
+  reopen?(journal: EventJournal): Promise<EventJournal>;
+  /** Releases what `open` created (databases). */
+  cleanup?(): Promise<void>;
+}
+
+/** The behaviour every `EventJournal` must have, run against one implementation. */
+export function describeJournalContract(name: string, factory: JournalFactory): void {
+  describe(`${name} (EventJournal contract)`, () => {
+    const opened: EventJournal[] = [];
+    const open = async (options?: { snapshotsKept?: number }) => {
+      const journal = await factory.open(options);
+      opened.push(journal);
+      return journal;
+    };
+
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((journal) => journal.close()));
+      await factory.cleanup?.();
+    });
+
+    describe('persist and load', () => {
+      it('loads what was persisted, in ascending order, with every field', async () => {
+        const journal = await open();
+        const events = numbered(1, 3);
+        await journal.persist('e1', events);
+        expect(await journal.load('e1')).toEqual(events);
+        expect(await journal.highestSequenceNr('e1')).toBe(3);
+      });
+
+      it('loads from a sequence number, inclusive', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 5));
+        expect((await journal.load('e1', 3)).map((e) => e.sequenceNr)).toEqual([3, 4, 5]);
+      });
+
+      it('loads up to a sequence number, inclusive, and nothing for an empty range', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 5));
+        expect((await journal.load('e1', 2, 4)).map((e) => e.sequenceNr)).toEqual([2, 3, 4]);
+        expect(await journal.load('e1', 4, 3)).toEqual([]);
+        expect(await journal.load('e1', 6)).toEqual([]);
+      });
+
+      it('gives an unknown entity an empty stream at sequence number 0', async () => {
+        const journal = await open();
+        expect(await journal.load('nobody')).toEqual([]);
+        expect(await journal.highestSequenceNr('nobody')).toBe(0);
+      });
+
+      it('accumulates appends across calls', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 2));
+        await journal.persist('e1', numbered(3, 1));
+        await journal.persist('e1', numbered(4, 2));
+        expect((await journal.load('e1')).map((e) => e.sequenceNr)).toEqual([1, 2, 3, 4, 5]);
+        expect(await journal.highestSequenceNr('e1')).toBe(5);
+      });
+
+      it('keeps the streams of different entities apart', async () => {
+        const journal = await open();
+        await journal.persist('a', numbered(1, 2));
+        await journal.persist('b', numbered(1, 3));
+        await journal.persist('a:b', numbered(1, 1));
+        expect(await journal.highestSequenceNr('a')).toBe(2);
+        expect(await journal.highestSequenceNr('b')).toBe(3);
+        expect(await journal.load('a:b')).toHaveLength(1);
+      });
+
+      it('treats an empty batch as nothing to do', async () => {
+        const journal = await open();
+        await journal.persist('e1', []);
+        expect(await journal.highestSequenceNr('e1')).toBe(0);
+      });
+
+      it('hands out copies: changing a loaded event changes nothing stored', async () => {
+        const journal = await open();
+        const events = numbered(1, 1);
+        await journal.persist('e1', events);
+        (events[0]!.event as { n: number }).n = 99;
+        const [loaded] = await journal.load('e1');
+        (loaded!.event as { n: number }).n = 42;
+        expect((await journal.load('e1'))[0]!.event).toEqual({ n: 1 });
+      });
+    });
+
+    describe('sequence numbers', () => {
+      it('rejects a duplicate sequence number with a conflict and keeps the stream', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 2));
+        await expect(journal.persist('e1', numbered(2, 1))).rejects.toMatchObject({
+          code: 'conflict',
+          entityId: 'e1',
+          expected: 1,
+          actual: 2,
+        });
+        expect(await journal.load('e1')).toEqual(numbered(1, 2));
+      });
+
+      it('rejects a gap with a conflict', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 1));
+        await expect(journal.persist('e1', numbered(3, 1))).rejects.toMatchObject({
+          code: 'conflict',
+          expected: 2,
+          actual: 1,
+        });
+        expect(await journal.highestSequenceNr('e1')).toBe(1);
+      });
+
+      it('rejects a first event that does not start at 1', async () => {
+        const journal = await open();
+        await expect(journal.persist('e1', numbered(2, 1))).rejects.toMatchObject({ code: 'conflict', actual: 0 });
+      });
+
+      it('rejects a batch that is not contiguous, storing none of it', async () => {
+        const journal = await open();
+        const batch = [...numbered(1, 2), ...numbered(4, 1)];
+        await expect(journal.persist('e1', batch)).rejects.toMatchObject({ code: 'conflict' });
+        const duplicated = [...numbered(1, 2), ...numbered(2, 1)];
+        await expect(journal.persist('e1', duplicated)).rejects.toMatchObject({ code: 'conflict' });
+        expect(await journal.load('e1')).toEqual([]);
+      });
+
+      it('lets exactly one of two racing writers append the same sequence number', async () => {
+        const journal = await open();
+        const outcomes = await Promise.allSettled([
+          journal.persist('e1', [{ sequenceNr: 1, event: { writer: 'a' }, timestamp: 1 }]),
+          journal.persist('e1', [{ sequenceNr: 1, event: { writer: 'b' }, timestamp: 1 }]),
+        ]);
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        const failed = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+        expect(failed.reason).toMatchObject({ code: 'conflict', expected: 0, actual: 1 });
+        expect(await journal.load('e1')).toHaveLength(1);
+      });
+    });
+
+    describe('bad input', () => {
+      it('rejects a non-cloneable event, names it, and stores none of the batch', async () => {
+        const journal = await open();
+        const batch = [
+          { sequenceNr: 1, event: { ok: true }, timestamp: 1 },
+          { sequenceNr: 2, event: { nested: { callback: () => 1 } }, timestamp: 1 },
+        ];
+        await expect(journal.persist('e1', batch)).rejects.toMatchObject({
+          code: 'not-cloneable',
+          path: 'events[1].event.nested.callback',
+          found: 'function',
+        });
+        await expect(
+          journal.persist('e1', [{ sequenceNr: 1, event: { tag: Symbol('x') }, timestamp: 1 }]),
+        ).rejects.toMatchObject({ code: 'not-cloneable', path: 'events[0].event.tag', found: 'symbol' });
+        class Money {
+          constructor(readonly cents: number) {}
+        }
+        await expect(
+          journal.persist('e1', [{ sequenceNr: 1, event: [new Money(5)], timestamp: 1 }]),
+        ).rejects.toMatchObject({ code: 'not-cloneable', path: 'events[0].event[0]', found: 'Money' });
+        expect(await journal.highestSequenceNr('e1')).toBe(0);
+      });
+
+      it('accepts the structured-cloneable built-ins', async () => {
+        const journal = await open();
+        const event = {
+          at: new Date(5),
+          tags: new Set(['a']),
+          index: new Map([['k', { v: 1 }]]),
+          bytes: new Uint8Array([1, 2]),
+          big: 10n,
+          nothing: null,
+          missing: undefined,
+        };
+        await journal.persist('e1', [{ sequenceNr: 1, event, timestamp: 1 }]);
+        expect((await journal.load('e1'))[0]!.event).toEqual(event);
+      });
+
+      it.each([
+        ['an empty entity id', ''],
+        ['a non-string entity id', 42],
+        ['an entity id that is too long', 'x'.repeat(513)],
+      ])('rejects %s', async (_, entityId) => {
+        const journal = await open();
+        const id = entityId as string;
+        await expect(journal.persist(id, numbered(1, 1))).rejects.toMatchObject({ code: 'invalid-argument', argument: 'entityId' });
+        await expect(journal.load(id)).rejects.toMatchObject({ code: 'invalid-argument' });
+        await expect(journal.highestSequenceNr(id)).rejects.toMatchObject({ code: 'invalid-argument' });
+        await expect(journal.loadSnapshot(id)).rejects.toMatchObject({ code: 'invalid-argument' });
+      });
+
+      it.each([
+        ['zero', 0],
+        ['negative', -1],
+        ['fractional', 1.5],
+        ['NaN', Number.NaN],
+        ['infinite', Number.POSITIVE_INFINITY],
+        ['a string', '1'],
+      ])('rejects a sequence number that is %s', async (_, sequenceNr) => {
+        const journal = await open();
+        const batch = [{ sequenceNr: sequenceNr as number, event: {}, timestamp: 1 }];
+        await expect(journal.persist('e1', batch)).rejects.toMatchObject({ code: 'invalid-argument' });
+        await expect(journal.load('e1', sequenceNr as number)).rejects.toMatchObject({
+          code: 'invalid-argument',
+          argument: 'fromSequenceNr',
+        });
+        expect(await journal.highestSequenceNr('e1')).toBe(0);
+      });
+
+      it('rejects events that are not PersistedEvents', async () => {
+        const journal = await open();
+        await expect(journal.persist('e1', [null as never])).rejects.toMatchObject({ code: 'invalid-argument' });
+        await expect(journal.persist('e1', 'events' as never)).rejects.toMatchObject({ code: 'invalid-argument' });
+        await expect(
+          journal.persist('e1', [{ sequenceNr: 1, event: {}, timestamp: Number.NaN }]),
+        ).rejects.toMatchObject({ code: 'invalid-argument', argument: 'events[0].timestamp' });
+      });
+    });
+
+    describe('snapshots', () => {
+      it('round-trips a snapshot', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 5));
+        const snapshot = { sequenceNr: 5, state: { total: 15, names: ['a'] }, timestamp: 7 };
+        await journal.saveSnapshot('e1', snapshot);
+        expect(await journal.loadSnapshot('e1')).toEqual(snapshot);
+      });
+
+      it('gives undefined when there is no snapshot', async () => {
+        const journal = await open();
+        expect(await journal.loadSnapshot('e1')).toBeUndefined();
+      });
+
+      it('returns the newest snapshot, which an older one never replaces', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 10));
+        await journal.saveSnapshot('e1', { sequenceNr: 4, state: 'four', timestamp: 1 });
+        await journal.saveSnapshot('e1', { sequenceNr: 8, state: 'eight', timestamp: 2 });
+        await journal.saveSnapshot('e1', { sequenceNr: 6, state: 'six', timestamp: 3 });
+        expect(await journal.loadSnapshot('e1')).toMatchObject({ sequenceNr: 8, state: 'eight' });
+      });
+
+      it('returns the newest snapshot at or below a bound', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 10));
+        for (const sequenceNr of [3, 6, 9]) await journal.saveSnapshot('e1', { sequenceNr, state: sequenceNr, timestamp: 1 });
+        expect((await journal.loadSnapshot('e1', 8))?.sequenceNr).toBe(6);
+        expect((await journal.loadSnapshot('e1', 6))?.sequenceNr).toBe(6);
+        expect((await journal.loadSnapshot('e1', 2))?.sequenceNr).toBeUndefined();
+        expect((await journal.loadSnapshot('e1', 0))?.sequenceNr).toBeUndefined();
+      });
+
+      it('keeps a bounded number of the newest snapshots', async () => {
+        const journal = await open({ snapshotsKept: 3 });
+        await journal.persist('e1', numbered(1, 10));
+        for (let sequenceNr = 1; sequenceNr <= 10; sequenceNr++) {
+          await journal.saveSnapshot('e1', { sequenceNr, state: sequenceNr, timestamp: 1 });
+        }
+        expect((await journal.loadSnapshot('e1'))?.sequenceNr).toBe(10);
+        expect((await journal.loadSnapshot('e1', 8))?.sequenceNr).toBe(8);
+        expect(await journal.loadSnapshot('e1', 7)).toBeUndefined();
+      });
+
+      it('refuses a snapshot beyond the stream or with a bad sequence number', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 2));
+        await expect(journal.saveSnapshot('e1', { sequenceNr: 3, state: {}, timestamp: 1 })).rejects.toMatchObject({
+          code: 'invalid-snapshot',
+          sequenceNr: 3,
+          highestSequenceNr: 2,
+        });
+        await expect(journal.saveSnapshot('e1', { sequenceNr: 0, state: {}, timestamp: 1 })).rejects.toMatchObject({
+          code: 'invalid-argument',
+        });
+        expect(await journal.loadSnapshot('e1')).toBeUndefined();
+      });
+
+      it('refuses a snapshot whose state cannot be stored, naming the value', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 1));
+        const snapshot = { sequenceNr: 1, state: { items: [1, () => 2] }, timestamp: 1 };
+        await expect(journal.saveSnapshot('e1', snapshot)).rejects.toMatchObject({
+          code: 'not-cloneable',
+          path: 'snapshot.state.items[1]',
+        });
+        expect(await journal.loadSnapshot('e1')).toBeUndefined();
+      });
+    });
+
+    describe('long streams', () => {
+      it('reads a stream of 100,000 events in bounded pages', async () => {
+        const journal = await open();
+        const total = 100_000;
+        for (let from = 1; from <= total; from += 10_000) await journal.persist('long', numbered(from, 10_000));
+        expect(await journal.highestSequenceNr('long')).toBe(total);
+
+        let pages = 0;
+        let expected = 1;
+        for await (const page of readPages(journal, 'long', { pageSize: 2_500 })) {
+          pages++;
+          expect(page.length).toBeLessThanOrEqual(2_500);
+          for (const event of page) {
+            if (event.sequenceNr !== expected) expect(event.sequenceNr).toBe(expected);
+            expected++;
+          }
+        }
+        expect(pages).toBe(40);
+        expect(expected - 1).toBe(total);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('rejects every call after close with a closed error', async () => {
+        const journal = await open();
+        await journal.close();
+        for (const call of [
+          () => journal.persist('e1', numbered(1, 1)),
+          () => journal.load('e1'),
+          () => journal.highestSequenceNr('e1'),
+          () => journal.loadSnapshot('e1'),
+          () => journal.saveSnapshot('e1', { sequenceNr: 1, state: {}, timestamp: 1 }),
+        ]) {
+          await expect(call()).rejects.toMatchObject({ code: 'closed' });
+        }
+      });
+
+      // Only durable journals can be reopened; the in-memory one has nothing to keep.
+      const { reopen } = factory;
+      if (reopen) it('keeps events and snapshots across closing and reopening', async () => {
+        const journal = await open();
+        await journal.persist('e1', numbered(1, 3));
+        await journal.saveSnapshot('e1', { sequenceNr: 2, state: { total: 3 }, timestamp: 1 });
+        const reopened = await reopen(journal);
+        opened.push(reopened);
+        expect(await reopened.load('e1')).toEqual(numbered(1, 3));
+        expect(await reopened.highestSequenceNr('e1')).toBe(3);
+        expect(await reopened.loadSnapshot('e1')).toEqual({ sequenceNr: 2, state: { total: 3 }, timestamp: 1 });
+        await reopened.persist('e1', numbered(4, 1));
+        expect(await reopened.highestSequenceNr('e1')).toBe(4);
+      });
+    });
+  });
+}
