@@ -24,11 +24,24 @@ export abstract class EventfoldError extends Error {
   }
 }
 
-/** True when `error` is an eventfold error, optionally of the given code. Works across realms and workers. */
-export function isEventfoldError<C extends ErrorCode>(
-  error: unknown,
-  code?: C,
-): error is EventfoldError & { readonly code: C } {
+/** The error class behind each code. */
+export interface ErrorsByCode {
+  conflict: ConflictError;
+  rejected: RejectedError;
+  'invalid-argument': InvalidArgumentError;
+  'not-cloneable': NotCloneableError;
+  'handler-failed': HandlerError;
+  'invalid-snapshot': InvalidSnapshotError;
+  'storage-failed': StorageError;
+  'database-blocked': DatabaseBlockedError;
+  closed: ClosedError;
+}
+
+/**
+ * True when `error` is an eventfold error, of the given code when one is given; narrows it to that code's class.
+ * Checks the shape, not the prototype, so it also recognises errors that crossed a worker boundary.
+ */
+export function isEventfoldError<C extends ErrorCode = ErrorCode>(error: unknown, code?: C): error is ErrorsByCode[C] {
   if (typeof error !== 'object' || error === null) return false;
   const actual = (error as { code?: unknown }).code;
   return typeof actual === 'string' && (code === undefined ? ERROR_CODES.has(actual) : actual === code);

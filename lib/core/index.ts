@@ -18,6 +18,7 @@ export {
   ConflictError,
   DatabaseBlockedError,
   type ErrorCode,
+  type ErrorsByCode,
   EventfoldError,
   HandlerError,
   InvalidArgumentError,
