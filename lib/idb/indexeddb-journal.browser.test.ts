@@ -126,3 +126,45 @@ describe('IndexedDbJournal', () => {
     raw.close();
   });
 });
+
+describe('IndexedDbJournal when IndexedDB fails', () => {
+  afterEach(deleteTestDatabases);
+
+  /** Writes a record behind the journal's back, so that its next append of `sequenceNr` aborts on the key. */
+  async function plantRogueEvent(name: string, entityId: string, sequenceNr: number): Promise<() => Promise<void>> {
+    const database = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const write = (change: (store: IDBObjectStore) => void) =>
+      new Promise<void>((resolve, reject) => {
+        const tx = database.transaction('events', 'readwrite');
+        change(tx.objectStore('events'));
+        tx.oncomplete = () => resolve();
+        tx.onabort = () => reject(tx.error);
+      });
+    await write((store) => store.put({ sequenceNr, event: 'rogue', timestamp: 1 }, [entityId, sequenceNr]));
+    return async () => {
+      await write((store) => store.delete([entityId, sequenceNr]));
+      database.close();
+    };
+  }
+
+  it('rolls back the whole batch of an aborted transaction and reports a storage error', async () => {
+    const journal = await openTestJournal();
+    try {
+      await journal.persist('e1', numbered(1, 1));
+      const remove = await plantRogueEvent(journal.name, 'e1', 3);
+      const error = await journal.persist('e1', numbered(2, 3)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'storage-failed', cause: { name: 'ConstraintError' } });
+      expect(await journal.highestSequenceNr('e1')).toBe(1);
+      expect(await journal.load('e1', 2, 2)).toEqual([]);
+      await remove();
+      await journal.persist('e1', numbered(2, 3));
+      expect(await journal.load('e1')).toEqual(numbered(1, 4));
+    } finally {
+      await journal.close();
+    }
+  });
+});

@@ -236,11 +236,13 @@ export class IndexedDbJournal implements EventJournal {
     } catch (error) {
       throw new StorageError(operation, error);
     }
-    // `done` rejects when the transaction aborts; it is awaited below, or ignored when `body` failed first.
+    const done = settled(unwrap(tx));
+    // Awaited below, or ignored when `body` failed first; idb's own `done` is not used but must not go unhandled.
+    done.catch(() => {});
     tx.done.catch(() => {});
     try {
       const result = await body(tx);
-      await tx.done;
+      await done;
       return result;
     } catch (error) {
       try {
@@ -251,6 +253,20 @@ export class IndexedDbJournal implements EventJournal {
       throw isEventfoldError(error) ? error : new StorageError(operation, error);
     }
   }
+}
+
+/**
+ * Resolves when the transaction commits and rejects with the error that aborted it. idb's `tx.done` rejects on the
+ * first `error` event, before the transaction records its error, and so reports a bare AbortError instead of the
+ * ConstraintError or QuotaExceededError behind it.
+ */
+function settled(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.addEventListener('complete', () => resolve(), { once: true });
+    tx.addEventListener('abort', () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError')), {
+      once: true,
+    });
+  });
 }
 
 function snapshotRange(entityId: string, maxSequenceNr = Infinity): IDBKeyRange {
