@@ -34,6 +34,7 @@ export {
   type JournalKind,
   type PersistedEvent,
   type Snapshot,
+  type StreamWrite,
 } from './journal.ts';
 export {
   DEFAULT_PAGE_SIZE,
@@ -44,6 +45,14 @@ export {
   recover,
   type Versioned,
 } from './replay.ts';
-export { createRuntime, type EntityDefinitions, EntityRuntime, type RuntimeOptions, streamIdOf } from './runtime.ts';
+export {
+  createRuntime,
+  type EntityChange,
+  type EntityDefinitions,
+  EntityRuntime,
+  type RuntimeErrorContext,
+  type RuntimeOptions,
+  streamIdOf,
+} from './runtime.ts';
 export { neverSnapshot, type SnapshotContext, type SnapshotPolicy, snapshotEvery } from './snapshot-policy.ts';
 export { assertCloneable, MAX_ENTITY_ID_LENGTH } from './validation.ts';

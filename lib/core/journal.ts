@@ -1,3 +1,5 @@
+import type { ConflictError } from './errors.ts';
+
 /** An event as stored in the journal: the domain event and where it sits in its entity's stream. */
 export interface PersistedEvent<E = unknown> {
   /** Position in the entity's stream: 1 for the first event, then contiguous. */
@@ -13,6 +15,14 @@ export interface Snapshot<S = unknown> {
   readonly sequenceNr: number;
   readonly state: S;
   readonly timestamp: number;
+}
+
+/** One stream's part of a `persistMany` call. */
+export interface StreamWrite {
+  readonly entityId: string;
+  readonly events: readonly PersistedEvent[];
+  /** A snapshot to store with the events, usually of the state after them. */
+  readonly snapshot?: Snapshot;
 }
 
 /**
@@ -39,6 +49,14 @@ export interface EventJournal {
   persist(entityId: string, events: readonly PersistedEvent[]): Promise<void>;
 
   /**
+   * Group commit: appends to several streams in one atomic unit (one IndexedDB transaction), each write with an
+   * optional snapshot of the state after its events. A write that does not continue its stream is skipped and
+   * reported by a `ConflictError` at its index; the others are stored. Any other failure rejects the whole call
+   * and stores nothing. Writes to the same entity apply in order.
+   */
+  persistMany(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]>;
+
+  /**
    * The entity's events with `fromSequenceNr <= sequenceNr <= toSequenceNr`, in ascending order; empty for an
    * unknown entity. Use bounded ranges (see `readPages`) to read long streams without holding them whole.
    */
@@ -46,6 +64,9 @@ export interface EventJournal {
 
   /** The sequence number of the entity's newest event, or 0 when it has none. */
   highestSequenceNr(entityId: string): Promise<number>;
+
+  /** The ids of the entities that have events, in ascending order; only those starting with `prefix` if given. */
+  entityIds(prefix?: string): Promise<string[]>;
 
   /**
    * Stores a snapshot. Older snapshots are kept (time travel starts from them) up to an implementation-defined

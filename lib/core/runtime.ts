@@ -1,13 +1,21 @@
 import type { CommandOptions, CommandResult } from './command.ts';
 import type { AnyEntityDefinition, CommandOf, EventOf, StateOf } from './entity.ts';
+import { type EntityChange, type EntityContext, EntityInstance } from './entity-instance.ts';
 import { ClosedError, InvalidArgumentError } from './errors.ts';
-import { EntityInstance } from './entity-instance.ts';
-import type { EventJournal } from './journal.ts';
-import { DEFAULT_PAGE_SIZE, type Versioned } from './replay.ts';
-import { assertEntityId, describe } from './validation.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { EventJournal, PersistedEvent } from './journal.ts';
+import { DEFAULT_PAGE_SIZE, recover, type Versioned } from './replay.ts';
+import { assertEntityId, assertRange, assertSequenceNr, describe } from './validation.ts';
 
 /** The entity definitions a runtime serves, by entity type name. */
 export type EntityDefinitions = Record<string, AnyEntityDefinition>;
+
+/** Where an error the runtime cannot hand to a caller came from. */
+export interface RuntimeErrorContext {
+  readonly streamId: string;
+  /** `snapshot`: a snapshot could not be taken (the events were written without it); `listener`: a subscriber threw. */
+  readonly during: 'snapshot' | 'listener';
+}
 
 /** Options of `createRuntime`. */
 export interface RuntimeOptions<D extends EntityDefinitions> {
@@ -19,27 +27,35 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   maxConflictRetries?: number;
   /** Events read per journal call during recovery. Default 1,000. */
   pageSize?: number;
-  /** The clock that stamps events and snapshots. Default `Date.now`. */
+  /** The clock that stamps events and snapshots, and times passivation. Default `Date.now`. */
   clock?: () => number;
-  /**
-   * Called when a snapshot cannot be stored. The command that triggered it has succeeded all the same (its events
-   * are durable); the next snapshot point tries again. Default: ignore.
-   */
-  onSnapshotError?: (error: unknown, entityId: string) => void;
+  /** Idle entities (nothing queued, no subscriber) are dropped from memory after this long. Default 60 s. */
+  passivateAfterMs?: number;
+  /** Called with errors that no caller can receive. Default: ignore. */
+  onError?: (error: unknown, context: RuntimeErrorContext) => void;
 }
+
+/** A change of one entity, as subscribers receive it. */
+export type { EntityChange };
 
 /**
  * Hosts event-sourced entities over a journal.
  *
- * Each entity is recovered on first use (newest snapshot, then the events after it) and then handles its commands
- * one at a time, in arrival order; commands to different entities do not wait for each other. A command resolves
- * once its events are durable, and fails with a typed error otherwise, leaving the entity's state as it was.
+ * An entity is recovered on first use (newest snapshot, then the events after it, in pages) and then decides its
+ * commands one at a time, in arrival order; entities never wait for each other. The events of commands that
+ * arrive while a write is in flight are written together in the next transaction (group commit). A command
+ * resolves once its events are durable, and fails with a typed error otherwise, leaving the entity's state as it
+ * was. Idle entities are passivated, so memory stays bounded however many entities are used.
  */
 export class EntityRuntime<D extends EntityDefinitions> {
   readonly #journal: EventJournal;
   readonly #definitions: D;
   readonly #instances = new Map<string, EntityInstance<unknown, unknown, unknown>>();
-  readonly #settings: Pick<Required<RuntimeOptions<D>>, 'maxConflictRetries' | 'pageSize' | 'clock' | 'onSnapshotError'>;
+  readonly #passivateAfterMs: number;
+  readonly #clock: () => number;
+  readonly #pageSize: number;
+  readonly #context: (streamId: string) => EntityContext;
+  #lastSweep: number;
   #closed = false;
 
   constructor(options: RuntimeOptions<D>) {
@@ -50,12 +66,20 @@ export class EntityRuntime<D extends EntityDefinitions> {
     }
     this.#journal = options.journal;
     this.#definitions = options.entities;
-    this.#settings = {
+    this.#clock = options.clock ?? Date.now;
+    this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.#passivateAfterMs = options.passivateAfterMs ?? 60_000;
+    this.#lastSweep = this.#clock();
+    const writer = new GroupCommit(options.journal);
+    const onError = options.onError ?? (() => {});
+    this.#context = (streamId) => ({
+      journal: options.journal,
+      writer,
       maxConflictRetries: options.maxConflictRetries ?? 3,
-      pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
-      clock: options.clock ?? Date.now,
-      onSnapshotError: options.onSnapshotError ?? (() => {}),
-    };
+      pageSize: this.#pageSize,
+      clock: this.#clock,
+      onError: (error, during) => onError(error, { streamId, during }),
+    });
   }
 
   /**
@@ -72,7 +96,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
     command: CommandOf<D[K]>,
     options: CommandOptions = {},
   ): Promise<CommandResult<StateOf<D[K]>, EventOf<D[K]>>> {
-    return this.#run(type, id, (instance) => instance.execute(command, options)) as Promise<
+    return this.#call(type, id, (instance) => instance.execute(command, options)) as Promise<
       CommandResult<StateOf<D[K]>, EventOf<D[K]>>
     >;
   }
@@ -82,38 +106,123 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * any events another writer appended to the journal since.
    */
   state<K extends keyof D & string>(type: K, id: string): Promise<Versioned<StateOf<D[K]>>> {
-    return this.#run(type, id, (instance) => instance.read()) as Promise<Versioned<StateOf<D[K]>>>;
+    return this.#call(type, id, (instance) => instance.read()) as Promise<Versioned<StateOf<D[K]>>>;
+  }
+
+  /**
+   * Calls `listener` with the entity's new events and state after each of its writes, and after it catches up with
+   * events of other writers (see `refresh`). The entity stays in memory while it has subscribers. Returns the
+   * function that unsubscribes.
+   */
+  subscribe<K extends keyof D & string>(
+    type: K,
+    id: string,
+    listener: (change: EntityChange<StateOf<D[K]>, EventOf<D[K]>>) => void,
+  ): () => void {
+    this.#assertOpen();
+    return this.#instance(type, id).subscribe(listener as (change: EntityChange<unknown, unknown>) => void);
+  }
+
+  /**
+   * Tells the runtime that another writer may have appended to an entity: if the entity is in memory, it catches
+   * up with the journal and its subscribers hear of the new events. Entities not in memory need nothing.
+   */
+  refresh(type: keyof D & string, id: string): void {
+    const instance = this.#instances.get(streamIdOf(type, id));
+    if (!instance || this.#closed) return;
+    instance.read().catch(() => {
+      // A failed catch-up is tried again by the next call that needs the state; nobody waits for this one.
+    });
+  }
+
+  /**
+   * The entity's state as it was after event `sequenceNr` (time travel): folded from the newest snapshot at or
+   * below it, never from the start when such a snapshot exists. A number beyond the stream gives the newest state.
+   */
+  async stateAt<K extends keyof D & string>(type: K, id: string, sequenceNr: number): Promise<Versioned<StateOf<D[K]>>> {
+    const definition = this.#definition(type, id);
+    assertSequenceNr(sequenceNr, 'sequenceNr', 0);
+    return recover(this.#journal, streamIdOf(type, id), definition, { upTo: sequenceNr, pageSize: this.#pageSize });
+  }
+
+  /** The entity's stored events with `from <= sequenceNr <= to`, ascending. */
+  async events<K extends keyof D & string>(
+    type: K,
+    id: string,
+    from = 1,
+    to?: number,
+  ): Promise<PersistedEvent<EventOf<D[K]>>[]> {
+    this.#definition(type, id);
+    assertRange(from, to);
+    return (await this.#journal.load(streamIdOf(type, id), from, to)) as PersistedEvent<EventOf<D[K]>>[];
+  }
+
+  /** The ids of the entities of a type that have events, in ascending order. */
+  async entityIds(type: keyof D & string): Promise<string[]> {
+    this.#assertOpen();
+    this.#assertType(type);
+    const prefix = streamIdOf(type, '');
+    return (await this.#journal.entityIds(prefix)).map((streamId) => streamId.slice(prefix.length));
+  }
+
+  /** How many entities are in memory now. */
+  get activeEntities(): number {
+    return this.#instances.size;
   }
 
   /** Stops accepting calls and waits for the ones under way. The journal stays open. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#instances.values()].map((instance) => instance.idle()));
+    await Promise.all([...this.#instances.values()].map((instance) => instance.settled()));
     this.#instances.clear();
   }
 
-  #run<T>(type: string, id: string, task: (instance: EntityInstance<unknown, unknown, unknown>) => Promise<T>): Promise<T> {
+  #call<T>(type: string, id: string, call: (instance: EntityInstance<unknown, unknown, unknown>) => Promise<T>): Promise<T> {
     try {
-      if (this.#closed) throw new ClosedError('The runtime');
-      return this.#instance(type, id).enqueue(task);
+      this.#assertOpen();
+      return call(this.#instance(type, id));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   #instance(type: string, id: string): EntityInstance<unknown, unknown, unknown> {
+    const definition = this.#definition(type, id);
+    const streamId = streamIdOf(type, id);
+    let instance = this.#instances.get(streamId);
+    if (!instance) {
+      this.#passivateIdle();
+      instance = new EntityInstance(streamId, definition, this.#context(streamId));
+      this.#instances.set(streamId, instance);
+    }
+    return instance;
+  }
+
+  /** Drops entities that have been idle for `passivateAfterMs`. Runs as entities activate, at most twice a period. */
+  #passivateIdle(): void {
+    const now = this.#clock();
+    if (now - this.#lastSweep < this.#passivateAfterMs / 2) return;
+    this.#lastSweep = now;
+    for (const [streamId, instance] of this.#instances) {
+      if (instance.idle && now - instance.lastActive >= this.#passivateAfterMs) this.#instances.delete(streamId);
+    }
+  }
+
+  #definition(type: string, id: string): AnyEntityDefinition {
+    this.#assertType(type);
+    assertEntityId(id);
+    return this.#definitions[type]!;
+  }
+
+  #assertType(type: string): void {
     if (typeof type !== 'string' || !Object.hasOwn(this.#definitions, type)) {
       const known = Object.keys(this.#definitions).join(', ');
       throw new InvalidArgumentError(`Unknown entity type ${describe(type)}; this runtime serves: ${known}`, 'type');
     }
-    assertEntityId(id);
-    const streamId = streamIdOf(type, id);
-    let instance = this.#instances.get(streamId);
-    if (!instance) {
-      instance = new EntityInstance(streamId, this.#definitions[type]!, this.#journal, this.#settings);
-      this.#instances.set(streamId, instance);
-    }
-    return instance;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('The runtime');
   }
 }
 

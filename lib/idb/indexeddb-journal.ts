@@ -1,20 +1,23 @@
-import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB, deleteDB, type StoreNames, unwrap } from 'idb';
 import {
-  ClosedError,
-  DatabaseBlockedError,
-  InvalidSnapshotError,
-  isEventfoldError,
-  StorageError,
-} from '../core/errors.ts';
-import { DEFAULT_SNAPSHOTS_KEPT, type EventJournal, type PersistedEvent, type Snapshot } from '../core/journal.ts';
+  type DBSchema,
+  deleteDB,
+  type IDBPDatabase,
+  type IDBPObjectStore,
+  type IDBPTransaction,
+  openDB,
+  type StoreNames,
+  unwrap,
+} from 'idb';
+import { ClosedError, type ConflictError, DatabaseBlockedError, isEventfoldError, StorageError } from '../core/errors.ts';
 import {
-  assertAppendsTo,
-  assertEntityId,
-  assertRange,
-  assertSequenceNr,
-  validateBatch,
-  validateSnapshot,
-} from '../core/validation.ts';
+  DEFAULT_SNAPSHOTS_KEPT,
+  type EventJournal,
+  type PersistedEvent,
+  type Snapshot,
+  type StreamWrite,
+} from '../core/journal.ts';
+import { assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { entityIdsOf, persistOne, planWrites, validateWrites } from '../core/write-plan.ts';
 
 interface StreamRecord {
   entityId: string;
@@ -31,6 +34,7 @@ interface JournalSchema extends DBSchema {
 }
 
 type Stores = StoreNames<JournalSchema>;
+type SnapshotStore = IDBPObjectStore<JournalSchema, Stores[], 'snapshots', 'readwrite'>;
 
 /**
  * When a write transaction reports success. `'strict'` (the default) waits until the data is flushed to disk, so
@@ -149,19 +153,36 @@ export class IndexedDbJournal implements EventJournal {
     this.#onVersionChange = options.onVersionChange;
   }
 
-  async persist(entityId: string, events: readonly PersistedEvent[]): Promise<void> {
-    assertEntityId(entityId);
-    const first = validateBatch(entityId, events);
-    if (events.length === 0) return;
-    await this.#transact('persist', ['events', 'streams'], 'readwrite', async (tx) => {
+  persist(entityId: string, events: readonly PersistedEvent[]): Promise<void> {
+    return persistOne(this, entityId, events);
+  }
+
+  async persistMany(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
+    validateWrites(writes);
+    if (writes.length === 0) return [];
+    const stores: Stores[] = writes.some((write) => write.snapshot) ? ['events', 'streams', 'snapshots'] : ['events', 'streams'];
+    return this.#transact('persist', stores, 'readwrite', async (tx) => {
       const streams = tx.objectStore('streams');
-      const highest = (await streams.get(entityId))?.highestSequenceNr ?? 0;
-      assertAppendsTo(entityId, first, highest);
-      // Raw requests: a failure aborts the transaction and surfaces once, through `done`, instead of as one
+      const ids = entityIdsOf(writes);
+      const records = await Promise.all(ids.map((id) => streams.get(id)));
+      const heads = new Map(ids.map((id, i) => [id, records[i]?.highestSequenceNr ?? 0]));
+      const { outcomes, accepted } = planWrites(writes, heads);
+
+      // Raw requests: a failure aborts the transaction and surfaces once, through its abort, instead of as one
       // promise per event that would each need a handler.
-      const store = unwrap(tx.objectStore('events'));
-      for (const event of events) store.add(event, [entityId, event.sequenceNr]);
-      unwrap(streams).put({ entityId, highestSequenceNr: first + events.length - 1 });
+      const events = unwrap(tx.objectStore('events'));
+      for (const write of accepted) {
+        for (const event of write.events) events.add(event, [write.entityId, event.sequenceNr]);
+      }
+      const touched = new Set(accepted.map((write) => write.entityId));
+      for (const entityId of touched) unwrap(streams).put({ entityId, highestSequenceNr: heads.get(entityId)! });
+      const snapshots = accepted.filter((write) => write.snapshot);
+      if (snapshots.length > 0) {
+        const store = tx.objectStore('snapshots');
+        for (const { entityId, snapshot } of snapshots) unwrap(store).put(snapshot!, [entityId, snapshot!.sequenceNr]);
+        await Promise.all(entityIdsOf(snapshots).map((entityId) => this.#pruneSnapshots(store, entityId)));
+      }
+      return outcomes;
     });
   }
 
@@ -181,21 +202,21 @@ export class IndexedDbJournal implements EventJournal {
     return stream?.highestSequenceNr ?? 0;
   }
 
+  async entityIds(prefix = ''): Promise<string[]> {
+    // Every string that starts with `prefix` sorts between it and `prefix` followed by the highest code unit.
+    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+    return this.#transact('entityIds', ['streams'], 'readonly', (tx) => tx.objectStore('streams').getAllKeys(range));
+  }
+
   async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {
-    assertEntityId(entityId);
-    validateSnapshot(snapshot);
-    await this.#transact('saveSnapshot', ['streams', 'snapshots'], 'readwrite', async (tx) => {
-      const highest = (await tx.objectStore('streams').get(entityId))?.highestSequenceNr ?? 0;
-      if (snapshot.sequenceNr > highest) throw new InvalidSnapshotError(entityId, snapshot.sequenceNr, highest);
-      const store = tx.objectStore('snapshots');
-      const all = snapshotRange(entityId);
-      await store.put(snapshot, [entityId, snapshot.sequenceNr]);
-      const excess = (await store.count(all)) - this.#snapshotsKept;
-      if (excess > 0) {
-        // Keys ascend by sequence number, so the first keys are the oldest snapshots.
-        for (const key of await store.getAllKeys(all, excess)) unwrap(store).delete(key);
-      }
-    });
+    await this.persistMany([{ entityId, events: [], snapshot }]);
+  }
+
+  /** Deletes an entity's oldest snapshots beyond the number kept. Keys ascend by sequence number. */
+  async #pruneSnapshots(store: SnapshotStore, entityId: string): Promise<void> {
+    const all = snapshotRange(entityId);
+    const excess = (await store.count(all)) - this.#snapshotsKept;
+    if (excess > 0) for (const key of await store.getAllKeys(all, excess)) unwrap(store).delete(key);
   }
 
   async loadSnapshot(entityId: string, maxSequenceNr?: number): Promise<Snapshot | undefined> {

@@ -1,20 +1,20 @@
-import { ClosedError, InvalidSnapshotError } from '../core/errors.ts';
-import { DEFAULT_SNAPSHOTS_KEPT, type EventJournal, type PersistedEvent, type Snapshot } from '../core/journal.ts';
+import { ClosedError, type ConflictError } from '../core/errors.ts';
 import {
-  assertAppendsTo,
-  assertEntityId,
-  assertRange,
-  assertSequenceNr,
-  validateBatch,
-  validateSnapshot,
-} from '../core/validation.ts';
+  DEFAULT_SNAPSHOTS_KEPT,
+  type EventJournal,
+  type PersistedEvent,
+  type Snapshot,
+  type StreamWrite,
+} from '../core/journal.ts';
+import { assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { entityIdsOf, persistOne, planWrites, validateWrites } from '../core/write-plan.ts';
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
 const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
 
 /** Options of `InMemoryJournal`. */
 export interface InMemoryJournalOptions {
-  /** Snapshots kept per entity, newest first. Default 100. */
+  /** Snapshots kept per entity, the newest ones. Default 100. */
   snapshotsKept?: number;
 }
 
@@ -34,16 +34,22 @@ export class InMemoryJournal implements EventJournal {
     this.#snapshotsKept = snapshotsKept;
   }
 
-  async persist(entityId: string, events: readonly PersistedEvent[]): Promise<void> {
+  persist(entityId: string, events: readonly PersistedEvent[]): Promise<void> {
+    return persistOne(this, entityId, events);
+  }
+
+  async persistMany(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
     this.#assertOpen();
-    assertEntityId(entityId);
-    const first = validateBatch(entityId, events);
-    if (events.length === 0) return;
-    const stream = this.#streams.get(entityId) ?? [];
-    assertAppendsTo(entityId, first, stream.length);
-    const copies = structuredClone(events);
-    for (const event of copies) stream.push(event);
-    this.#streams.set(entityId, stream);
+    validateWrites(writes);
+    const heads = new Map(entityIdsOf(writes).map((id) => [id, this.#streams.get(id)?.length ?? 0]));
+    const { outcomes, accepted } = planWrites(writes, heads);
+    for (const { entityId, events, snapshot } of structuredClone(accepted)) {
+      const stream = this.#streams.get(entityId) ?? [];
+      for (const event of events) stream.push(event);
+      this.#streams.set(entityId, stream);
+      if (snapshot) this.#keepSnapshot(entityId, snapshot);
+    }
+    return outcomes;
   }
 
   async load(entityId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
@@ -60,17 +66,13 @@ export class InMemoryJournal implements EventJournal {
     return this.#streams.get(entityId)?.length ?? 0;
   }
 
-  async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {
+  async entityIds(prefix = ''): Promise<string[]> {
     this.#assertOpen();
-    assertEntityId(entityId);
-    validateSnapshot(snapshot);
-    const highest = this.#streams.get(entityId)?.length ?? 0;
-    if (snapshot.sequenceNr > highest) throw new InvalidSnapshotError(entityId, snapshot.sequenceNr, highest);
+    return [...this.#streams.keys()].filter((id) => id.startsWith(prefix)).sort();
+  }
 
-    const kept = (this.#snapshots.get(entityId) ?? []).filter((s) => s.sequenceNr !== snapshot.sequenceNr);
-    kept.push(structuredClone(snapshot));
-    kept.sort((a, b) => a.sequenceNr - b.sequenceNr);
-    this.#snapshots.set(entityId, kept.slice(-this.#snapshotsKept));
+  async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {
+    await this.persistMany([{ entityId, events: [], snapshot }]);
   }
 
   async loadSnapshot(entityId: string, maxSequenceNr?: number): Promise<Snapshot | undefined> {
@@ -84,6 +86,14 @@ export class InMemoryJournal implements EventJournal {
 
   async close(): Promise<void> {
     this.#closed = true;
+  }
+
+  /** Adds a snapshot in sequence order, replacing one at the same sequence number and dropping the oldest. */
+  #keepSnapshot(entityId: string, snapshot: Snapshot): void {
+    const kept = (this.#snapshots.get(entityId) ?? []).filter((s) => s.sequenceNr !== snapshot.sequenceNr);
+    kept.push(snapshot);
+    kept.sort((a, b) => a.sequenceNr - b.sequenceNr);
+    this.#snapshots.set(entityId, kept.slice(-this.#snapshotsKept));
   }
 
   #assertOpen(): void {

@@ -8,6 +8,7 @@ export interface CounterState {
 
 export type CounterCommand =
   | { type: 'add'; amount: number }
+  | { type: 'take'; amount: number }
   | { type: 'noop' }
   | { type: 'emit'; payload: unknown }
   | { type: 'throw-in-decide' }
@@ -30,6 +31,9 @@ export function counter(snapshotPolicy?: SnapshotPolicy) {
         case 'add':
           if (command.amount < 0) return reject('cannot add a negative amount');
           return [{ type: 'added', amount: command.amount, total: state.value + command.amount }];
+        case 'take':
+          if (command.amount > state.value) return reject(`cannot take ${command.amount} from ${state.value}`);
+          return [{ type: 'added', amount: -command.amount, total: state.value - command.amount }];
         case 'noop':
           return [];
         case 'emit':

@@ -1,16 +1,23 @@
-import type { EventJournal, PersistedEvent, Snapshot } from 'eventfold';
+import type { ConflictError, EventJournal, PersistedEvent, Snapshot, StreamWrite } from 'eventfold';
 
-type Method = 'persist' | 'load' | 'saveSnapshot' | 'loadSnapshot';
+type Method = 'persist' | 'load' | 'loadSnapshot';
 
 /**
  * Fault injection around a real journal: the next call of a chosen method fails with a given error, as a full
  * disk or a dropped connection would make it fail, and every other call goes through to the real journal.
+ * `persist` faults apply to every write: `persist`, `persistMany` and `saveSnapshot`.
  */
 export class FaultyJournal implements EventJournal {
   readonly kind;
   readonly #faults = new Map<Method, unknown>();
-  /** The errors `persist` rejected with, injected or real. */
-  readonly persistFailures: unknown[] = [];
+  /** The errors writes failed with, injected or real, conflicts included. */
+  readonly writeFailures: unknown[] = [];
+  /** The ranges `load` was called with. */
+  readonly loads: Array<[from: number | undefined, to: number | undefined]> = [];
+  /** How many times `persistMany` was called. */
+  persistManyCalls = 0;
+  /** Delays every write until this promise settles, when set. */
+  writeGate: Promise<void> | undefined;
   /** Delays every `load` until this promise settles, when set. */
   loadGate: Promise<void> | undefined;
 
@@ -30,16 +37,31 @@ export class FaultyJournal implements EventJournal {
     throw error;
   }
 
-  async persist(entityId: string, events: readonly PersistedEvent[]) {
+  async #write<T>(write: () => Promise<T>): Promise<T> {
+    await this.writeGate;
     try {
       this.#fault('persist');
-      return await this.inner.persist(entityId, events);
+      return await write();
     } catch (error) {
-      this.persistFailures.push(error);
+      this.writeFailures.push(error);
       throw error;
     }
   }
+
+  persist(entityId: string, events: readonly PersistedEvent[]) {
+    return this.#write(() => this.inner.persist(entityId, events));
+  }
+  async persistMany(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
+    this.persistManyCalls++;
+    const outcomes = await this.#write(() => this.inner.persistMany(writes));
+    for (const conflict of outcomes) if (conflict) this.writeFailures.push(conflict);
+    return outcomes;
+  }
+  saveSnapshot(entityId: string, snapshot: Snapshot) {
+    return this.#write(() => this.inner.saveSnapshot(entityId, snapshot));
+  }
   async load(entityId: string, from?: number, to?: number) {
+    this.loads.push([from, to]);
     await this.loadGate;
     this.#fault('load');
     return this.inner.load(entityId, from, to);
@@ -47,9 +69,8 @@ export class FaultyJournal implements EventJournal {
   highestSequenceNr(entityId: string) {
     return this.inner.highestSequenceNr(entityId);
   }
-  async saveSnapshot(entityId: string, snapshot: Snapshot) {
-    this.#fault('saveSnapshot');
-    return this.inner.saveSnapshot(entityId, snapshot);
+  entityIds(prefix?: string) {
+    return this.inner.entityIds(prefix);
   }
   async loadSnapshot(entityId: string, max?: number) {
     this.#fault('loadSnapshot');
