@@ -9,7 +9,7 @@ import './styles.css';
 const root = createRoot(document.getElementById('root')!);
 try {
   const journal = await openIndexedDbJournal('eventfold-bank', {
-    onVersionChange: () => root.render(<p role="alert">A newer version of this app opened in another tab: reload.</p>),
+    onClosed: () => root.render(<p role="alert">A newer version of this app opened in another tab: reload.</p>),
   });
   const bank = createRuntime({ journal, entities: { account } });
   root.render(

@@ -21,6 +21,7 @@ export interface EntityContext {
   readonly pageSize: number;
   readonly clock: () => number;
   readonly onError: (error: unknown, during: 'snapshot' | 'listener') => void;
+  readonly onWritten: (sequenceNr: number) => void;
 }
 
 /** A call waiting in an entity's inbox. */
@@ -213,6 +214,7 @@ export class EntityInstance<S, C, E> {
         else ticket.settle.resolve(ticket.kind === 'read' ? this.#durable : decided.value);
       }
       this.#emit({ events: write.events, ...write.result });
+      this.context.onWritten(write.result.sequenceNr);
       return;
     }
 

@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'invalid-snapshot'
   | 'storage-failed'
   | 'database-blocked'
-  | 'closed';
+  | 'closed'
+  | 'worker-lost';
 
 /** Base class of eventfold's errors. */
 export abstract class EventfoldError extends Error {
@@ -35,6 +36,7 @@ export interface ErrorsByCode {
   'storage-failed': StorageError;
   'database-blocked': DatabaseBlockedError;
   closed: ClosedError;
+  'worker-lost': WorkerLostError;
 }
 
 /**
@@ -44,20 +46,18 @@ export interface ErrorsByCode {
 export function isEventfoldError<C extends ErrorCode = ErrorCode>(error: unknown, code?: C): error is ErrorsByCode[C] {
   if (typeof error !== 'object' || error === null) return false;
   const actual = (error as { code?: unknown }).code;
-  return typeof actual === 'string' && (code === undefined ? ERROR_CODES.has(actual) : actual === code);
+  return typeof actual === 'string' && (code === undefined ? Object.hasOwn(ERROR_CLASSES, actual) : actual === code);
 }
 
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'conflict',
-  'rejected',
-  'invalid-argument',
-  'not-cloneable',
-  'handler-failed',
-  'invalid-snapshot',
-  'storage-failed',
-  'database-blocked',
-  'closed',
-]);
+/**
+ * Rebuilds an eventfold error from its fields (as sent across a worker boundary), as an instance of its class, so
+ * that both `isEventfoldError` and `instanceof` recognise it. Returns `undefined` for an unknown code.
+ */
+export function restoreError(fields: { code: string; message: string; [field: string]: unknown }): EventfoldError | undefined {
+  if (!Object.hasOwn(ERROR_CLASSES, fields.code)) return undefined;
+  const errorClass = ERROR_CLASSES[fields.code as ErrorCode];
+  return Object.assign(Object.create(errorClass.prototype) as EventfoldError, fields);
+}
 
 /**
  * The stream is not where the writer expected it: another writer appended first, an expected version did not
@@ -200,6 +200,31 @@ export class ClosedError extends EventfoldError {
     );
   }
 }
+
+/**
+ * The worker that hosted the runtime stopped (terminated, crashed, or failed to load) before the call completed.
+ * The call may or may not have taken effect; everything acknowledged before is durable.
+ */
+export class WorkerLostError extends EventfoldError {
+  readonly code = 'worker-lost';
+
+  constructor(readonly detail: string) {
+    super(`The eventfold worker stopped: ${detail}`);
+  }
+}
+
+const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]) => ErrorsByCode[C] } = {
+  conflict: ConflictError,
+  rejected: RejectedError,
+  'invalid-argument': InvalidArgumentError,
+  'not-cloneable': NotCloneableError,
+  'handler-failed': HandlerError,
+  'invalid-snapshot': InvalidSnapshotError,
+  'storage-failed': StorageError,
+  'database-blocked': DatabaseBlockedError,
+  closed: ClosedError,
+  'worker-lost': WorkerLostError,
+};
 
 /** The message of anything thrown, for error texts. */
 export function messageOf(cause: unknown): string {

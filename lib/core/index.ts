@@ -26,7 +26,9 @@ export {
   isEventfoldError,
   NotCloneableError,
   RejectedError,
+  restoreError,
   StorageError,
+  WorkerLostError,
 } from './errors.ts';
 export {
   DEFAULT_SNAPSHOTS_KEPT,

@@ -33,6 +33,8 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   passivateAfterMs?: number;
   /** Called with errors that no caller can receive. Default: ignore. */
   onError?: (error: unknown, context: RuntimeErrorContext) => void;
+  /** Called after each write of this runtime is durable: to tell other tabs, for instance. */
+  onWrite?: (write: { type: string; id: string; sequenceNr: number }) => void;
 }
 
 /** A change of one entity, as subscribers receive it. */
@@ -54,7 +56,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
   readonly #passivateAfterMs: number;
   readonly #clock: () => number;
   readonly #pageSize: number;
-  readonly #context: (streamId: string) => EntityContext;
+  readonly #context: (type: string, id: string) => EntityContext;
   #lastSweep: number;
   #closed = false;
 
@@ -71,14 +73,15 @@ export class EntityRuntime<D extends EntityDefinitions> {
     this.#passivateAfterMs = options.passivateAfterMs ?? 60_000;
     this.#lastSweep = this.#clock();
     const writer = new GroupCommit(options.journal);
-    const onError = options.onError ?? (() => {});
-    this.#context = (streamId) => ({
+    const { onError, onWrite } = options;
+    this.#context = (type, id) => ({
       journal: options.journal,
       writer,
       maxConflictRetries: options.maxConflictRetries ?? 3,
       pageSize: this.#pageSize,
       clock: this.#clock,
-      onError: (error, during) => onError(error, { streamId, during }),
+      onError: (error, during) => onError?.(error, { streamId: streamIdOf(type, id), during }),
+      onWritten: (sequenceNr) => onWrite?.({ type, id, sequenceNr }),
     });
   }
 
@@ -192,7 +195,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
     let instance = this.#instances.get(streamId);
     if (!instance) {
       this.#passivateIdle();
-      instance = new EntityInstance(streamId, definition, this.#context(streamId));
+      instance = new EntityInstance(streamId, definition, this.#context(type, id));
       this.#instances.set(streamId, instance);
     }
     return instance;

@@ -67,12 +67,12 @@ describe('IndexedDbJournal', () => {
 
   it('closes when a newer version of the app opens the database, and says so', async () => {
     const name = uniqueDatabaseName();
-    let told = 0;
-    const journal = track(await openIndexedDbJournal(name, { onVersionChange: () => told++ }));
+    const told: string[] = [];
+    const journal = track(await openIndexedDbJournal(name, { onClosed: (reason) => told.push(reason) }));
     await journal.persist('e1', numbered(1, 1));
 
     const newer = track(await openIndexedDbJournal(name, { version: 2 }));
-    expect(told).toBe(1);
+    expect(told).toEqual(['version-change']);
     await expect(journal.persist('e1', numbered(2, 1))).rejects.toMatchObject({
       code: 'closed',
       reason: 'version-change',

@@ -58,10 +58,11 @@ export interface IndexedDbJournalOptions {
   /** Runs during a version upgrade, after eventfold's stores exist. */
   upgrade?: (database: IDBPDatabase<unknown>, oldVersion: number, newVersion: number) => void;
   /**
-   * Called when this journal closed its connection because another tab opened the database at a newer version.
-   * Tell the user to reload; calls on this journal now reject with a `ClosedError` whose reason is `version-change`.
+   * Called when the journal closed without being asked: `version-change` when another tab opened the database at a
+   * newer version (tell the user to reload), `terminated` when the browser closed the connection (storage cleared,
+   * disk failure). Calls on the journal then reject with a `ClosedError` giving that reason.
    */
-  onVersionChange?: () => void;
+  onClosed?: (reason: 'version-change' | 'terminated') => void;
 }
 
 /**
@@ -136,7 +137,7 @@ export class IndexedDbJournal implements EventJournal {
   readonly #database: IDBPDatabase<JournalSchema>;
   readonly #durability: Durability;
   readonly #snapshotsKept: number;
-  readonly #onVersionChange: (() => void) | undefined;
+  readonly #onClosed: IndexedDbJournalOptions['onClosed'];
   #closed: ClosedError['reason'] | undefined;
 
   /** @internal Use `openIndexedDbJournal`. */
@@ -150,7 +151,7 @@ export class IndexedDbJournal implements EventJournal {
     this.#database = database;
     this.#durability = options.durability ?? 'strict';
     this.#snapshotsKept = snapshotsKept;
-    this.#onVersionChange = options.onVersionChange;
+    this.#onClosed = options.onClosed;
   }
 
   persist(entityId: string, events: readonly PersistedEvent[]): Promise<void> {
@@ -237,7 +238,7 @@ export class IndexedDbJournal implements EventJournal {
     if (this.#closed) return;
     this.#closed = reason;
     this.#database.close();
-    if (reason === 'version-change') this.#onVersionChange?.();
+    if (reason !== 'closed') this.#onClosed?.(reason);
   }
 
   /**

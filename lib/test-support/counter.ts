@@ -52,6 +52,8 @@ export function counter(snapshotPolicy?: SnapshotPolicy) {
           return state;
         case 'poison':
           throw new Error('evolve exploded');
+        default:
+          throw new Error(`unknown event ${JSON.stringify(event)}`);
       }
     },
     ...(snapshotPolicy && { snapshotPolicy }),

@@ -1,0 +1,272 @@
+import {
+  ConflictError,
+  type EntityChange,
+  isEventfoldError,
+  NotCloneableError,
+  RejectedError,
+  StorageError,
+  WorkerLostError,
+} from 'eventfold';
+import { type Client, connect } from 'eventfold/client';
+import { deleteIndexedDbJournal } from 'eventfold/idb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { account } from '../../demo-app/bank/account.ts';
+import type { entities } from '../test-support/test.worker.ts';
+
+type TestClient = Client<typeof entities>;
+
+describe('the client and the worker runtime', () => {
+  const clients: TestClient[] = [];
+  const databases = new Set<string>();
+
+  /** A client over a fresh worker on `database`; `workers` lists every worker it started. */
+  function open(database = `client-${crypto.randomUUID()}`) {
+    databases.add(database);
+    const workers: Worker[] = [];
+    const client = connect<typeof entities>(() => {
+      const worker = new Worker(new URL('../test-support/test.worker.ts', import.meta.url), { type: 'module', name: database });
+      workers.push(worker);
+      return worker;
+    });
+    clients.push(client);
+    return { client, workers, database };
+  }
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.close()));
+    await Promise.all([...databases].map((name) => deleteIndexedDbJournal(name)));
+    databases.clear();
+  });
+
+  it('deposits 1000 and 500 into 1500 over 2 transactions, and a new worker recovers them', async () => {
+    const { client, database } = open();
+    await client.send('account', 'acc-001', { type: 'open', owner: 'Ada' });
+    await client.send('account', 'acc-001', { type: 'deposit', amount: 1000 });
+    const result = await client.send('account', 'acc-001', { type: 'deposit', amount: 500 });
+    expect(result.state).toEqual({ owner: 'Ada', balance: 1500, txCount: 2 });
+    expect(result.events.map((e) => e.event)).toEqual([{ type: 'deposited', amount: 500 }]);
+    await client.close();
+
+    const { client: recovered } = open(database);
+    expect(await recovered.state('account', 'acc-001')).toEqual({
+      state: { owner: 'Ada', balance: 1500, txCount: 2 },
+      sequenceNr: 3,
+    });
+    expect(await recovered.entityIds('account')).toEqual(['acc-001']);
+  });
+
+  describe('errors cross the boundary with their class, code and fields', () => {
+    it('rejects an overdraft with its reason', async () => {
+      const { client } = open();
+      await client.send('account', 'a', { type: 'open', owner: 'Ada' });
+      const error = await client.send('account', 'a', { type: 'withdraw', amount: 5 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RejectedError);
+      expect(isEventfoldError(error, 'rejected') && error.reason).toBe('insufficient funds (balance 0)');
+      expect(error).toMatchObject({ code: 'rejected', entityId: 'account:a', name: 'RejectedError' });
+      expect((error as Error).stack).toContain('RejectedError');
+    });
+
+    it('tells a conflict from a rejection', async () => {
+      const { client } = open();
+      await client.send('counter', 'c', { type: 'add', amount: 1 });
+      const error = await client
+        .send('counter', 'c', { type: 'add', amount: 1 }, { expectedVersion: 0 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ code: 'conflict', expected: 0, actual: 1 });
+    });
+
+    it('reports a storage failure with the DOMException behind it', async () => {
+      const { client, database } = open();
+      await client.send('counter', 'c', { type: 'add', amount: 1 });
+      // A record planted behind the journal's back makes its next append abort on the key.
+      const raw = await new Promise<IDBDatabase>((resolve) => {
+        const request = indexedDB.open(database);
+        request.onsuccess = () => resolve(request.result);
+      });
+      await new Promise((resolve) => {
+        const tx = raw.transaction('events', 'readwrite');
+        tx.objectStore('events').put({ sequenceNr: 2, event: 'rogue', timestamp: 1 }, ['counter:c', 2]);
+        tx.oncomplete = resolve;
+      });
+      const error = await client.send('counter', 'c', { type: 'add', amount: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).cause).toBeInstanceOf(DOMException);
+      expect((error as Error).cause).toMatchObject({ name: 'ConstraintError' });
+      await new Promise((resolve) => {
+        const tx = raw.transaction('events', 'readwrite');
+        tx.objectStore('events').delete(['counter:c', 2]);
+        tx.oncomplete = resolve;
+      });
+      raw.close();
+      expect(await client.send('counter', 'c', { type: 'add', amount: 1 })).toMatchObject({ state: { value: 2 }, sequenceNr: 2 });
+    });
+
+    it('refuses a command that cannot be sent, naming the value, before it leaves the page', async () => {
+      const { client } = open();
+      const command = { type: 'emit', payload: { onClick: () => {} } } as const;
+      const error = await client.send('counter', 'c', command).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotCloneableError);
+      expect(error).toMatchObject({ path: 'command.payload.onClick', found: 'function' });
+    });
+
+    it('keeps serving after unknown entity types, malformed ids and malformed commands', async () => {
+      const { client } = open();
+      await expect(client.send('ledger' as 'counter', 'c', { type: 'noop' })).rejects.toMatchObject({
+        code: 'invalid-argument',
+        argument: 'type',
+      });
+      await expect(client.send('counter', '', { type: 'noop' })).rejects.toMatchObject({ code: 'invalid-argument' });
+      await expect(client.send('counter', 42 as unknown as string, { type: 'noop' })).rejects.toMatchObject({
+        code: 'invalid-argument',
+      });
+      await expect(client.send('account', 'a', null as never)).rejects.toMatchObject({ code: 'handler-failed' });
+      await expect(client.send('account', 'a', { type: 'launch' } as never)).rejects.toMatchObject({
+        code: 'rejected',
+        reason: 'unknown command "launch"',
+      });
+      expect(await client.send('counter', 'c', { type: 'add', amount: 2 })).toMatchObject({ sequenceNr: 1 });
+    });
+  });
+
+  it('tells subscribers the state, then every change, until they unsubscribe', async () => {
+    const { client } = open();
+    await client.send('counter', 'c', { type: 'add', amount: 1 });
+    const changes: EntityChange<{ value: number }, unknown>[] = [];
+    const unsubscribe = client.subscribe('counter', 'c', (change) => changes.push(change));
+    await expect.poll(() => changes.length).toBe(1);
+    expect(changes[0]).toMatchObject({ state: { value: 1 }, sequenceNr: 1, events: [] });
+    await Promise.all([2, 3].map((amount) => client.send('counter', 'c', { type: 'add', amount })));
+    await expect.poll(() => changes.at(-1)?.sequenceNr).toBe(3);
+    expect(changes.flatMap((c) => c.events.map((e) => e.sequenceNr))).toEqual([2, 3]);
+    unsubscribe();
+    await client.send('counter', 'c', { type: 'add', amount: 4 });
+    await client.state('counter', 'c');
+    expect(changes.at(-1)?.sequenceNr).toBe(3);
+  });
+
+  it('computes the state at every sequence number of a 1,000-event account, equal to a full replay', async () => {
+    const { client } = open();
+    await client.send('account', 'a', { type: 'open', owner: 'Ada' });
+    const amounts = Array.from({ length: 999 }, (_, i) => ((i * 7919) % 500) + 1);
+    await Promise.all(amounts.map((amount) => client.send('account', 'a', { type: 'deposit', amount })));
+    const events = await client.events('account', 'a');
+    expect(events).toHaveLength(1_000);
+
+    let replayed = account.initialState();
+    for (let sequenceNr = 0; sequenceNr <= 1_000; sequenceNr++) {
+      if (sequenceNr > 0) replayed = account.evolve(replayed, events[sequenceNr - 1]!.event);
+      const past = await client.stateAt('account', 'a', sequenceNr);
+      if (past.sequenceNr !== sequenceNr || past.state.balance !== replayed.balance || past.state.txCount !== replayed.txCount) {
+        expect({ sequenceNr, past }).toEqual({ sequenceNr, past: { state: replayed, sequenceNr } });
+      }
+    }
+  });
+
+  it('acknowledges 1,000 concurrent commands, leaving a contiguous journal', async () => {
+    const { client } = open();
+    const results = await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) => client.send('counter', `c${i % 10}`, { type: 'add', amount: 1 })),
+    );
+    expect(results).toHaveLength(1_000);
+    for (let i = 0; i < 10; i++) {
+      const events = await client.events('counter', `c${i}`);
+      expect(events.map((e) => e.sequenceNr)).toEqual(Array.from({ length: 100 }, (_, n) => n + 1));
+    }
+    const sums = await Promise.all(Array.from({ length: 10 }, (_, i) => client.state('counter', `c${i}`)));
+    expect(sums.map((s) => s.state.value)).toEqual(Array(10).fill(100));
+  });
+
+  it('fails every in-flight command when the worker is terminated mid-burst, loses nothing acknowledged, and reconnects', async () => {
+    const { client, workers } = open();
+    await client.send('counter', 'c', { type: 'add', amount: 1 });
+    const acknowledged: number[] = [];
+    const burst = Array.from({ length: 5_000 }, () =>
+      client.send('counter', 'c', { type: 'add', amount: 1 }).then((r) => acknowledged.push(r.sequenceNr)),
+    );
+    await expect.poll(() => acknowledged.length).toBeGreaterThan(0);
+    workers[0]!.terminate();
+    const outcomes = await Promise.allSettled(burst);
+    const failed = outcomes.filter((o) => o.status === 'rejected');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.length + acknowledged.length).toBe(5_000);
+    for (const { reason } of failed as PromiseRejectedResult[]) expect(reason).toBeInstanceOf(WorkerLostError);
+    expect(client.status).toBe('lost');
+    await expect(client.state('counter', 'c')).rejects.toMatchObject({ code: 'worker-lost' });
+
+    client.reconnect();
+    const events = await client.events('counter', 'c');
+    expect(events.map((e) => e.sequenceNr)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+    expect(events.length).toBeGreaterThanOrEqual(1 + acknowledged.length);
+    expect(Math.max(...acknowledged)).toBeLessThanOrEqual(events.length);
+    expect(await client.send('counter', 'c', { type: 'add', amount: 1 })).toMatchObject({ sequenceNr: events.length + 1 });
+    expect(client.status).toBe('ready');
+  });
+
+  it('fails the calls of a worker that throws an uncaught error instead of leaving them hanging', async () => {
+    const { client } = open();
+    await client.send('fault', 'f', 'crash-later');
+    const during = Array.from({ length: 20 }, () => client.state('counter', 'c').catch((e: unknown) => e));
+    await expect.poll(() => client.status).toBe('lost');
+    for (const outcome of await Promise.all(during)) {
+      expect(isEventfoldError(outcome, 'worker-lost') || (outcome as { sequenceNr?: number }).sequenceNr === 0).toBe(true);
+    }
+    await expect(client.send('counter', 'c', { type: 'add', amount: 1 })).rejects.toMatchObject({
+      code: 'worker-lost',
+      message: expect.stringContaining('the worker crashed'),
+    });
+  });
+
+  it('fails clearly after close', async () => {
+    const { client } = open();
+    const underWay = client.send('counter', 'c', { type: 'add', amount: 1 });
+    await client.close();
+    expect(await underWay).toMatchObject({ sequenceNr: 1 });
+    await expect(client.send('counter', 'c', { type: 'add', amount: 1 })).rejects.toMatchObject({ code: 'closed' });
+    expect(client.status).toBe('closed');
+  });
+
+  it('shows each tab the events another tab writes', async () => {
+    const { client: first, database } = open();
+    const { client: second } = open(database);
+    await first.send('counter', 'c', { type: 'add', amount: 1 });
+    const seen: number[] = [];
+    second.subscribe('counter', 'c', ({ sequenceNr }) => seen.push(sequenceNr));
+    await expect.poll(() => seen).toEqual([1]);
+    const sentAt = performance.now();
+    await first.send('counter', 'c', { type: 'add', amount: 1 });
+    await expect.poll(() => seen.at(-1)).toBe(2);
+    const latency = performance.now() - sentAt;
+    expect(latency).toBeGreaterThan(0);
+  });
+
+  it('says so when a newer version of the app takes the database', async () => {
+    const { client, database } = open();
+    await client.send('counter', 'c', { type: 'add', amount: 1 });
+    const newer = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(database, 2);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    await expect.poll(() => client.status).toBe('version-change');
+    await expect(client.send('counter', 'c', { type: 'add', amount: 1 })).rejects.toMatchObject({
+      code: 'closed',
+      reason: 'version-change',
+    });
+    newer.close();
+  });
+
+  it('replays two tabs racing on one account into one contiguous journal', async () => {
+    const { client: first, database } = open();
+    const { client: second } = open(database);
+    await first.send('account', 'a', { type: 'open', owner: 'Ada' });
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? first : second).send('account', 'a', { type: 'deposit', amount: i + 1 })),
+    );
+    const events = await first.events('account', 'a');
+    expect(events.map((e) => e.sequenceNr)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    const folded = events.reduce((state, e) => account.evolve(state, e.event), account.initialState());
+    expect(folded.balance).toBe((40 * 41) / 2);
+    await expect.poll(async () => (await second.state('account', 'a')).state).toEqual(folded);
+  });
+});

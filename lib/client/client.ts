@@ -1,0 +1,299 @@
+import { proxy, type Remote, wrap } from 'comlink';
+import {
+  assertCloneable,
+  ClosedError,
+  type CommandOf,
+  type CommandOptions,
+  type CommandResult,
+  type EntityChange,
+  type EntityDefinitions,
+  type EventOf,
+  InvalidArgumentError,
+  type PersistedEvent,
+  type StateOf,
+  streamIdOf,
+  type Versioned,
+  WorkerLostError,
+} from '../core/index.ts';
+import { registerErrorTransfer, type RuntimeService, type WorkerNotice } from '../worker/wire.ts';
+import { EntityStore } from './entity-store.ts';
+import { Timeline, type TimelineOptions } from './timeline.ts';
+
+/**
+ * Where the connection to the worker stands: `connecting` until the worker answered, `ready`, `lost` when the
+ * worker died (see `reconnect`), `version-change` when a newer version of the app took the database (reload),
+ * `closed` after `close()`.
+ */
+export type ClientStatus = 'connecting' | 'ready' | 'lost' | 'version-change' | 'closed';
+
+interface Watch {
+  readonly type: string;
+  readonly id: string;
+  view: Versioned<unknown> | undefined;
+  readonly listeners: Set<(change: EntityChange<unknown, unknown>) => void>;
+  readonly onErrors: Set<(error: unknown) => void>;
+}
+
+/**
+ * The page's handle on an entity runtime in a worker, typed by the worker's entity definitions.
+ * Create it with `connect`.
+ */
+export class Client<D extends EntityDefinitions> {
+  readonly #factory: (() => Worker) | undefined;
+  #worker!: Worker;
+  #remote!: Remote<RuntimeService>;
+  #generation = 0;
+  #status: ClientStatus = 'connecting';
+  #lostDetail = '';
+  readonly #inFlight = new Set<(error: unknown) => void>();
+  readonly #watches = new Map<string, Watch>();
+  readonly #statusListeners = new Set<(status: ClientStatus) => void>();
+  readonly #stores = new Map<string, EntityStore<unknown>>();
+
+  /** @internal Use `connect`. */
+  constructor(worker: Worker | (() => Worker)) {
+    registerErrorTransfer();
+    this.#factory = typeof worker === 'function' ? worker : undefined;
+    this.#attach(typeof worker === 'function' ? worker() : worker);
+  }
+
+  /** Where the connection stands. */
+  get status(): ClientStatus {
+    return this.#status;
+  }
+
+  /** Calls `listener` whenever the status changes; returns the function that stops it. */
+  onStatus(listener: (status: ClientStatus) => void): () => void {
+    this.#statusListeners.add(listener);
+    return () => this.#statusListeners.delete(listener);
+  }
+
+  /**
+   * Sends a command and resolves once its events are durable, with the entity's new state and sequence number.
+   * Rejects with the runtime's typed errors (`rejected`, `conflict`, `storage-failed`…), with `not-cloneable` for a
+   * command that cannot be sent to the worker, and with `worker-lost` when the worker dies first.
+   */
+  send<K extends keyof D & string>(
+    type: K,
+    id: string,
+    command: CommandOf<D[K]>,
+    options: CommandOptions = {},
+  ): Promise<CommandResult<StateOf<D[K]>, EventOf<D[K]>>> {
+    try {
+      assertCloneable(command, 'command');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#call((remote) => remote.send(type, id, command, options)) as Promise<
+      CommandResult<StateOf<D[K]>, EventOf<D[K]>>
+    >;
+  }
+
+  /** The entity's current state and sequence number. */
+  state<K extends keyof D & string>(type: K, id: string): Promise<Versioned<StateOf<D[K]>>> {
+    return this.#call((remote) => remote.state(type, id)) as Promise<Versioned<StateOf<D[K]>>>;
+  }
+
+  /** The entity's state after event `sequenceNr`, folded from the newest snapshot at or below it. */
+  stateAt<K extends keyof D & string>(type: K, id: string, sequenceNr: number): Promise<Versioned<StateOf<D[K]>>> {
+    return this.#call((remote) => remote.stateAt(type, id, sequenceNr)) as Promise<Versioned<StateOf<D[K]>>>;
+  }
+
+  /** The entity's events with `from <= sequenceNr <= to`, ascending. */
+  events<K extends keyof D & string>(type: K, id: string, from = 1, to?: number): Promise<PersistedEvent<EventOf<D[K]>>[]> {
+    return this.#call((remote) => remote.events(type, id, from, to)) as Promise<PersistedEvent<EventOf<D[K]>>[]>;
+  }
+
+  /** The ids of the entities of a type that have events, ascending. */
+  entityIds(type: keyof D & string): Promise<string[]> {
+    return this.#call((remote) => remote.entityIds(type));
+  }
+
+  /**
+   * Calls `listener` with the entity's state once it is known (with no events), then with each change: new events,
+   * whether written through this tab or another, and the state after them. `onError` hears why the entity could
+   * not be watched. Returns the function that unsubscribes.
+   */
+  subscribe<K extends keyof D & string>(
+    type: K,
+    id: string,
+    listener: (change: EntityChange<StateOf<D[K]>, EventOf<D[K]>>) => void,
+    onError?: (error: unknown) => void,
+  ): () => void {
+    const streamId = streamIdOf(type, id);
+    let watch = this.#watches.get(streamId);
+    const fresh = !watch;
+    if (!watch) {
+      watch = { type, id, view: undefined, listeners: new Set(), onErrors: new Set() };
+      this.#watches.set(streamId, watch);
+    }
+    const typed = listener as (change: EntityChange<unknown, unknown>) => void;
+    watch.listeners.add(typed);
+    if (onError) watch.onErrors.add(onError);
+    if (fresh) this.#startWatch(watch);
+    else if (watch.view) {
+      const { view } = watch;
+      queueMicrotask(() => watch.listeners.has(typed) && typed({ ...view, events: [] }));
+    }
+    return () => {
+      watch.listeners.delete(typed);
+      if (onError) watch.onErrors.delete(onError);
+      if (watch.listeners.size > 0 || this.#watches.get(streamId) !== watch) return;
+      this.#watches.delete(streamId);
+      if (this.#status === 'ready' || this.#status === 'connecting') {
+        this.#call((remote) => remote.unwatch(type, id)).catch(() => {});
+      }
+    };
+  }
+
+  /** A store of the entity's live state for `useSyncExternalStore`; see `useEntity`. */
+  entity<K extends keyof D & string>(type: K, id: string): EntityStore<StateOf<D[K]>> {
+    const streamId = streamIdOf(type, id);
+    let store = this.#stores.get(streamId);
+    if (!store) {
+      store = new EntityStore((listener, onError) => this.subscribe(type, id, listener, onError));
+      this.#stores.set(streamId, store);
+    }
+    return store as EntityStore<StateOf<D[K]>>;
+  }
+
+  /** A timeline of the entity for scrubbing through its history; see `useTimeline`. */
+  timeline<K extends keyof D & string>(
+    type: K,
+    id: string,
+    options?: TimelineOptions,
+  ): Timeline<StateOf<D[K]>, EventOf<D[K]>> {
+    return new Timeline(
+      {
+        subscribe: (listener, onError) => this.subscribe(type, id, listener, onError),
+        stateAt: (sequenceNr) => this.stateAt(type, id, sequenceNr),
+        events: (from, to) => this.events(type, id, from, to),
+      },
+      options,
+    );
+  }
+
+  /**
+   * Starts a new worker after the old one was lost, from the function given to `connect`, and watches again the
+   * entities that have subscribers. Everything acknowledged before is in the journal.
+   */
+  reconnect(): void {
+    if (!this.#factory) {
+      throw new InvalidArgumentError('reconnect needs connect() to be given a function that creates the worker', 'worker');
+    }
+    if (this.#status === 'closed') throw new ClosedError('The client');
+    this.#worker.terminate();
+    this.#attach(this.#factory());
+  }
+
+  /** Waits for the calls under way, closes the runtime and terminates the worker. Later calls reject. */
+  async close(): Promise<void> {
+    if (this.#status === 'closed') return;
+    const closing = this.#call((remote) => remote.close()).catch(() => {});
+    this.#setStatus('closed');
+    await closing;
+    this.#worker.terminate();
+    this.#failInFlight(new ClosedError('The client'));
+  }
+
+  #attach(worker: Worker): void {
+    const generation = ++this.#generation;
+    const lost = (detail: string) => {
+      if (generation === this.#generation && this.#status !== 'closed' && this.#status !== 'lost') this.#lose(detail);
+    };
+    this.#worker = worker;
+    this.#remote = wrap<RuntimeService>(worker);
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      lost(`it failed with an uncaught error${event.message ? `: ${event.message}` : ''}`);
+    });
+    worker.addEventListener('messageerror', () => lost('a message from it could not be read'));
+    this.#setStatus('connecting');
+
+    const lock = `eventfold-worker-${crypto.randomUUID()}`;
+    const notify = proxy((notice: WorkerNotice) => {
+      if (generation === this.#generation) this.#onNotice(notice);
+    });
+    this.#call((remote) => remote.hello(lock, notify)).then(
+      () => {
+        // Granted only once the worker, which holds this lock for its whole life, has ended.
+        navigator.locks.request(lock, () => lost('it was terminated')).catch(() => {});
+        if (this.#status === 'connecting') this.#setStatus('ready');
+      },
+      () => {},
+    );
+    for (const watch of this.#watches.values()) this.#startWatch(watch);
+  }
+
+  #call<T>(invoke: (remote: Remote<RuntimeService>) => Promise<T>): Promise<T> {
+    if (this.#status === 'closed') return Promise.reject(new ClosedError('The client'));
+    if (this.#status === 'lost') return Promise.reject(new WorkerLostError(this.#lostDetail));
+    return new Promise<T>((resolve, reject) => {
+      this.#inFlight.add(reject);
+      invoke(this.#remote)
+        .then(resolve, reject)
+        .finally(() => this.#inFlight.delete(reject));
+    });
+  }
+
+  #startWatch(watch: Watch): void {
+    this.#call((remote) => remote.watch(watch.type, watch.id)).then(
+      (view) => this.#apply(watch, { ...view, events: [] }),
+      (error: unknown) => {
+        for (const onError of watch.onErrors) onError(error);
+      },
+    );
+  }
+
+  #onNotice(notice: WorkerNotice): void {
+    if (notice.kind === 'closed') {
+      if (notice.reason === 'version-change') this.#setStatus('version-change');
+      else this.#lose('the browser closed its database');
+      return;
+    }
+    const watch = this.#watches.get(streamIdOf(notice.type, notice.id));
+    if (watch) this.#apply(watch, notice);
+  }
+
+  /** Applies a change unless the view already covers it: notices and the answer to `watch` may cross. */
+  #apply(watch: Watch, change: EntityChange<unknown, unknown>): void {
+    const known = watch.view?.sequenceNr ?? -1;
+    if (change.sequenceNr <= known) return;
+    watch.view = { state: change.state, sequenceNr: change.sequenceNr };
+    const fresh = { ...change, events: change.events.filter((event) => event.sequenceNr > known) };
+    for (const listener of watch.listeners) listener(fresh);
+  }
+
+  #lose(detail: string): void {
+    this.#lostDetail = detail;
+    this.#worker.terminate();
+    this.#setStatus('lost');
+    this.#failInFlight(new WorkerLostError(detail));
+  }
+
+  #failInFlight(error: unknown): void {
+    for (const reject of this.#inFlight) reject(error);
+    this.#inFlight.clear();
+  }
+
+  #setStatus(status: ClientStatus): void {
+    if (this.#status === status) return;
+    this.#status = status;
+    for (const listener of this.#statusListeners) listener(status);
+  }
+}
+
+/**
+ * Connects the page to an entity runtime served by `exposeRuntime` in a worker. Type it with the worker's entity
+ * definitions (a type-only import: the page needs none of their code):
+ *
+ * ```ts
+ * import type { entities } from './bank.worker.ts';
+ * const bank = connect<typeof entities>(() => new Worker(new URL('./bank.worker.ts', import.meta.url), { type: 'module' }));
+ * ```
+ *
+ * Pass a function that creates the worker, rather than a worker, to be able to `reconnect` after it dies.
+ */
+export function connect<D extends EntityDefinitions>(worker: Worker | (() => Worker)): Client<D> {
+  return new Client<D>(worker);
+}

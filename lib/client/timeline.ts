@@ -1,0 +1,150 @@
+import type { EntityChange, PersistedEvent, Versioned } from '../core/index.ts';
+
+/** Options of a timeline. */
+export interface TimelineOptions {
+  /** How many events up to the selected one the timeline holds. Default 50. */
+  window?: number;
+}
+
+/** What a timeline shows: the entity at the selected sequence number, and the events leading to it. */
+export interface TimelineSnapshot<S, E> {
+  /** True until the entity's head is known. */
+  readonly loading: boolean;
+  /** The sequence number of the entity's newest event. */
+  readonly head: number;
+  /** The selected sequence number (0 is before the first event); the head while live. */
+  readonly position: number;
+  /** True when the timeline follows the head. */
+  readonly live: boolean;
+  /** The state after event `stateSequenceNr`; `undefined` until loaded. */
+  readonly state: S | undefined;
+  /** The sequence number `state` and `events` belong to: lags `position` while a seek loads. */
+  readonly stateSequenceNr: number;
+  /** Up to `window` events ending at `stateSequenceNr`, ascending. */
+  readonly events: readonly PersistedEvent<E>[];
+  /** Why the last load failed, if it did. */
+  readonly error?: unknown;
+}
+
+/** What a timeline needs from its client, for one entity. */
+export interface TimelineSource<S, E> {
+  subscribe(listener: (change: EntityChange<S, E>) => void, onError: (error: unknown) => void): () => void;
+  stateAt(sequenceNr: number): Promise<Versioned<S>>;
+  events(from: number, to: number): Promise<PersistedEvent<E>[]>;
+}
+
+/**
+ * An entity's history as an external store, for a history slider: live, it follows the entity's new events; after
+ * `seek`, it shows the state after the chosen event (time travel, folded in the worker from the nearest snapshot).
+ * Seeks are coalesced: while one loads, only the newest target waits, so a fast scrub never queues up.
+ */
+export class Timeline<S, E> {
+  readonly #window: number;
+  #snapshot: TimelineSnapshot<S, E> = { loading: true, head: 0, position: 0, live: true, state: undefined, stateSequenceNr: 0, events: [] };
+  /** The newest state and events, kept up to date while the timeline is scrubbed elsewhere. */
+  #latest: { state: S; sequenceNr: number; events: PersistedEvent<E>[] } | undefined;
+  readonly #listeners = new Set<() => void>();
+  #stop: (() => void) | undefined;
+  #loading = false;
+  #target: number | undefined;
+
+  constructor(
+    private readonly source: TimelineSource<S, E>,
+    { window = 50 }: TimelineOptions = {},
+  ) {
+    this.#window = window;
+  }
+
+  readonly getSnapshot = (): TimelineSnapshot<S, E> => this.#snapshot;
+
+  readonly subscribe = (onChange: () => void): (() => void) => {
+    this.#listeners.add(onChange);
+    this.#stop ??= this.source.subscribe(
+      (change) => this.#onChange(change),
+      (error) => this.#update({ error, loading: false }),
+    );
+    return () => {
+      this.#listeners.delete(onChange);
+      if (this.#listeners.size === 0) {
+        this.#stop?.();
+        this.#stop = undefined;
+      }
+    };
+  };
+
+  /** Shows the entity as it was after event `position` (clamped to 0…head), leaving live mode. */
+  seek(position: number): void {
+    const target = Math.max(0, Math.min(Math.round(position), this.#snapshot.head));
+    if (target === this.#snapshot.head && this.#latest) return this.goLive();
+    this.#update({ live: false, position: target });
+    this.#target = target;
+    void this.#load();
+  }
+
+  /** Follows the entity's newest events again. */
+  goLive(): void {
+    this.#target = undefined;
+    const latest = this.#latest;
+    this.#update({
+      live: true,
+      position: this.#snapshot.head,
+      ...(latest && { state: latest.state, stateSequenceNr: latest.sequenceNr, events: latest.events }),
+    });
+  }
+
+  async #onChange(change: EntityChange<S, E>): Promise<void> {
+    const previous = this.#latest;
+    let events: PersistedEvent<E>[];
+    const continues = previous && change.events[0]?.sequenceNr === previous.sequenceNr + 1;
+    if (continues) {
+      events = [...previous.events, ...change.events].slice(-this.#window);
+    } else {
+      // The first view, or a change whose events do not follow ours: read the window afresh.
+      const from = Math.max(1, change.sequenceNr - this.#window + 1);
+      try {
+        events = change.sequenceNr === 0 ? [] : await this.source.events(from, change.sequenceNr);
+      } catch (error) {
+        return this.#update({ error, loading: false });
+      }
+      if (this.#latest && this.#latest.sequenceNr > change.sequenceNr) return;
+    }
+    this.#latest = { state: change.state, sequenceNr: change.sequenceNr, events };
+    const live = this.#snapshot.live;
+    this.#update({
+      loading: false,
+      head: change.sequenceNr,
+      ...(live && { position: change.sequenceNr, state: change.state, stateSequenceNr: change.sequenceNr, events }),
+    });
+  }
+
+  async #load(): Promise<void> {
+    if (this.#loading) return;
+    this.#loading = true;
+    try {
+      while (this.#target !== undefined) {
+        const target = this.#target;
+        try {
+          const from = Math.max(1, target - this.#window + 1);
+          const [past, events] = await Promise.all([
+            this.source.stateAt(target),
+            target === 0 ? Promise.resolve([]) : this.source.events(from, target),
+          ]);
+          if (this.#target === target) {
+            this.#target = undefined;
+            if (!this.#snapshot.live) this.#update({ state: past.state, stateSequenceNr: past.sequenceNr, events, error: undefined });
+          }
+        } catch (error) {
+          if (this.#target === target) this.#target = undefined;
+          this.#update({ error });
+        }
+      }
+    } finally {
+      this.#loading = false;
+    }
+  }
+
+  #update(change: Partial<TimelineSnapshot<S, E>>): void {
+    this.#snapshot = { ...this.#snapshot, ...change };
+    for (const listener of this.#listeners) listener();
+  }
+}

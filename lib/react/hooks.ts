@@ -1,0 +1,60 @@
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import type { Client, ClientStatus } from '../client/client.ts';
+import type { EntitySnapshot } from '../client/entity-store.ts';
+import type { TimelineOptions, TimelineSnapshot } from '../client/timeline.ts';
+import type { EntityDefinitions, EventOf, StateOf } from '../core/index.ts';
+
+/**
+ * The live state of an entity: `{ status: 'loading' }`, then `{ status: 'ready', state, sequenceNr }`, updated on
+ * every change from this tab or another, or `{ status: 'error', error }`.
+ */
+export function useEntity<D extends EntityDefinitions, K extends keyof D & string>(
+  client: Client<D>,
+  type: K,
+  id: string,
+): EntitySnapshot<StateOf<D[K]>> {
+  const store = client.entity(type, id);
+  return useSyncExternalStore(store.subscribe, store.getSnapshot);
+}
+
+/** A timeline's snapshot and the functions that move it. */
+export interface TimelineControls<S, E> extends TimelineSnapshot<S, E> {
+  /** Shows the entity after event `position`; leaves live mode. */
+  seek(position: number): void;
+  /** Follows the newest events again. */
+  goLive(): void;
+}
+
+/**
+ * An entity's history for a slider: the head sequence number, the selected position, the state there and the events
+ * leading to it. Live until `seek`; `goLive` returns to the present.
+ */
+export function useTimeline<D extends EntityDefinitions, K extends keyof D & string>(
+  client: Client<D>,
+  type: K,
+  id: string,
+  options?: TimelineOptions,
+): TimelineControls<StateOf<D[K]>, EventOf<D[K]>> {
+  const window = options?.window;
+  const [timeline, setTimeline] = useState(() => ({ key: `${type}:${id}`, timeline: client.timeline(type, id, { window }) }));
+  let current = timeline.timeline;
+  if (timeline.key !== `${type}:${id}`) {
+    // Another entity: a new timeline, starting live.
+    current = client.timeline(type, id, { window });
+    setTimeline({ key: `${type}:${id}`, timeline: current });
+  }
+  const snapshot = useSyncExternalStore(current.subscribe, current.getSnapshot);
+  const seek = useCallback((position: number) => current.seek(position), [current]);
+  const goLive = useCallback(() => current.goLive(), [current]);
+  return { ...snapshot, seek, goLive };
+}
+
+/** The status of the client's connection to its worker, re-rendering when it changes. */
+export function useClientStatus<D extends EntityDefinitions>(client: Client<D>): ClientStatus {
+  const [status, setStatus] = useState(client.status);
+  useEffect(() => {
+    setStatus(client.status);
+    return client.onStatus(setStatus);
+  }, [client]);
+  return status;
+}

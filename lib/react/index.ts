@@ -1,0 +1,1 @@
+export { type TimelineControls, useClientStatus, useEntity, useTimeline } from './hooks.ts';

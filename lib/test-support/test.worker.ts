@@ -1,0 +1,27 @@
+// The worker of the client tests: the counter and the bank account over the IndexedDB database named by the
+// worker's own name, so that each test can use a fresh database.
+import { defineEntity, snapshotEvery } from 'eventfold';
+import { openIndexedDbJournal } from 'eventfold/idb';
+import { exposeRuntime } from 'eventfold/worker';
+import { account } from '../../demo-app/bank/account.ts';
+import { counter } from './counter.ts';
+
+/** Crashes the worker on demand, the way a bug in an event handler's callback would. */
+const fault = defineEntity<null, 'crash-later', never>({
+  initialState: () => null,
+  decide: () => {
+    setTimeout(() => {
+      throw new Error('the worker crashed');
+    });
+    return [];
+  },
+  evolve: (state) => state,
+});
+
+export const entities = { counter: counter(snapshotEvery(100)), account, fault };
+
+exposeRuntime({
+  journal: ({ onClosed }) => openIndexedDbJournal(self.name, { onClosed }),
+  entities,
+  channel: `eventfold-test:${self.name}`,
+});

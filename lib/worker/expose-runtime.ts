@@ -1,0 +1,132 @@
+import { type Endpoint, expose } from 'comlink';
+import {
+  ClosedError,
+  type CommandOf,
+  createRuntime,
+  type EntityDefinitions,
+  type EntityRuntime,
+  type EventJournal,
+  type RuntimeOptions,
+  streamIdOf,
+} from '../core/index.ts';
+import { registerErrorTransfer, type RuntimeService, type WorkerNotice } from './wire.ts';
+
+/** Options of `exposeRuntime`. */
+export interface ExposeRuntimeOptions<D extends EntityDefinitions> extends Omit<RuntimeOptions<D>, 'journal'> {
+  /**
+   * A function that opens the journal. It is called on first use, and again on the next call after it failed (say,
+   * while another tab blocked an upgrade). Pass `onClosed` on to the journal, so the page hears when a newer
+   * version of the app takes the database: `journal: ({ onClosed }) => openIndexedDbJournal('bank', { onClosed })`.
+   */
+  journal: (lifecycle: JournalLifecycle) => Promise<EventJournal>;
+  /**
+   * The BroadcastChannel on which the workers of all tabs announce new events to each other, so that each tab sees
+   * the others' changes. Use one name per database. `false` turns cross-tab notices off. Default `'eventfold'`.
+   */
+  channel?: string | false;
+  /** Where to expose the service. Default: the worker's global scope. */
+  endpoint?: Endpoint;
+}
+
+/** Hooks a journal calls when it closes by itself. */
+export interface JournalLifecycle {
+  onClosed(reason: 'version-change' | 'terminated'): void;
+}
+
+/** What one tab's worker tells the others after writing: which entity moved to which sequence number. */
+interface WriteNotice {
+  type: string;
+  id: string;
+  sequenceNr: number;
+}
+
+/**
+ * Serves an entity runtime to the page through Comlink. Call it from the app's own module worker, which imports
+ * the app's entity definitions (functions cannot be sent to a worker):
+ *
+ * ```ts
+ * // bank.worker.ts
+ * exposeRuntime({ journal: () => openIndexedDbJournal('bank'), entities: { account } });
+ * ```
+ *
+ * The page then calls `connect(worker)`. Each tab runs its own worker; the workers share the IndexedDB journal,
+ * whose conflict check keeps streams contiguous, and tell each other of new events over a BroadcastChannel.
+ */
+export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntimeOptions<D>): void {
+  registerErrorTransfer();
+  const { journal: source, channel: channelName = 'eventfold', endpoint, ...runtimeOptions } = options;
+  const channel = channelName === false ? undefined : new BroadcastChannel(channelName);
+  const watches = new Map<string, () => void>();
+  let notify: (notice: WorkerNotice) => void = () => {};
+  let runtime: Promise<EntityRuntime<D>> | undefined;
+  let closed = false;
+
+  const tell = (notice: WorkerNotice) => {
+    // A page that went away cannot answer; nothing to do about it here.
+    Promise.resolve(notify(notice)).catch(() => {});
+  };
+
+  const start = async (): Promise<EntityRuntime<D>> => {
+    const journal = await source({ onClosed: (reason) => tell({ kind: 'closed', reason }) });
+    return createRuntime({
+      ...runtimeOptions,
+      journal,
+      onWrite: (write: WriteNotice) => {
+        runtimeOptions.onWrite?.(write);
+        channel?.postMessage(write);
+      },
+    } as RuntimeOptions<D>);
+  };
+
+  const ready = (): Promise<EntityRuntime<D>> => {
+    if (closed) return Promise.reject(new ClosedError('The eventfold worker'));
+    runtime ??= start().catch((error: unknown) => {
+      runtime = undefined;
+      throw error;
+    });
+    return runtime;
+  };
+
+  channel?.addEventListener('message', ({ data }: MessageEvent<WriteNotice>) => {
+    void runtime?.then((live) => live.refresh(data.type, data.id)).catch(() => {});
+  });
+
+  const service: RuntimeService = {
+    async hello(lock, sink) {
+      notify = sink;
+      // Held until the worker ends: the page waits for this lock to learn that the worker is gone.
+      await new Promise<void>((granted) => {
+        navigator.locks.request(lock, () => {
+          granted();
+          return new Promise<never>(() => {});
+        });
+      });
+    },
+    send: async (type, id, command, commandOptions) =>
+      (await ready()).send(type, id, command as CommandOf<D[string]>, commandOptions),
+    state: async (type, id) => (await ready()).state(type, id),
+    stateAt: async (type, id, sequenceNr) => (await ready()).stateAt(type, id, sequenceNr),
+    events: async (type, id, from, to) => (await ready()).events(type, id, from, to),
+    entityIds: async (type) => (await ready()).entityIds(type),
+    async watch(type, id) {
+      const live = await ready();
+      const streamId = streamIdOf(type, id);
+      if (!watches.has(streamId)) {
+        watches.set(streamId, live.subscribe(type, id, (change) => tell({ kind: 'change', type, id, ...change })));
+      }
+      return live.state(type, id);
+    },
+    async unwatch(type, id) {
+      const streamId = streamIdOf(type, id);
+      watches.get(streamId)?.();
+      watches.delete(streamId);
+    },
+    async close() {
+      closed = true;
+      channel?.close();
+      const live = await runtime?.catch(() => undefined);
+      await live?.close();
+    },
+  };
+  expose(service, endpoint);
+}

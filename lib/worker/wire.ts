@@ -1,0 +1,100 @@
+import { type TransferHandler, transferHandlers } from 'comlink';
+import {
+  type CommandOptions,
+  type CommandResult,
+  type EntityChange,
+  isEventfoldError,
+  type PersistedEvent,
+  restoreError,
+  type Versioned,
+} from '../core/index.ts';
+
+/** What the worker tells its page without being asked. */
+export type WorkerNotice =
+  | ({ kind: 'change'; type: string; id: string } & EntityChange<unknown, unknown>)
+  | { kind: 'closed'; reason: 'version-change' | 'terminated' };
+
+/** The API a worker exposes through Comlink; `connect` wraps it in a typed client. */
+export interface RuntimeService {
+  /** Takes the Web Lock `lock` for the worker's lifetime, so that the page learns of the worker's death. */
+  hello(lock: string, notify: (notice: WorkerNotice) => void): Promise<void>;
+  send(type: string, id: string, command: unknown, options: CommandOptions): Promise<CommandResult<unknown, unknown>>;
+  state(type: string, id: string): Promise<Versioned<unknown>>;
+  stateAt(type: string, id: string, sequenceNr: number): Promise<Versioned<unknown>>;
+  events(type: string, id: string, from?: number, to?: number): Promise<PersistedEvent[]>;
+  entityIds(type: string): Promise<string[]>;
+  /** Starts sending `change` notices for an entity; returns its current state. */
+  watch(type: string, id: string): Promise<Versioned<unknown>>;
+  unwatch(type: string, id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface WireError {
+  /** `eventfold`: rebuilt as its class; `dom`: as a DOMException; `error`: as an Error. */
+  kind: 'eventfold' | 'dom' | 'error';
+  name: string;
+  message: string;
+  stack?: string;
+  fields: Record<string, unknown>;
+  cause?: WireError | { kind: 'value'; value: unknown };
+}
+
+/**
+ * Comlink sends only the message, name and stack of a thrown error. This handler keeps an eventfold error's class,
+ * `code` and fields, and its `cause` (a DOMException stays one), so the page can tell a rejection from a conflict
+ * from a storage failure. Registered by both `exposeRuntime` and `connect`.
+ */
+export function registerErrorTransfer(): void {
+  const builtIn = transferHandlers.get('throw');
+  if (!builtIn || (builtIn as { eventfold?: true }).eventfold) return;
+  const handler: TransferHandler<{ value: unknown }, WireError | { kind: 'value'; value: unknown }> & { eventfold: true } = {
+    eventfold: true,
+    canHandle: (value): value is { value: unknown } => builtIn.canHandle(value),
+    serialize: ({ value }) => [toWire(value), []],
+    deserialize: (wire) => {
+      throw fromWire(wire);
+    },
+  };
+  transferHandlers.set('throw', handler);
+}
+
+function toWire(error: unknown, depth = 0): WireError | { kind: 'value'; value: unknown } {
+  if (!(error instanceof Error) && !(error instanceof DOMException)) {
+    return { kind: 'value', value: cloneable(error) ? error : String(error) };
+  }
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(error)) {
+    if (key !== 'cause' && cloneable(value)) fields[key] = value;
+  }
+  const cause = (error as { cause?: unknown }).cause;
+  return {
+    kind: isEventfoldError(error) ? 'eventfold' : error instanceof DOMException ? 'dom' : 'error',
+    name: error.name,
+    message: error.message,
+    ...(error.stack !== undefined && { stack: error.stack }),
+    fields,
+    ...(cause !== undefined && depth < 5 && { cause: toWire(cause, depth + 1) }),
+  };
+}
+
+function fromWire(wire: WireError | { kind: 'value'; value: unknown }): unknown {
+  if (wire.kind === 'value') return wire.value;
+  const cause = wire.cause === undefined ? {} : { cause: fromWire(wire.cause) };
+  const restored =
+    wire.kind === 'eventfold'
+      ? restoreError({ ...wire.fields, code: String(wire.fields.code), message: wire.message, ...cause })
+      : undefined;
+  const error = restored ?? (wire.kind === 'dom' ? new DOMException(wire.message, wire.name) : new Error(wire.message, cause));
+  if (!restored && wire.kind === 'error') Object.assign(error, { name: wire.name }, wire.fields);
+  if (wire.stack !== undefined) Object.defineProperty(error, 'stack', { value: wire.stack, configurable: true, writable: true });
+  return error;
+}
+
+function cloneable(value: unknown): boolean {
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
