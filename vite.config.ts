@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^eventfold\/(.+)$/, replacement: lib('$1/index.ts') },
     ],
   },
+  build: { outDir: 'demo-dist', target: 'es2022' },
   worker: { format: 'es' },
   optimizeDeps: { include: ['idb', 'comlink', 'react', 'react-dom/client'] },
   preview: { port: 4173, strictPort: true },
@@ -35,7 +36,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
-          include: ['lib/**/*.browser.test.ts', 'demo-app/**/*.browser.test.ts'],
+          include: ['lib/**/*.browser.test.{ts,tsx}', 'demo-app/**/*.browser.test.{ts,tsx}'],
           setupFiles: ['lib/test-support/fail-on-unhandled-rejection.ts'],
           testTimeout: 60_000,
           browser: {

@@ -240,6 +240,22 @@ describe('the client and the worker runtime', () => {
     expect(latency).toBeGreaterThan(0);
   });
 
+  it('keeps the list of entity ids up to date across tabs, and lists snapshots', async () => {
+    const { client: first, database } = open();
+    const { client: second } = open(database);
+    await first.send('account', 'b', { type: 'open', owner: 'Bo' });
+    const lists: (readonly string[])[] = [];
+    second.subscribeEntityIds('account', (ids) => lists.push(ids));
+    await expect.poll(() => lists.at(-1)).toEqual(['b']);
+    await first.send('account', 'a', { type: 'open', owner: 'Ada' });
+    await expect.poll(() => lists.at(-1)).toEqual(['a', 'b']);
+    await second.send('account', 'c', { type: 'open', owner: 'Cy' });
+    await expect.poll(() => lists.at(-1)).toEqual(['a', 'b', 'c']);
+
+    for (let i = 0; i < 250; i++) await first.send('counter', 'n', { type: 'add', amount: 1 });
+    expect(await first.snapshots('counter', 'n')).toEqual([100, 200]);
+  });
+
   it('says so when a newer version of the app takes the database', async () => {
     const { client, database } = open();
     await client.send('counter', 'c', { type: 'add', amount: 1 });

@@ -16,7 +16,8 @@ import {
   WorkerLostError,
 } from '../core/index.ts';
 import { registerErrorTransfer, type RuntimeService, type WorkerNotice } from '../worker/wire.ts';
-import { EntityStore } from './entity-store.ts';
+import { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStore } from './entity-store.ts';
+import type { SourceStore } from './source-store.ts';
 import { Timeline, type TimelineOptions } from './timeline.ts';
 
 /**
@@ -25,6 +26,14 @@ import { Timeline, type TimelineOptions } from './timeline.ts';
  * `closed` after `close()`.
  */
 export type ClientStatus = 'connecting' | 'ready' | 'lost' | 'version-change' | 'closed';
+
+interface IdsWatch {
+  ids: string[] | undefined;
+  /** Ids heard of while the first list was on its way. */
+  readonly heard: Set<string>;
+  readonly listeners: Set<(ids: readonly string[]) => void>;
+  readonly onErrors: Set<(error: unknown) => void>;
+}
 
 interface Watch {
   readonly type: string;
@@ -48,7 +57,9 @@ export class Client<D extends EntityDefinitions> {
   readonly #inFlight = new Set<(error: unknown) => void>();
   readonly #watches = new Map<string, Watch>();
   readonly #statusListeners = new Set<(status: ClientStatus) => void>();
-  readonly #stores = new Map<string, EntityStore<unknown>>();
+  readonly #idsWatches = new Map<string, IdsWatch>();
+  readonly #stores = new Map<string, SourceStore<EntitySnapshot<unknown>>>();
+  readonly #idsStores = new Map<string, SourceStore<EntityIdsSnapshot>>();
 
   /** @internal Use `connect`. */
   constructor(worker: Worker | (() => Worker)) {
@@ -109,6 +120,44 @@ export class Client<D extends EntityDefinitions> {
     return this.#call((remote) => remote.entityIds(type));
   }
 
+  /** The sequence numbers of the entity's stored snapshots, ascending. */
+  snapshots(type: keyof D & string, id: string): Promise<number[]> {
+    return this.#call((remote) => remote.snapshots(type, id));
+  }
+
+  /**
+   * Calls `listener` with the ids of the entities of a type (ascending), then again whenever an entity of that type
+   * is written for the first time, in this tab or another. Returns the function that unsubscribes.
+   */
+  subscribeEntityIds(
+    type: keyof D & string,
+    listener: (ids: readonly string[]) => void,
+    onError?: (error: unknown) => void,
+  ): () => void {
+    let watch = this.#idsWatches.get(type);
+    const fresh = !watch;
+    if (!watch) {
+      watch = { ids: undefined, heard: new Set(), listeners: new Set(), onErrors: new Set() };
+      this.#idsWatches.set(type, watch);
+    }
+    watch.listeners.add(listener);
+    if (onError) watch.onErrors.add(onError);
+    if (fresh) this.#startIdsWatch(type, watch);
+    else if (watch.ids) {
+      const { ids } = watch;
+      queueMicrotask(() => watch.listeners.has(listener) && listener(ids));
+    }
+    return () => {
+      watch.listeners.delete(listener);
+      if (onError) watch.onErrors.delete(onError);
+      if (watch.listeners.size > 0 || this.#idsWatches.get(type) !== watch) return;
+      this.#idsWatches.delete(type);
+      if (this.#status === 'ready' || this.#status === 'connecting') {
+        this.#call((remote) => remote.unwatchIds(type)).catch(() => {});
+      }
+    };
+  }
+
   /**
    * Calls `listener` with the entity's state once it is known (with no events), then with each change: new events,
    * whether written through this tab or another, and the state after them. `onError` hears why the entity could
@@ -147,14 +196,24 @@ export class Client<D extends EntityDefinitions> {
   }
 
   /** A store of the entity's live state for `useSyncExternalStore`; see `useEntity`. */
-  entity<K extends keyof D & string>(type: K, id: string): EntityStore<StateOf<D[K]>> {
+  entity<K extends keyof D & string>(type: K, id: string): SourceStore<EntitySnapshot<StateOf<D[K]>>> {
     const streamId = streamIdOf(type, id);
     let store = this.#stores.get(streamId);
     if (!store) {
-      store = new EntityStore((listener, onError) => this.subscribe(type, id, listener, onError));
+      store = entityStore((listener, onError) => this.subscribe(type, id, listener, onError));
       this.#stores.set(streamId, store);
     }
-    return store as EntityStore<StateOf<D[K]>>;
+    return store as SourceStore<EntitySnapshot<StateOf<D[K]>>>;
+  }
+
+  /** A store of the ids of a type's entities for `useSyncExternalStore`; see `useEntityIds`. */
+  entityIdsStore(type: keyof D & string): SourceStore<EntityIdsSnapshot> {
+    let store = this.#idsStores.get(type);
+    if (!store) {
+      store = entityIdsStore((listener, onError) => this.subscribeEntityIds(type, listener, onError));
+      this.#idsStores.set(type, store);
+    }
+    return store;
   }
 
   /** A timeline of the entity for scrubbing through its history; see `useTimeline`. */
@@ -223,6 +282,7 @@ export class Client<D extends EntityDefinitions> {
       () => {},
     );
     for (const watch of this.#watches.values()) this.#startWatch(watch);
+    for (const [type, watch] of this.#idsWatches) this.#startIdsWatch(type, watch);
   }
 
   #call<T>(invoke: (remote: Remote<RuntimeService>) => Promise<T>): Promise<T> {
@@ -245,7 +305,30 @@ export class Client<D extends EntityDefinitions> {
     );
   }
 
+  #startIdsWatch(type: string, watch: IdsWatch): void {
+    this.#call((remote) => remote.watchIds(type)).then(
+      (ids) => {
+        watch.ids = [...new Set([...ids, ...watch.heard])].sort();
+        watch.heard.clear();
+        for (const listener of watch.listeners) listener(watch.ids);
+      },
+      (error: unknown) => {
+        for (const onError of watch.onErrors) onError(error);
+      },
+    );
+  }
+
   #onNotice(notice: WorkerNotice): void {
+    if (notice.kind === 'written') {
+      const watch = this.#idsWatches.get(notice.type);
+      if (!watch) return;
+      if (!watch.ids) watch.heard.add(notice.id);
+      else if (!watch.ids.includes(notice.id)) {
+        watch.ids = [...watch.ids, notice.id].sort();
+        for (const listener of watch.listeners) listener(watch.ids);
+      }
+      return;
+    }
     if (notice.kind === 'closed') {
       if (notice.reason === 'version-change') this.#setStatus('version-change');
       else this.#lose('the browser closed its database');

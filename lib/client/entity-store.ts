@@ -1,47 +1,36 @@
 import type { EntityChange } from '../core/index.ts';
+import { SourceStore } from './source-store.ts';
 
-/** What an `EntityStore` holds: the entity's live state once loaded, or why it could not be loaded. */
+/** An entity's live state once loaded, or why it could not be loaded. */
 export type EntitySnapshot<S> =
   | { readonly status: 'loading' }
   | { readonly status: 'ready'; readonly state: S; readonly sequenceNr: number }
   | { readonly status: 'error'; readonly error: unknown };
 
-type Source<S> = (listener: (change: EntityChange<S, unknown>) => void, onError: (error: unknown) => void) => () => void;
+/** The ids of the entities of a type, kept up to date as entities appear in any tab. */
+export type EntityIdsSnapshot =
+  | { readonly status: 'loading' }
+  | { readonly status: 'ready'; readonly ids: readonly string[] }
+  | { readonly status: 'error'; readonly error: unknown };
 
-const LOADING: EntitySnapshot<never> = { status: 'loading' };
+type Subscribe<T> = (listener: (value: T) => void, onError: (error: unknown) => void) => () => void;
 
-/**
- * An entity's live state as an external store (`subscribe` / `getSnapshot`, the shape `useSyncExternalStore`
- * expects). It watches the entity while it has subscribers, and keeps the last snapshot otherwise.
- */
-export class EntityStore<S> {
-  #snapshot: EntitySnapshot<S> = LOADING;
-  readonly #listeners = new Set<() => void>();
-  #stop: (() => void) | undefined;
+/** A store of an entity's live state; see `Client.entity`. */
+export function entityStore<S>(subscribe: Subscribe<EntityChange<S, unknown>>): SourceStore<EntitySnapshot<S>> {
+  return new SourceStore<EntitySnapshot<S>>({ status: 'loading' }, (set) =>
+    subscribe(
+      ({ state, sequenceNr }) => set({ status: 'ready', state, sequenceNr }),
+      (error) => set({ status: 'error', error }),
+    ),
+  );
+}
 
-  constructor(private readonly source: Source<S>) {}
-
-  /** The current snapshot; the same object until the entity changes. */
-  readonly getSnapshot = (): EntitySnapshot<S> => this.#snapshot;
-
-  /** Calls `onChange` after each change of the snapshot; returns the function that unsubscribes. */
-  readonly subscribe = (onChange: () => void): (() => void) => {
-    this.#listeners.add(onChange);
-    this.#stop ??= this.source(
-      ({ state, sequenceNr }) => this.#set({ status: 'ready', state, sequenceNr }),
-      (error) => this.#set({ status: 'error', error }),
-    );
-    return () => {
-      this.#listeners.delete(onChange);
-      if (this.#listeners.size === 0) {
-        this.#stop?.();
-        this.#stop = undefined;
-      }
-    };
-  };
-
-  #set(snapshot: EntitySnapshot<S>): void {
-    this.#snapshot = snapshot;
-    for (const listener of this.#listeners) listener();
-  }
+/** A store of the ids of a type's entities; see `Client.entityIdsStore`. */
+export function entityIdsStore(subscribe: Subscribe<readonly string[]>): SourceStore<EntityIdsSnapshot> {
+  return new SourceStore<EntityIdsSnapshot>({ status: 'loading' }, (set) =>
+    subscribe(
+      (ids) => set({ status: 'ready', ids }),
+      (error) => set({ status: 'error', error }),
+    ),
+  );
 }

@@ -1,3 +1,4 @@
 export { Client, type ClientStatus, connect } from './client.ts';
-export { type EntitySnapshot, EntityStore } from './entity-store.ts';
+export { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStore } from './entity-store.ts';
+export { SourceStore } from './source-store.ts';
 export { Timeline, type TimelineOptions, type TimelineSnapshot, type TimelineSource } from './timeline.ts';

@@ -77,6 +77,9 @@ export interface EventJournal {
   /** The newest snapshot with `sequenceNr <= maxSequenceNr` (any when omitted), or `undefined`. */
   loadSnapshot(entityId: string, maxSequenceNr?: number): Promise<Snapshot | undefined>;
 
+  /** The sequence numbers of the entity's kept snapshots, ascending: where a timeline can start folding. */
+  listSnapshots(entityId: string): Promise<number[]>;
+
   /** Releases the underlying storage. Later calls reject with a `ClosedError`. */
   close(): Promise<void>;
 }

@@ -168,6 +168,12 @@ export class EntityRuntime<D extends EntityDefinitions> {
     return (await this.#journal.entityIds(prefix)).map((streamId) => streamId.slice(prefix.length));
   }
 
+  /** The sequence numbers of the entity's stored snapshots, ascending. */
+  async snapshots(type: keyof D & string, id: string): Promise<number[]> {
+    this.#definition(type, id);
+    return this.#journal.listSnapshots(streamIdOf(type, id));
+  }
+
   /** How many entities are in memory now. */
   get activeEntities(): number {
     return this.#instances.size;

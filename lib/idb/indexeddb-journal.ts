@@ -229,6 +229,14 @@ export class IndexedDbJournal implements EventJournal {
     });
   }
 
+  async listSnapshots(entityId: string): Promise<number[]> {
+    assertEntityId(entityId);
+    const keys = await this.#transact('listSnapshots', ['snapshots'], 'readonly', (tx) =>
+      tx.objectStore('snapshots').getAllKeys(snapshotRange(entityId)),
+    );
+    return keys.map(([, sequenceNr]) => sequenceNr);
+  }
+
   async close(): Promise<void> {
     this.closeFor('closed');
   }

@@ -84,6 +84,12 @@ export class InMemoryJournal implements EventJournal {
     return found && structuredClone(found);
   }
 
+  async listSnapshots(entityId: string): Promise<number[]> {
+    this.#assertOpen();
+    assertEntityId(entityId);
+    return (this.#snapshots.get(entityId) ?? []).map((snapshot) => snapshot.sequenceNr);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }

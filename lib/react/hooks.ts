@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { Client, ClientStatus } from '../client/client.ts';
-import type { EntitySnapshot } from '../client/entity-store.ts';
+import type { EntityIdsSnapshot, EntitySnapshot } from '../client/entity-store.ts';
 import type { TimelineOptions, TimelineSnapshot } from '../client/timeline.ts';
 import type { EntityDefinitions, EventOf, StateOf } from '../core/index.ts';
 
@@ -14,6 +14,12 @@ export function useEntity<D extends EntityDefinitions, K extends keyof D & strin
   id: string,
 ): EntitySnapshot<StateOf<D[K]>> {
   const store = client.entity(type, id);
+  return useSyncExternalStore(store.subscribe, store.getSnapshot);
+}
+
+/** The ids of the entities of a type, updated when an entity of that type first appears, in any tab. */
+export function useEntityIds<D extends EntityDefinitions>(client: Client<D>, type: keyof D & string): EntityIdsSnapshot {
+  const store = client.entityIdsStore(type);
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
 

@@ -1,1 +1,1 @@
-export { type TimelineControls, useClientStatus, useEntity, useTimeline } from './hooks.ts';
+export { type TimelineControls, useClientStatus, useEntity, useEntityIds, useTimeline } from './hooks.ts';

@@ -76,6 +76,9 @@ export class FaultyJournal implements EventJournal {
     this.#fault('loadSnapshot');
     return this.inner.loadSnapshot(entityId, max);
   }
+  listSnapshots(entityId: string) {
+    return this.inner.listSnapshots(entityId);
+  }
   close() {
     return this.inner.close();
   }

@@ -143,6 +143,52 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
       });
     });
 
+    describe('group commit (persistMany)', () => {
+      it('writes several streams at once, with snapshots, and reports each conflict in place', async () => {
+        const journal = await open();
+        await journal.persist('b', numbered(1, 2));
+        const outcomes = await journal.persistMany([
+          { entityId: 'a', events: numbered(1, 3), snapshot: { sequenceNr: 3, state: 'a3', timestamp: 1 } },
+          { entityId: 'b', events: numbered(2, 1) },
+          { entityId: 'c', events: numbered(1, 1) },
+          { entityId: 'a', events: numbered(4, 1) },
+        ]);
+        expect(outcomes[0]).toBeUndefined();
+        expect(outcomes[1]).toMatchObject({ code: 'conflict', entityId: 'b', expected: 1, actual: 2 });
+        expect(outcomes.slice(2)).toEqual([undefined, undefined]);
+        expect(await journal.highestSequenceNr('a')).toBe(4);
+        expect(await journal.highestSequenceNr('b')).toBe(2);
+        expect(await journal.highestSequenceNr('c')).toBe(1);
+        expect(await journal.loadSnapshot('a')).toEqual({ sequenceNr: 3, state: 'a3', timestamp: 1 });
+      });
+
+      it('stores nothing of a call with a malformed write or a snapshot beyond its stream', async () => {
+        const journal = await open();
+        await expect(
+          journal.persistMany([
+            { entityId: 'a', events: numbered(1, 1) },
+            { entityId: 'b', events: [{ sequenceNr: 1, event: () => 1, timestamp: 1 }] },
+          ]),
+        ).rejects.toMatchObject({ code: 'not-cloneable' });
+        await expect(
+          journal.persistMany([
+            { entityId: 'a', events: numbered(1, 1) },
+            { entityId: 'b', events: numbered(1, 1), snapshot: { sequenceNr: 2, state: {}, timestamp: 1 } },
+          ]),
+        ).rejects.toMatchObject({ code: 'invalid-snapshot' });
+        expect(await journal.highestSequenceNr('a')).toBe(0);
+        expect(await journal.entityIds()).toEqual([]);
+      });
+
+      it('lists the entities that have events, by prefix', async () => {
+        const journal = await open();
+        for (const id of ['account:b', 'account:a', 'counter:a', 'accounts']) await journal.persist(id, numbered(1, 1));
+        expect(await journal.entityIds()).toEqual(['account:a', 'account:b', 'accounts', 'counter:a']);
+        expect(await journal.entityIds('account:')).toEqual(['account:a', 'account:b']);
+        expect(await journal.entityIds('nothing:')).toEqual([]);
+      });
+    });
+
     describe('bad input', () => {
       it('rejects a non-cloneable event, names it, and stores none of the batch', async () => {
         const journal = await open();
@@ -235,6 +281,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
       it('gives undefined when there is no snapshot', async () => {
         const journal = await open();
         expect(await journal.loadSnapshot('e1')).toBeUndefined();
+        expect(await journal.listSnapshots('e1')).toEqual([]);
       });
 
       it('returns the newest snapshot, which an older one never replaces', async () => {
@@ -265,6 +312,8 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         expect((await journal.loadSnapshot('e1'))?.sequenceNr).toBe(10);
         expect((await journal.loadSnapshot('e1', 8))?.sequenceNr).toBe(8);
         expect(await journal.loadSnapshot('e1', 7)).toBeUndefined();
+        expect(await journal.listSnapshots('e1')).toEqual([8, 9, 10]);
+        expect(await journal.listSnapshots('nobody')).toEqual([]);
       });
 
       it('refuses a snapshot beyond the stream or with a bad sequence number', async () => {
@@ -324,6 +373,9 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
           () => journal.load('e1'),
           () => journal.highestSequenceNr('e1'),
           () => journal.loadSnapshot('e1'),
+          () => journal.listSnapshots('e1'),
+          () => journal.entityIds(),
+          () => journal.persistMany([{ entityId: 'e1', events: numbered(1, 1) }]),
           () => journal.saveSnapshot('e1', { sequenceNr: 1, state: {}, timestamp: 1 }),
         ]) {
           await expect(call()).rejects.toMatchObject({ code: 'closed' });

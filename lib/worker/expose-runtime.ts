@@ -57,6 +57,7 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
   const { journal: source, channel: channelName = 'eventfold', endpoint, ...runtimeOptions } = options;
   const channel = channelName === false ? undefined : new BroadcastChannel(channelName);
   const watches = new Map<string, () => void>();
+  const watchedTypes = new Set<string>();
   let notify: (notice: WorkerNotice) => void = () => {};
   let runtime: Promise<EntityRuntime<D>> | undefined;
   let closed = false;
@@ -74,6 +75,7 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       onWrite: (write: WriteNotice) => {
         runtimeOptions.onWrite?.(write);
         channel?.postMessage(write);
+        if (watchedTypes.has(write.type)) tell({ kind: 'written', ...write });
       },
     } as RuntimeOptions<D>);
   };
@@ -89,6 +91,7 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
 
   channel?.addEventListener('message', ({ data }: MessageEvent<WriteNotice>) => {
     void runtime?.then((live) => live.refresh(data.type, data.id)).catch(() => {});
+    if (watchedTypes.has(data.type)) tell({ kind: 'written', ...data });
   });
 
   const service: RuntimeService = {
@@ -108,6 +111,15 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
     stateAt: async (type, id, sequenceNr) => (await ready()).stateAt(type, id, sequenceNr),
     events: async (type, id, from, to) => (await ready()).events(type, id, from, to),
     entityIds: async (type) => (await ready()).entityIds(type),
+    snapshots: async (type, id) => (await ready()).snapshots(type, id),
+    async watchIds(type) {
+      const live = await ready();
+      watchedTypes.add(type);
+      return live.entityIds(type);
+    },
+    async unwatchIds(type) {
+      watchedTypes.delete(type);
+    },
     async watch(type, id) {
       const live = await ready();
       const streamId = streamIdOf(type, id);

@@ -12,6 +12,8 @@ import {
 /** What the worker tells its page without being asked. */
 export type WorkerNotice =
   | ({ kind: 'change'; type: string; id: string } & EntityChange<unknown, unknown>)
+  /** An entity of a type whose ids are watched was written, in this tab or another. */
+  | { kind: 'written'; type: string; id: string; sequenceNr: number }
   | { kind: 'closed'; reason: 'version-change' | 'terminated' };
 
 /** The API a worker exposes through Comlink; `connect` wraps it in a typed client. */
@@ -23,6 +25,10 @@ export interface RuntimeService {
   stateAt(type: string, id: string, sequenceNr: number): Promise<Versioned<unknown>>;
   events(type: string, id: string, from?: number, to?: number): Promise<PersistedEvent[]>;
   entityIds(type: string): Promise<string[]>;
+  snapshots(type: string, id: string): Promise<number[]>;
+  /** Starts sending `written` notices for the entities of a type; returns their ids. */
+  watchIds(type: string): Promise<string[]>;
+  unwatchIds(type: string): Promise<void>;
   /** Starts sending `change` notices for an entity; returns its current state. */
   watch(type: string, id: string): Promise<Versioned<unknown>>;
   unwatch(type: string, id: string): Promise<void>;
