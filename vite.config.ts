@@ -4,11 +4,13 @@ import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vite';
 import { chromiumLaunchOptions } from './tools/chromium.mjs';
+import { precache } from './tools/precache-plugin.ts';
 
-const lib = (path: string) => fileURLToPath(new URL(`./lib/${path}`, import.meta.url));
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const lib = (path: string) => here(`./lib/${path}`);
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), precache({ source: here('./demo-app/service-worker.js'), publicDir: here('./public') })],
   resolve: {
     // The demo and the tests import the library by its published name, so they can only use its public API.
     alias: [

@@ -1,22 +1,18 @@
-import { createRuntime } from 'eventfold';
-import { openIndexedDbJournal } from 'eventfold/idb';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
-import { account } from './bank/account.ts';
+import { bank } from './bank/connection.ts';
 import './styles.css';
 
-const root = createRoot(document.getElementById('root')!);
-try {
-  const journal = await openIndexedDbJournal('eventfold-bank', {
-    onClosed: () => root.render(<p role="alert">A newer version of this app opened in another tab: reload.</p>),
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App bank={bank} />
+  </StrictMode>,
+);
+
+// The service worker keeps the app shell (page, scripts, the bank's worker) for offline visits.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch(() => {
+    // Without it the app still works online; offline reloads will not.
   });
-  const bank = createRuntime({ journal, entities: { account } });
-  root.render(
-    <StrictMode>
-      <App bank={bank} journal={journal} />
-    </StrictMode>,
-  );
-} catch (error) {
-  root.render(<p role="alert">The bank could not open its storage: {String(error)}</p>);
 }

@@ -1,47 +1,95 @@
-import { expect, test } from './fixtures.ts';
+import { balanceOf, command, expect, openAccount, test } from './fixtures.ts';
 
 test.beforeEach(async ({ page }) => {
   await page.goto('/');
-  await page.getByLabel('Owner').fill('Ada Lovelace');
-  await page.getByRole('button', { name: 'New account' }).click();
-  await expect(page.getByTestId('balance')).toHaveText('0');
 });
 
 test('deposits 1000 and 500 into a balance of 1,500 over 2 transactions, kept across a reload', async ({ page }) => {
-  const amount = page.getByLabel('Amount');
-  await amount.fill('1000');
-  await page.getByRole('button', { name: 'Deposit' }).click();
+  await openAccount(page, 'Ada Lovelace');
+  await command(page, 'Deposit', '1000');
   await expect(page.getByTestId('balance')).toHaveText('1,000');
-  await amount.fill('500');
-  await page.getByRole('button', { name: 'Deposit' }).click();
+  await command(page, 'Deposit', '500');
   await expect(page.getByTestId('balance')).toHaveText('1,500');
   await expect(page.getByTestId('tx-count')).toHaveText('2 transactions');
-  await expect(page.getByRole('list', { name: 'Event log' }).getByRole('listitem')).toHaveCount(3);
+  const log = page.getByRole('list', { name: 'Event log' }).getByRole('listitem');
+  await expect(log).toHaveCount(3);
+  await expect(log.first()).toContainText('#3');
+  await expect(log.first()).toContainText('deposited');
+  await expect(log.first()).toContainText('500');
 
   await page.reload();
   await expect(page.getByTestId('balance')).toHaveText('1,500');
   await expect(page.getByTestId('tx-count')).toHaveText('2 transactions');
+  await expect(page.getByRole('list', { name: 'Accounts' })).toContainText('Ada Lovelace');
 });
 
 test('rejects a withdrawal beyond the balance with its reason, adding no event', async ({ page }) => {
-  await page.getByLabel('Amount').fill('100');
-  await page.getByRole('button', { name: 'Deposit' }).click();
+  await openAccount(page, 'Grace Hopper');
+  await command(page, 'Deposit', '100');
   await expect(page.getByTestId('balance')).toHaveText('100');
   const log = page.getByRole('list', { name: 'Event log' }).getByRole('listitem');
   await expect(log).toHaveCount(2);
 
-  await page.getByLabel('Amount').fill('250');
-  await page.getByRole('button', { name: 'Withdraw' }).click();
+  await command(page, 'Withdraw', '250');
   await expect(page.getByRole('alert')).toHaveText('insufficient funds (balance 100)');
   await expect(page.getByTestId('balance')).toHaveText('100');
   await expect(log).toHaveCount(2);
+  await expect(page.getByRole('slider', { name: 'History' })).toHaveValue('2');
 });
 
-for (const amount of ['abc', '-5', '0', '1.5']) {
+for (const amount of ['abc', '-5', '0', '1.5', '']) {
   test(`rejects the amount "${amount}"`, async ({ page }) => {
-    await page.getByLabel('Amount').fill(amount);
-    await page.getByRole('button', { name: 'Deposit' }).click();
+    await openAccount(page, 'Alan Turing');
+    await command(page, 'Deposit', amount);
     await expect(page.getByRole('alert')).toContainText('the amount must be a whole number');
     await expect(page.getByTestId('balance')).toHaveText('0');
   });
 }
+
+test('refuses an account without an owner', async ({ page }) => {
+  await page.getByRole('button', { name: 'New account' }).click();
+  await expect(page.getByRole('alert')).toHaveText('the owner needs a name');
+});
+
+test('scrubs back through the history and returns to live', async ({ page }) => {
+  await openAccount(page, 'Katherine Johnson');
+  for (const amount of ['100', '200', '300']) await command(page, 'Deposit', amount);
+  const slider = page.getByRole('slider', { name: 'History' });
+  await expect(slider).toHaveValue('4');
+  await expect(page.getByTestId('balance')).toHaveText('600');
+
+  await slider.focus();
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await expect(slider).toHaveValue('2');
+  await expect(page.getByTestId('balance')).toHaveText('100');
+  await expect(page.getByTestId('tx-count')).toHaveText('1 transaction');
+  const log = page.getByRole('list', { name: 'Event log' }).getByRole('listitem');
+  await expect(log).toHaveCount(2);
+  await expect(log.first()).toHaveAttribute('aria-current', 'true');
+
+  await page.keyboard.press('Home');
+  await expect(slider).toHaveValue('0');
+  await expect(page.getByTestId('balance')).toHaveText('0');
+
+  await page.getByRole('button', { name: 'Live' }).click();
+  await expect(slider).toHaveValue('4');
+  await expect(page.getByTestId('balance')).toHaveText('600');
+  // While live, new events move the slider's end.
+  await command(page, 'Withdraw', '50');
+  await expect(slider).toHaveValue('5');
+  expect(await balanceOf(page)).toBe(550);
+});
+
+test('keeps two pages of one browser in step', async ({ page, context }) => {
+  const id = await openAccount(page, 'Margaret Hamilton');
+  const other = await context.newPage();
+  await other.goto(`/#${id}`);
+  await expect(other.getByTestId('balance')).toHaveText('0');
+
+  await command(page, 'Deposit', '700');
+  await expect(other.getByTestId('balance')).toHaveText('700');
+  await command(other, 'Withdraw', '200');
+  await expect(page.getByTestId('balance')).toHaveText('500');
+  await expect(page.getByRole('slider', { name: 'History' })).toHaveValue('3');
+});

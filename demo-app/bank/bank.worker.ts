@@ -1,0 +1,13 @@
+// The bank's worker: the runtime, the journal and the replays live here, off the page's thread.
+import { openIndexedDbJournal } from 'eventfold/idb';
+import { exposeRuntime } from 'eventfold/worker';
+import { account } from './account.ts';
+
+/** The entity types the bank serves; the page imports only this type. */
+export const entities = { account };
+
+exposeRuntime({
+  journal: ({ onClosed }) => openIndexedDbJournal('eventfold-bank', { onClosed }),
+  entities,
+  channel: 'eventfold-bank',
+});

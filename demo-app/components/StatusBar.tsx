@@ -1,0 +1,65 @@
+import { useClientStatus } from 'eventfold/react';
+import { useEffect, useState } from 'react';
+import type { Bank } from '../bank/connection.ts';
+
+function useOnline(): boolean {
+  const [online, setOnline] = useState(navigator.onLine);
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    window.addEventListener('online', update);
+    window.addEventListener('offline', update);
+    return () => {
+      window.removeEventListener('online', update);
+      window.removeEventListener('offline', update);
+    };
+  }, []);
+  return online;
+}
+
+/** Asks once for persistent storage, so the browser does not evict the journal under storage pressure. */
+function usePersistentStorage(): boolean | undefined {
+  const [persisted, setPersisted] = useState<boolean>();
+  useEffect(() => {
+    let current = true;
+    const storage = navigator.storage;
+    if (!storage?.persist) return;
+    storage
+      .persisted()
+      .then((already) => already || storage.persist())
+      .then((granted) => current && setPersisted(granted))
+      .catch(() => current && setPersisted(false));
+    return () => {
+      current = false;
+    };
+  }, []);
+  return persisted;
+}
+
+export function StatusBar({ bank }: { bank: Bank }) {
+  const online = useOnline();
+  const persisted = usePersistentStorage();
+  const status = useClientStatus(bank);
+  return (
+    <div className="status">
+      <span className={`pill ${online ? 'ok' : 'warn'}`} data-testid="network">
+        {online ? 'Online' : 'Offline'}
+      </span>
+      <span className={`pill ${persisted ? 'ok' : 'muted'}`} data-testid="storage">
+        {persisted === undefined ? 'Storage…' : persisted ? 'Storage persistent' : 'Storage best-effort'}
+      </span>
+      {status === 'lost' && (
+        <p role="status" className="banner">
+          The storage worker stopped. Nothing you saw confirmed is lost.{' '}
+          <button type="button" onClick={() => bank.reconnect()}>
+            Reconnect
+          </button>
+        </p>
+      )}
+      {status === 'version-change' && (
+        <p role="status" className="banner">
+          A newer version of this app is open in another tab. <button onClick={() => location.reload()}>Reload</button>
+        </p>
+      )}
+    </div>
+  );
+}

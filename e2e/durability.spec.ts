@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from '@playwright/test';
+import { chromiumLaunchOptions } from '../tools/chromium.mjs';
+import { type BrowserContext, command, expect, journalOf, openAccount, type Page, test, watchForErrors } from './fixtures.ts';
+
+/** A browser with an on-disk profile, as a person's browser has; `relaunch` closes it and starts it on the same profile. */
+async function persistentBrowser(baseURL: string | undefined, problems: string[]) {
+  const profile = mkdtempSync(join(tmpdir(), 'eventfold-e2e-'));
+  let context: BrowserContext | undefined;
+  const launch = async () => {
+    context = await chromium.launchPersistentContext(profile, { ...chromiumLaunchOptions, baseURL });
+    context.on('page', (page) => watchForErrors(page, problems));
+    for (const page of context.pages()) watchForErrors(page, problems);
+    return context;
+  };
+  const firstPage = async (browser: BrowserContext): Promise<Page> => browser.pages()[0] ?? (await browser.newPage());
+  return {
+    launch,
+    firstPage,
+    dispose: async () => {
+      await context?.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+test('keeps the accounts across closing and relaunching the browser', async ({ baseURL, problems }) => {
+  const browser = await persistentBrowser(baseURL, problems);
+  try {
+    let context = await browser.launch();
+    let page = await browser.firstPage(context);
+    await page.goto('/');
+    const id = await openAccount(page, 'Ada Lovelace');
+    await command(page, 'Deposit', '1000');
+    await command(page, 'Deposit', '500');
+    await expect(page.getByTestId('balance')).toHaveText('1,500');
+    await context.close();
+
+    context = await browser.launch();
+    page = await browser.firstPage(context);
+    await page.goto(`/#${id}`);
+    await expect(page.getByTestId('balance')).toHaveText('1,500');
+    await expect(page.getByTestId('tx-count')).toHaveText('2 transactions');
+  } finally {
+    await browser.dispose();
+  }
+});
+
+test('two tabs depositing into one account at once leave a contiguous journal whose fold both show', async ({
+  baseURL,
+  problems,
+}) => {
+  const browser = await persistentBrowser(baseURL, problems);
+  try {
+    const context = await browser.launch();
+    const first = await browser.firstPage(context);
+    await first.goto('/');
+    const id = await openAccount(first, 'Two Tabs');
+    const second = await context.newPage();
+    await second.goto(`/#${id}`);
+    await expect(second.getByTestId('balance')).toHaveText('0');
+
+    const deposits = (page: Page, base: number) => async () => {
+      for (let i = 1; i <= 15; i++) await command(page, 'Deposit', String(base + i));
+    };
+    await Promise.all([deposits(first, 0)(), deposits(second, 100)()]);
+
+    const journal = await journalOf(first, id);
+    expect(journal.map((e) => e.sequenceNr)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    const balance = journal.reduce((sum, { event }) => sum + (event.type === 'deposited' ? event.amount! : 0), 0);
+    expect(balance).toBe(120 + 1_620);
+    const shown = new Intl.NumberFormat('en-US').format(balance);
+    await expect(first.getByTestId('balance')).toHaveText(shown);
+    await expect(second.getByTestId('balance')).toHaveText(shown);
+    await expect(first.getByTestId('tx-count')).toHaveText('30 transactions');
+    await expect(second.getByTestId('tx-count')).toHaveText('30 transactions');
+  } finally {
+    await browser.dispose();
+  }
+});
+
+test('loads and works offline after a first visit', async ({ page, context }) => {
+  await page.goto('/');
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  const id = await openAccount(page, 'Offline Olga');
+  await command(page, 'Deposit', '40');
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('network')).toHaveText('Offline');
+  await expect(page.getByTestId('balance')).toHaveText('40');
+  await command(page, 'Deposit', '2');
+  await expect(page.getByTestId('balance')).toHaveText('42');
+  expect(decodeURIComponent(new URL(page.url()).hash.slice(1))).toBe(id);
+  await context.setOffline(false);
+  await expect(page.getByTestId('network')).toHaveText('Online');
+});
