@@ -233,11 +233,9 @@ describe('the client and the worker runtime', () => {
     const seen: number[] = [];
     second.subscribe('counter', 'c', ({ sequenceNr }) => seen.push(sequenceNr));
     await expect.poll(() => seen).toEqual([1]);
-    const sentAt = performance.now();
     await first.send('counter', 'c', { type: 'add', amount: 1 });
-    await expect.poll(() => seen.at(-1)).toBe(2);
-    const latency = performance.now() - sentAt;
-    expect(latency).toBeGreaterThan(0);
+    // How fast is the benchmark's business; here it must simply arrive, pushed, without a read of the second tab.
+    await expect.poll(() => seen).toEqual([1, 2]);
   });
 
   it('keeps the list of entity ids up to date across tabs, and lists snapshots', async () => {
