@@ -4,23 +4,17 @@ import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vite';
 import { chromiumLaunchOptions } from './tools/chromium.mjs';
+import { libraryAliases } from './tools/library-aliases.ts';
 import { precache } from './tools/precache-plugin.ts';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const lib = (path: string) => here(`./lib/${path}`);
 
 export default defineConfig({
   plugins: [react(), precache({ source: here('./demo-app/service-worker.js'), publicDir: here('./public') })],
-  resolve: {
-    // The demo and the tests import the library by its published name, so they can only use its public API.
-    alias: [
-      { find: /^eventfold$/, replacement: lib('index.ts') },
-      { find: /^eventfold\/(.+)$/, replacement: lib('$1/index.ts') },
-    ],
-  },
+  resolve: { alias: libraryAliases },
   build: { outDir: 'demo-dist', target: 'es2022' },
   worker: { format: 'es' },
-  optimizeDeps: { include: ['idb', 'comlink', 'react', 'react-dom/client'] },
+  optimizeDeps: { include: ['idb', 'comlink', 'dexie', 'react', 'react-dom/client'] },
   preview: { port: 4173, strictPort: true },
   test: {
     projects: [
@@ -29,7 +23,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['lib/**/*.test.ts', 'demo-app/**/*.test.ts'],
+          include: ['{lib,demo-app,bench}/**/*.test.ts'],
           exclude: ['**/*.browser.test.ts'],
           setupFiles: ['lib/test-support/fail-on-unhandled-rejection.ts'],
         },
@@ -38,7 +32,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
-          include: ['lib/**/*.browser.test.{ts,tsx}', 'demo-app/**/*.browser.test.{ts,tsx}'],
+          include: ['{lib,demo-app,bench}/**/*.browser.test.{ts,tsx}'],
           setupFiles: ['lib/test-support/fail-on-unhandled-rejection.ts'],
           testTimeout: 60_000,
           browser: {

@@ -1,0 +1,62 @@
+// The event store a team would write by hand on Dexie: a table keyed by [streamId+sequenceNr] (a duplicate key is
+// the concurrency check), `add` per command, `bulkAdd` for what arrives while a write is in flight.
+import { expose } from 'comlink';
+import Dexie, { type Table } from 'dexie';
+
+interface Row {
+  streamId: string;
+  sequenceNr: number;
+  event: unknown;
+  timestamp: number;
+}
+
+class EventStore extends Dexie {
+  events!: Table<Row, [string, number]>;
+
+  constructor(name: string, durability: 'strict' | 'relaxed' | 'default') {
+    super(name, { chromeTransactionDurability: durability });
+    this.version(1).stores({ events: '[streamId+sequenceNr]' });
+  }
+}
+
+let store: EventStore;
+let queue: { row: Row; settle: (error?: unknown) => void }[] = [];
+let flushing = false;
+
+async function flush(): Promise<void> {
+  while (queue.length > 0) {
+    const batch = queue;
+    queue = [];
+    try {
+      await store.events.bulkAdd(batch.map((item) => item.row));
+      for (const item of batch) item.settle();
+    } catch (error) {
+      for (const item of batch) item.settle(error);
+    }
+  }
+  flushing = false;
+}
+
+export const dexie = {
+  async open(name: string, durability: 'strict' | 'relaxed' | 'default'): Promise<void> {
+    store = new EventStore(name, durability);
+    await store.open();
+  },
+  async addOne(row: Row): Promise<void> {
+    await store.events.add(row);
+  },
+  addGrouped(row: Row): Promise<void> {
+    return new Promise((resolve, reject) => {
+      queue.push({ row, settle: (error) => (error ? reject(error) : resolve()) });
+      if (!flushing) {
+        flushing = true;
+        void Promise.resolve().then(flush);
+      }
+    });
+  },
+  close(): void {
+    store.close();
+  },
+};
+
+expose(dexie);

@@ -1,0 +1,13 @@
+// eventfold as an app runs it: the bank's account served from a worker, over the IndexedDB journal named by the
+// worker's name, with strict durability (the default).
+import { openIndexedDbJournal } from 'eventfold/idb';
+import { exposeRuntime } from 'eventfold/worker';
+import { account } from '../../demo-app/bank/account.ts';
+
+export const entities = { account };
+
+exposeRuntime({
+  journal: ({ onClosed }) => openIndexedDbJournal(self.name, { onClosed, snapshotsKept: 1_000 }),
+  entities,
+  channel: false,
+});

@@ -1,0 +1,120 @@
+// In-worker measurements that need no page round trip: seeding long streams, cold activation, full replays, and
+// the raw IndexedDB reads they are compared with.
+import { expose } from 'comlink';
+import { createRuntime, type PersistedEvent, recover, type StreamWrite, streamIdOf } from 'eventfold';
+import { type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
+import { type IDBPDatabase, openDB } from 'idb';
+import { type AccountEvent, type AccountState, account } from '../../demo-app/bank/account.ts';
+
+const journals = new Map<string, Promise<IndexedDbJournal>>();
+const journalFor = (name: string) => {
+  let journal = journals.get(name);
+  if (!journal) {
+    journal = openIndexedDbJournal(name, { durability: 'relaxed', snapshotsKept: 1_000 });
+    journals.set(name, journal);
+  }
+  return journal;
+};
+
+const eventAt = (sequenceNr: number): AccountEvent =>
+  sequenceNr === 1 ? { type: 'opened', owner: 'Bench' } : { type: 'deposited', amount: 1 + (sequenceNr % 100) };
+
+let raw: IDBPDatabase | undefined;
+async function rawDatabase(name: string): Promise<IDBPDatabase> {
+  if (raw?.name !== name) {
+    raw?.close();
+    raw = await openDB(name);
+  }
+  return raw;
+}
+const range = (streamId: string, from = 0, to = Infinity) => IDBKeyRange.bound([streamId, from], [streamId, to]);
+
+/** Times `run` `repeats` times, in milliseconds. */
+async function times(repeats: number, run: () => Promise<unknown>): Promise<number[]> {
+  const result: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    await run();
+    result.push(performance.now() - start);
+  }
+  return result;
+}
+
+export const lab = {
+  /**
+   * Writes an account of `count` events straight to the journal, 10,000 per transaction, with a snapshot of the
+   * folded state every `snapshotEvery` events when given.
+   */
+  async seed(name: string, id: string, count: number, snapshotEvery?: number): Promise<void> {
+    const journal = await journalFor(name);
+    const streamId = streamIdOf('account', id);
+    let state: AccountState = account.initialState();
+    for (let from = 1; from <= count; ) {
+      const writes: StreamWrite[] = [];
+      for (let written = 0; written < 10_000 && from <= count; ) {
+        const size = Math.min(snapshotEvery ?? 10_000, count - from + 1, 10_000 - written);
+        const events: PersistedEvent<AccountEvent>[] = [];
+        for (let sequenceNr = from; sequenceNr < from + size; sequenceNr++) {
+          const event = eventAt(sequenceNr);
+          state = account.evolve(state, event);
+          events.push({ sequenceNr, event, timestamp: 1_700_000_000_000 + sequenceNr });
+        }
+        const last = from + size - 1;
+        const snapshot = snapshotEvery && last % snapshotEvery === 0 ? { sequenceNr: last, state, timestamp: 1 } : undefined;
+        writes.push({ entityId: streamId, events, ...(snapshot && { snapshot }) });
+        from += size;
+        written += size;
+      }
+      await journal.persistMany(writes);
+    }
+  },
+
+  /** Cold activations: a new runtime recovers the account (newest snapshot, then the events after it). */
+  async activate(name: string, id: string, repeats: number): Promise<number[]> {
+    const journal = await journalFor(name);
+    return times(repeats, () => createRuntime({ journal, entities: { account } }).state('account', id));
+  },
+
+  /** The raw reads an activation needs: the newest snapshot and the events after it, or every event. */
+  async rawActivate(name: string, id: string, withSnapshot: boolean, repeats: number): Promise<number[]> {
+    const database = await rawDatabase(name);
+    const streamId = streamIdOf('account', id);
+    return times(repeats, async () => {
+      let from = 0;
+      if (withSnapshot) {
+        const cursor = await database.transaction('snapshots').store.openCursor(range(streamId), 'prev');
+        from = (cursor?.key as [string, number] | undefined)?.[1] ?? 0;
+      }
+      await database.getAll('events', range(streamId, from + 1));
+    });
+  },
+
+  /** Full replays of the account (no snapshot used): milliseconds each. */
+  async replay(name: string, id: string, repeats: number): Promise<number[]> {
+    const journal = await journalFor(name);
+    const streamId = streamIdOf('account', id);
+    return times(repeats, () => recover(journal, streamId, account));
+  },
+
+  /** Raw getAll of the whole stream: milliseconds each. */
+  async rawReplay(name: string, id: string, repeats: number): Promise<number[]> {
+    const database = await rawDatabase(name);
+    return times(repeats, () => database.getAll('events', range(streamIdOf('account', id))));
+  },
+
+  /** One full replay, keeping only its result, for a heap reading afterwards. */
+  async replayOnce(name: string, id: string): Promise<number> {
+    const journal = await journalFor(name);
+    const { sequenceNr } = await recover(journal, streamIdOf('account', id), account);
+    return sequenceNr;
+  },
+
+  async close(): Promise<void> {
+    raw?.close();
+    raw = undefined;
+    for (const journal of journals.values()) await (await journal).close();
+    journals.clear();
+  },
+};
+
+expose(lab);

@@ -1,0 +1,26 @@
+// A small run of every benchmark workload, so that the harness cannot rot between benchmark runs.
+import { describe, expect, it } from 'vitest';
+import { activations, deposits, dropDatabase, replays, seedAccount, seeks, startup } from './scenarios.ts';
+
+describe('benchmark harness (smoke run)', () => {
+  it.each(['eventfold', 'raw', 'dexie'] as const)('measures %s deposits, one at a time and in flight', async (store) => {
+    expect(await deposits(store, 20, 1)).toBeGreaterThan(0);
+    expect(await deposits(store, 60, 60, 3)).toBeGreaterThan(0);
+  });
+
+  it('seeds a long account and measures activation, replay, seeks and start-up on it', async () => {
+    const withSnapshots = await seedAccount(1_050, 100);
+    const cold = await activations(withSnapshots, true, 2);
+    expect(cold.eventfold).toHaveLength(2);
+    expect(cold.raw).toHaveLength(2);
+    const timings = await seeks(withSnapshots, 1_050, 5);
+    expect(timings).toHaveLength(5);
+    expect(await startup(withSnapshots)).toBeGreaterThan(0);
+    await dropDatabase(withSnapshots);
+
+    const plain = await seedAccount(1_050);
+    const replayed = await replays(plain, 2);
+    expect(replayed.eventfold.every((ms) => ms > 0)).toBe(true);
+    await dropDatabase(plain);
+  });
+});

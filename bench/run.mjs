@@ -1,0 +1,231 @@
+// npm run bench [-- --quick] [-- --runs N]
+// Builds the benchmark page, serves it, drives it in headless Chromium with an on-disk profile (so that durability
+// is real), and reports every eventfold figure next to a baseline measured in the same run.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright';
+import { build, preview } from 'vite';
+import { chromiumLaunchOptions } from '../tools/chromium.mjs';
+import { markdownTable, median, meets, percentile, ratioChart, textTable } from './report.mjs';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const runs = Number(args[args.indexOf('--runs') + 1]) || (quick ? 2 : 5);
+const sizes = quick
+  ? { sequential: 200, burst: 1_000, accounts: 100, long: 10_000, huge: 30_000, seeks: 50, repeats: 5 }
+  : { sequential: 2_000, burst: 10_000, accounts: 100, long: 100_000, huge: 1_000_000, seeks: 200, repeats: 15 };
+const log = (/** @type {string} */ message) => console.log(`[bench] ${message}`);
+
+/** Sizes (minified, then gzipped together) of the library's own code, without idb, comlink and React, in bytes. */
+async function librarySizes() {
+  const outDir = mkdtempSync(join(tmpdir(), 'eventfold-size-'));
+  const lib = (/** @type {string} */ path) => join(root, 'lib', path);
+  const bundle = async (/** @type {string} */ name, /** @type {Record<string, string>} */ entry) => {
+    const dir = join(outDir, name);
+    await build({
+      configFile: false,
+      logLevel: 'silent',
+      build: {
+        outDir: dir,
+        minify: true,
+        target: 'es2022',
+        lib: { entry, formats: ['es'] },
+        rolldownOptions: { external: ['idb', 'comlink', 'react'] },
+      },
+    });
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((file) => file.isFile() && file.name.endsWith('.js'));
+    return gzipSync(Buffer.concat(files.map((file) => readFileSync(join(file.parentPath, file.name))))).length;
+  };
+  try {
+    return {
+      worker: await bundle('worker', { core: lib('index.ts'), idb: lib('idb/index.ts'), worker: lib('worker/index.ts') }),
+      page: await bundle('page', { client: lib('client/index.ts'), react: lib('react/index.ts') }),
+    };
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+/** Watches the lab worker's heap through the DevTools protocol (workers expose no heap API of their own). */
+async function heapProbe(context, page) {
+  const cdp = await context.newCDPSession(page);
+  /** @type {string | undefined} */
+  let labSession;
+  let id = 0;
+  const pending = new Map();
+  cdp.on('Target.attachedToTarget', (event) => {
+    if (event.targetInfo.type === 'worker' && event.targetInfo.url.includes('lab')) labSession = event.sessionId;
+  });
+  cdp.on('Target.receivedMessageFromTarget', (event) => {
+    const message = JSON.parse(event.message);
+    pending.get(message.id)?.(message.result);
+    pending.delete(message.id);
+  });
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  const send = (method) =>
+    new Promise((resolve) => {
+      const messageId = ++id;
+      pending.set(messageId, resolve);
+      cdp.send('Target.sendMessageToTarget', { sessionId: labSession, message: JSON.stringify({ id: messageId, method }) });
+    });
+  return {
+    ready: () => labSession !== undefined,
+    /** Used heap after a full garbage collection, in MB. */
+    async settled() {
+      await send('HeapProfiler.collectGarbage');
+      return (await send('Runtime.getHeapUsage')).usedSize / 2 ** 20;
+    },
+    /** Samples the heap every 20 ms while `work` runs; returns the peak in MB. */
+    async peakDuring(/** @type {() => Promise<unknown>} */ work) {
+      let peak = 0;
+      let running = true;
+      const sampling = (async () => {
+        while (running) {
+          peak = Math.max(peak, (await send('Runtime.getHeapUsage')).usedSize / 2 ** 20);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+      await work();
+      running = false;
+      await sampling;
+      return peak;
+    },
+  };
+}
+
+async function main() {
+  log(`building the benchmark page (${quick ? 'quick' : 'full'} run, ${runs} runs)`);
+  await build({ configFile: join(root, 'bench/vite.config.ts'), logLevel: 'warn' });
+  const server = await preview({ configFile: join(root, 'bench/vite.config.ts'), logLevel: 'warn' });
+  const url = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:4180/';
+  const profile = mkdtempSync(join(tmpdir(), 'eventfold-bench-'));
+  const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunchOptions, headless: true });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (error) => log(`page error: ${error.message}`));
+  const heap = await heapProbe(context, page);
+  await page.goto(url);
+  await page.waitForFunction(() => 'bench' in window);
+  const call = (/** @type {string} */ name, /** @type {unknown[]} */ ...params) =>
+    page.evaluate(([scenario, values]) => window.bench[scenario](...values), [name, params]);
+
+  try {
+    /** @type {Record<string, number[]>} */
+    const samples = {};
+    const add = (/** @type {string} */ key, /** @type {number | number[]} */ value) => {
+      (samples[key] ??= []).push(...(Array.isArray(value) ? value : [value]));
+    };
+
+    const stores = ['eventfold', 'raw', 'dexie'];
+    for (let run = 1; run <= runs; run++) {
+      log(`write workloads, run ${run} of ${runs}`);
+      // Rotate the order, so that no store always runs first on a cold disk.
+      const order = stores.map((_, i) => stores[(i + run) % stores.length]);
+      for (const store of order) add(`B1a:${store}`, await call('deposits', store, sizes.sequential, 1));
+      for (const store of order) add(`B1b-1:${store}`, await call('deposits', store, sizes.burst, sizes.burst, 1));
+      for (const store of order) add(`B1b-100:${store}`, await call('deposits', store, sizes.burst, sizes.burst, sizes.accounts));
+    }
+
+    log(`seeding two accounts of ${sizes.long.toLocaleString('en-US')} events`);
+    const snapshotted = await call('seedAccount', sizes.long, 100);
+    const plain = await call('seedAccount', sizes.long);
+    log('cold activations, replays, seeks, start-up');
+    for (let run = 0; run < runs; run++) {
+      const cold = await call('activations', snapshotted, true, sizes.repeats);
+      add('B2-snap:eventfold', cold.eventfold);
+      add('B2-snap:raw', cold.raw);
+      const coldPlain = await call('activations', plain, false, Math.max(3, Math.round(sizes.repeats / 5)));
+      add('B2-none:eventfold', coldPlain.eventfold);
+      add('B2-none:raw', coldPlain.raw);
+      const replayed = await call('replays', plain, 3);
+      add('B4:eventfold', replayed.eventfold.map((ms) => (sizes.long / ms) * 1_000));
+      add('B4:raw', replayed.raw.map((ms) => (sizes.long / ms) * 1_000));
+      add('B5-start', await call('startup', snapshotted));
+    }
+    add('B3', await call('seeks', snapshotted, sizes.long, sizes.seeks * runs));
+
+    log('heap while replaying');
+    if (!heap.ready()) throw new Error('the lab worker was not found for heap readings');
+    const idle = await heap.settled();
+    const peakLong = await heap.peakDuring(() => call('replays', plain, 1));
+    await call('dropDatabase', snapshotted);
+    await call('dropDatabase', plain);
+    log(`seeding an account of ${sizes.huge.toLocaleString('en-US')} events`);
+    const huge = await call('seedAccount', sizes.huge);
+    await heap.settled();
+    const peakHuge = await heap.peakDuring(() => call('replays', huge, 1));
+    const after = await heap.settled();
+    await call('dropDatabase', huge);
+
+    log('measuring the library size');
+    const size = await librarySizes();
+
+    const m = (/** @type {string} */ key) => median(samples[key]);
+    const k = (/** @type {number} */ n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
+    /** @type {import('./report.mjs').Row[]} */
+    const rows = [
+      { id: 'B1a', what: `${sizes.sequential.toLocaleString('en-US')} deposits, each awaited (page → worker → durable)`, value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.9 } },
+      { id: 'B1b', what: `${k(sizes.burst)} deposits in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
+      { id: 'B1b', what: `${k(sizes.burst)} deposits in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
+      { id: 'B1c', what: 'deposits, each awaited', value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:dexie'), baselineName: 'Dexie', better: 'higher' },
+      { id: 'B1c', what: `${k(sizes.burst)} in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:dexie'), baselineName: 'Dexie', better: 'higher' },
+      { id: 'B1c', what: `${k(sizes.burst)} in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:dexie'), baselineName: 'Dexie', better: 'higher' },
+      { id: 'B2', what: `cold activation, ${k(sizes.long)} events, snapshotEvery(100)`, value: m('B2-snap:eventfold'), unit: 'ms', baseline: m('B2-snap:raw'), baselineName: 'raw reads', better: 'lower', goal: { kind: 'max', value: 10 } },
+      { id: 'B2', what: `cold activation, ${k(sizes.long)} events, no snapshot`, value: m('B2-none:eventfold'), unit: 'ms', baseline: m('B2-none:raw'), baselineName: 'raw getAll', better: 'lower' },
+      { id: 'B3', what: `time-travel seek from the page, ${k(sizes.long)} events, p95`, value: percentile(samples.B3, 95), unit: 'ms', better: 'lower', goal: { kind: 'max', value: 16 }, note: `p50 ${percentile(samples.B3, 50).toFixed(2)} ms` },
+      { id: 'B4', what: `full replay (fold), ${k(sizes.long)} events`, value: m('B4:eventfold'), unit: 'events/s', baseline: m('B4:raw'), baselineName: 'raw getAll', better: 'higher', goal: { kind: 'ratio', value: 0.7 } },
+      { id: 'B5', what: 'worker start to first state on the page', value: m('B5-start'), unit: 'ms', better: 'lower' },
+      { id: 'B5', what: 'gzip size, worker side (core, idb journal, worker host)', value: size.worker / 1_024, unit: 'kB', better: 'lower', goal: { kind: 'max', value: 6 } },
+      { id: 'B5', what: 'gzip size, page side (client, React hooks)', value: size.page / 1_024, unit: 'kB', better: 'lower', goal: { kind: 'max', value: 6 } },
+      { id: 'B6', what: `worker heap, peak while replaying ${k(sizes.long)} events`, value: peakLong, unit: 'MB', better: 'lower', goal: { kind: 'max', value: 64 } },
+      { id: 'B6', what: `worker heap, peak while replaying ${k(sizes.huge)} events`, value: peakHuge, unit: 'MB', better: 'lower', goal: { kind: 'max', value: 64 } },
+    ];
+
+    const conditions = {
+      date: new Date().toISOString(),
+      browser: `Chromium ${context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent))}`,
+      profile: 'on disk (launchPersistentContext), headless',
+      durability: 'strict for every write workload (eventfold, raw idb and Dexie)',
+      runs,
+      sizes,
+      statistic: 'median of all samples; B3 is the 95th percentile of every seek',
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
+      heap: { idleMB: idle, afterMB: after },
+    };
+    const userAgent = await page.evaluate(() => navigator.userAgent);
+    conditions.browser = userAgent.match(/Chrome\/[\d.]+/)?.[0]?.replace('Chrome/', 'Chromium ') ?? userAgent;
+
+    const results = join(root, 'bench/results');
+    mkdirSync(results, { recursive: true });
+    const output = quick ? 'quick' : 'latest';
+    writeFileSync(join(results, `${output}.json`), `${JSON.stringify({ conditions, rows, samples }, null, 2)}\n`);
+    const notes = rows.filter((row) => row.note).map((row) => `- ${row.id}: ${row.note}`);
+    const md = [
+      `# eventfold benchmark (${quick ? 'quick run' : 'full run'})`,
+      '',
+      markdownTable(rows),
+      '',
+      ...notes,
+      `- Browser: ${conditions.browser}, ${conditions.profile}.`,
+      `- Durability: ${conditions.durability}.`,
+      `- ${runs} runs; ${conditions.statistic}.`,
+      `- Worker heap: ${idle.toFixed(1)} MB idle, ${after.toFixed(1)} MB after the largest replay and a GC.`,
+      `- Machine: ${conditions.machine}. Date: ${conditions.date}.`,
+      '',
+    ].join('\n');
+    writeFileSync(join(results, `${output}.md`), md);
+    writeFileSync(join(results, `${output}.svg`), `${ratioChart(rows)}\n`);
+    console.log(`\n${textTable(rows)}\n`);
+    for (const row of rows) if (meets(row) === false) log(`goal not met: ${row.id} ${row.what}`);
+    log(`wrote bench/results/${output}.json, .md and .svg`);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+    await new Promise((resolve) => server.httpServer.close(resolve));
+  }
+}
+
+await main();
