@@ -109,6 +109,92 @@ export const lab = {
     return sequenceNr;
   },
 
+  /** `n` single-event appends through the journal, each awaited, in the worker: milliseconds in all. */
+  async journalAppends(name: string, n: number): Promise<number> {
+    const journal = await openIndexedDbJournal(name, { durability: 'strict' });
+    const start = performance.now();
+    for (let sequenceNr = 1; sequenceNr <= n; sequenceNr++) {
+      await journal.persist('account:append', [{ sequenceNr, event: eventAt(sequenceNr), timestamp: 1 }]);
+    }
+    const elapsed = performance.now() - start;
+    await journal.close();
+    return elapsed;
+  },
+
+  /** `n` puts, one per strict transaction, each awaited, in the worker: milliseconds in all. */
+  async rawAppends(name: string, n: number): Promise<number> {
+    const database = await openDB(name, 1, { upgrade: (db) => void db.createObjectStore('events') });
+    const start = performance.now();
+    for (let sequenceNr = 1; sequenceNr <= n; sequenceNr++) {
+      const tx = database.transaction('events', 'readwrite', { durability: 'strict' });
+      tx.store.put({ sequenceNr, event: eventAt(sequenceNr), timestamp: 1 }, ['account:append', sequenceNr]);
+      await tx.done;
+    }
+    const elapsed = performance.now() - start;
+    database.close();
+    return elapsed;
+  },
+
+  /**
+   * Single-event appends, each awaited, interleaved in slices between the journal, a raw put, and a raw transaction
+   * shaped like the journal's (read the head, add the event, put the head): appends/s each. Diagnoses where an
+   * append's time goes.
+   */
+  async appendAnatomy(name: string, n: number, slice = 50): Promise<Record<string, number>> {
+    const journal = await openIndexedDbJournal(`${name}-journal`, { durability: 'strict' });
+    const database = await openDB(`${name}-raw`, 1, {
+      upgrade: (db) => {
+        db.createObjectStore('events');
+        db.createObjectStore('streams');
+      },
+    });
+    const elapsed = { journal: 0, put: 0, add: 0, keyThenAdd: 0, twoStores: 0, shaped: 0 };
+    const runs = {
+      journal: (i: number) => journal.persist('account:a', [{ sequenceNr: i, event: eventAt(i), timestamp: 1 }]),
+      put: async (i: number) => {
+        const tx = database.transaction('events', 'readwrite', { durability: 'strict' });
+        tx.store.put({ sequenceNr: i, event: eventAt(i), timestamp: 1 }, ['account:a', i]);
+        await tx.done;
+      },
+      add: async (i: number) => {
+        const tx = database.transaction('events', 'readwrite', { durability: 'strict' });
+        tx.store.add({ sequenceNr: i, event: eventAt(i), timestamp: 1 }, ['account:c', i]);
+        await tx.done;
+      },
+      keyThenAdd: async (i: number) => {
+        const tx = database.transaction('events', 'readwrite', { durability: 'strict' });
+        const previous = i > 1 ? tx.store.getKey(['account:d', i - 1]) : undefined;
+        tx.store.add({ sequenceNr: i, event: eventAt(i), timestamp: 1 }, ['account:d', i]);
+        await previous;
+        await tx.done;
+      },
+      twoStores: async (i: number) => {
+        const tx = database.transaction(['events', 'streams'], 'readwrite', { durability: 'strict' });
+        tx.objectStore('events').add({ sequenceNr: i, event: eventAt(i), timestamp: 1 }, ['account:e', i]);
+        tx.objectStore('streams').put({ entityId: 'account:e', highestSequenceNr: i }, 'account:e');
+        await tx.done;
+      },
+      shaped: async (i: number) => {
+        const tx = database.transaction(['events', 'streams'], 'readwrite', { durability: 'strict' });
+        const head = tx.objectStore('streams').get('account:b');
+        tx.objectStore('events').add({ sequenceNr: i, event: eventAt(i), timestamp: 1 }, ['account:b', i]);
+        tx.objectStore('streams').put({ entityId: 'account:b', highestSequenceNr: i }, 'account:b');
+        await head;
+        await tx.done;
+      },
+    };
+    for (let from = 1; from <= n; from += slice) {
+      for (const key of Object.keys(runs) as (keyof typeof runs)[]) {
+        const start = performance.now();
+        for (let i = from; i < from + slice; i++) await runs[key](i);
+        elapsed[key] += performance.now() - start;
+      }
+    }
+    await journal.close();
+    database.close();
+    return Object.fromEntries(Object.entries(elapsed).map(([key, ms]) => [key, (n / ms) * 1_000]));
+  },
+
   async close(): Promise<void> {
     raw?.close();
     raw = undefined;

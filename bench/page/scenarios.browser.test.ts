@@ -1,11 +1,16 @@
 // A small run of every benchmark workload, so that the harness cannot rot between benchmark runs.
 import { describe, expect, it } from 'vitest';
-import { activations, deposits, dropDatabase, replays, seedAccount, seeks, startup } from './scenarios.ts';
+import { activations, deposits, dropDatabase, replays, seedAccount, seeks, sequentialDeposits, startup } from './scenarios.ts';
 
 describe('benchmark harness (smoke run)', () => {
-  it.each(['eventfold', 'raw', 'dexie'] as const)('measures %s deposits, one at a time and in flight', async (store) => {
-    expect(await deposits(store, 20, 1)).toBeGreaterThan(0);
+  it.each(['eventfold', 'raw', 'dexie'] as const)('measures %s deposits in flight', async (store) => {
     expect(await deposits(store, 60, 60, 3)).toBeGreaterThan(0);
+  });
+
+  it('measures deposits one at a time, interleaving the stores', async () => {
+    const rates = await sequentialDeposits(30, 10);
+    expect(Object.keys(rates).sort()).toEqual(['dexie', 'eventfold', 'raw']);
+    for (const rate of Object.values(rates)) expect(rate).toBeGreaterThan(0);
   });
 
   it('seeds a long account and measures activation, replay, seeks and start-up on it', async () => {

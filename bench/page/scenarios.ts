@@ -34,51 +34,99 @@ export function labWorker(): Remote<typeof Lab> {
 const uniqueName = (prefix: string) => `bench-${prefix}-${crypto.randomUUID()}`;
 const deposit = (sequenceNr: number) => ({ sequenceNr, event: { type: 'deposited', amount: 1 }, timestamp: Date.now() });
 
-/** Runs `send` for commands 1…n, `inFlight` at a time (1: each awaited before the next); returns commands/s. */
-async function rate(n: number, inFlight: number, send: (i: number) => Promise<unknown>): Promise<number> {
+/** A store opened for a write workload: `send(i)` writes the i-th deposit and resolves once it is durable. */
+interface Session {
+  send(i: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Opens `store` on a fresh database with `accounts` accounts, ready for deposits. */
+async function openSession(store: Store, accounts: number, grouped: boolean): Promise<Session> {
+  const name = uniqueName(store);
+  const drop = () => deleteIndexedDbJournal(name);
+  if (store === 'eventfold') {
+    const client = connect<typeof entities>(eventfoldWorker(name));
+    const ids = Array.from({ length: accounts }, (_, i) => `acc-${i}`);
+    await Promise.all(ids.map((id) => client.send('account', id, { type: 'open', owner: 'Bench' })));
+    return {
+      send: (i) => client.send('account', ids[i % accounts]!, { type: 'deposit', amount: 1 }),
+      close: async () => {
+        await client.close();
+        await drop();
+      },
+    };
+  }
+  // Sequence numbers per account, as an event store must assign them: the opening event is number 1.
+  const next = Array.from({ length: accounts }, () => 2);
+  if (store === 'raw') {
+    const raw = rawWorker(name);
+    await raw.open(name, 'strict');
+    const put = grouped ? raw.putGrouped : raw.putOne;
+    return {
+      send: (i) => put(`account:acc-${i % accounts}`, deposit(next[i % accounts]!++)),
+      close: async () => {
+        await raw.close();
+        await drop();
+      },
+    };
+  }
+  const dexie = dexieWorker(name);
+  await dexie.open(name, 'strict');
+  const add = grouped ? dexie.addGrouped : dexie.addOne;
+  return {
+    send: (i) => add({ streamId: `account:acc-${i % accounts}`, ...deposit(next[i % accounts]!++) }),
+    close: async () => {
+      await dexie.close();
+      await drop();
+    },
+  };
+}
+
+/** Sends deposits `from`…`to`-1, `inFlight` at a time (1: each awaited before the next); returns milliseconds. */
+async function timed(session: Session, from: number, to: number, inFlight: number): Promise<number> {
   const start = performance.now();
-  for (let i = 0; i < n; i += inFlight) {
+  for (let i = from; i < to; i += inFlight) {
     const wave = [];
-    for (let j = i; j < Math.min(n, i + inFlight); j++) wave.push(send(j));
+    for (let j = i; j < Math.min(to, i + inFlight); j++) wave.push(session.send(j));
     await Promise.all(wave);
   }
-  return (n / (performance.now() - start)) * 1_000;
+  return performance.now() - start;
 }
 
 /**
- * Deposit commands sent from the page and awaited until durable: `inFlight` at once, spread over `accounts`
+ * `n` deposit commands sent from the page and awaited until durable, `inFlight` at once, spread over `accounts`
  * accounts. Returns commands per second.
  */
 export async function deposits(store: Store, n: number, inFlight: number, accounts = 1): Promise<number> {
-  const name = uniqueName(store);
+  const session = await openSession(store, accounts, inFlight > 1);
   try {
-    if (store === 'eventfold') {
-      const client = connect<typeof entities>(eventfoldWorker(name));
-      const ids = Array.from({ length: accounts }, (_, i) => `acc-${i}`);
-      await Promise.all(ids.map((id) => client.send('account', id, { type: 'open', owner: 'Bench' })));
-      const result = await rate(n, inFlight, (i) => client.send('account', ids[i % accounts]!, { type: 'deposit', amount: 1 }));
-      await client.close();
-      return result;
-    }
-    // Sequence numbers per account, as the event store must assign them: the opening event is number 1.
-    const next = Array.from({ length: accounts }, () => 2);
-    if (store === 'raw') {
-      const raw = rawWorker(name);
-      await raw.open(name, 'strict');
-      const put = inFlight === 1 ? raw.putOne : raw.putGrouped;
-      const result = await rate(n, inFlight, (i) => put(`account:acc-${i % accounts}`, deposit(next[i % accounts]!++)));
-      await raw.close();
-      return result;
-    }
-    const dexie = dexieWorker(name);
-    await dexie.open(name, 'strict');
-    const add = inFlight === 1 ? dexie.addOne : dexie.addGrouped;
-    const result = await rate(n, inFlight, (i) => add({ streamId: `account:acc-${i % accounts}`, ...deposit(next[i % accounts]!++) }));
-    await dexie.close();
-    return result;
+    return (n / (await timed(session, 0, n, inFlight))) * 1_000;
   } finally {
+    await session.close();
     terminateWorkers();
-    await deleteIndexedDbJournal(name);
+  }
+}
+
+/**
+ * `n` deposits each awaited before the next, on every store at once, in alternating slices of `slice`: disk
+ * flushes vary a lot over time, and interleaving spreads that drift evenly over the stores. Commands/s per store.
+ */
+export async function sequentialDeposits(n: number, slice = 100): Promise<Record<Store, number>> {
+  const stores: Store[] = ['eventfold', 'raw', 'dexie'];
+  const sessions = await Promise.all(stores.map((store) => openSession(store, 1, false)));
+  const elapsed = stores.map(() => 0);
+  try {
+    for (let from = 0; from < n; from += slice) {
+      for (let k = 0; k < stores.length; k++) {
+        // Rotate which store goes first in each round.
+        const s = (k + from / slice) % stores.length;
+        elapsed[s]! += await timed(sessions[s]!, from, Math.min(n, from + slice), 1);
+      }
+    }
+    return Object.fromEntries(stores.map((store, s) => [store, (n / elapsed[s]!) * 1_000])) as Record<Store, number>;
+  } finally {
+    await Promise.all(sessions.map((session) => session.close()));
+    terminateWorkers();
   }
 }
 
@@ -129,6 +177,24 @@ export async function startup(name: string): Promise<number> {
   await client.close();
   terminateWorkers();
   return elapsed;
+}
+
+/** Appends of single events awaited one by one inside a worker, through the journal and raw: appends/s each. */
+export async function workerAppends(n: number): Promise<{ journal: number; raw: number }> {
+  const journalDb = uniqueName('append-journal');
+  const rawDb = uniqueName('append-raw');
+  const journal = (n / (await labWorker().journalAppends(journalDb, n))) * 1_000;
+  const raw = (n / (await labWorker().rawAppends(rawDb, n))) * 1_000;
+  await Promise.all([deleteIndexedDbJournal(journalDb), deleteIndexedDbJournal(rawDb)]);
+  return { journal, raw };
+}
+
+/** Where a single append's time goes, inside a worker: the journal, a raw put, a raw journal-shaped transaction. */
+export async function appendAnatomy(n: number): Promise<Record<string, number>> {
+  const name = uniqueName('anatomy');
+  const result = await labWorker().appendAnatomy(name, n);
+  await Promise.all([deleteIndexedDbJournal(`${name}-journal`), deleteIndexedDbJournal(`${name}-raw`)]);
+  return result;
 }
 
 /** Deletes a seeded database once its scenarios are done. */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deleteTestDatabases, openTestJournal, uniqueDatabaseName } from '../test-support/databases.ts';
 import { numbered } from '../test-support/events.ts';
 import { describeJournalContract } from '../test-support/journal-contract.ts';
+import { detachedBuffer } from '../test-support/detached.ts';
 
 describeJournalContract('IndexedDbJournal', {
   open: (options) => openTestJournal(options),
@@ -122,7 +123,7 @@ describe('IndexedDbJournal', () => {
       const request = indexedDB.open(name);
       request.onsuccess = () => resolve(request.result);
     });
-    expect([...raw.objectStoreNames].sort()).toEqual(['events', 'snapshots', 'streams', 'summaries']);
+    expect([...raw.objectStoreNames].sort()).toEqual(['events', 'snapshots', 'summaries']);
     raw.close();
   });
 });
@@ -130,39 +131,40 @@ describe('IndexedDbJournal', () => {
 describe('IndexedDbJournal when IndexedDB fails', () => {
   afterEach(deleteTestDatabases);
 
-  /** Writes a record behind the journal's back, so that its next append of `sequenceNr` aborts on the key. */
-  async function plantRogueEvent(name: string, entityId: string, sequenceNr: number): Promise<() => Promise<void>> {
-    const database = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(name);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const write = (change: (store: IDBObjectStore) => void) =>
-      new Promise<void>((resolve, reject) => {
-        const tx = database.transaction('events', 'readwrite');
-        change(tx.objectStore('events'));
-        tx.oncomplete = () => resolve();
-        tx.onabort = () => reject(tx.error);
-      });
-    await write((store) => store.put({ sequenceNr, event: 'rogue', timestamp: 1 }, [entityId, sequenceNr]));
-    return async () => {
-      await write((store) => store.delete([entityId, sequenceNr]));
-      database.close();
-    };
-  }
-
-  it('rolls back the whole batch of an aborted transaction and reports a storage error', async () => {
+  it('stores nothing of a batch whose transaction fails, and reports a storage error', async () => {
     const journal = await openTestJournal();
     try {
       await journal.persist('e1', numbered(1, 1));
-      const remove = await plantRogueEvent(journal.name, 'e1', 3);
-      const error = await journal.persist('e1', numbered(2, 3)).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'storage-failed', cause: { name: 'ConstraintError' } });
+      const batch = [...numbered(2, 2), { sequenceNr: 4, event: { bytes: detachedBuffer() }, timestamp: 1 }];
+      const error = await journal.persist('e1', batch).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'storage-failed', cause: { name: 'DataCloneError' } });
+      expect((error as Error).cause).toBeInstanceOf(DOMException);
       expect(await journal.highestSequenceNr('e1')).toBe(1);
-      expect(await journal.load('e1', 2, 2)).toEqual([]);
-      await remove();
+      expect(await journal.load('e1', 2)).toEqual([]);
       await journal.persist('e1', numbered(2, 3));
       expect(await journal.load('e1')).toEqual(numbered(1, 4));
+    } finally {
+      await journal.close();
+    }
+  });
+
+  it('reports a write that loses to a record written behind its back as a conflict, storing none of its batch', async () => {
+    const journal = await openTestJournal();
+    try {
+      await journal.persist('e1', numbered(1, 1));
+      const database = await new Promise<IDBDatabase>((resolve) => {
+        const request = indexedDB.open(journal.name);
+        request.onsuccess = () => resolve(request.result);
+      });
+      await new Promise((resolve) => {
+        const tx = database.transaction('events', 'readwrite');
+        tx.objectStore('events').put({ sequenceNr: 2, event: 'other', timestamp: 1 }, ['e1', 2]);
+        tx.oncomplete = resolve;
+      });
+      database.close();
+      await expect(journal.persist('e1', numbered(2, 3))).rejects.toMatchObject({ code: 'conflict', expected: 1, actual: 2 });
+      expect(await journal.highestSequenceNr('e1')).toBe(2);
+      expect(await journal.load('e1', 3)).toEqual([]);
     } finally {
       await journal.close();
     }

@@ -8,7 +8,7 @@ import {
   type StoreNames,
   unwrap,
 } from 'idb';
-import { ClosedError, type ConflictError, DatabaseBlockedError, isEventfoldError, StorageError } from '../core/errors.ts';
+import { ClosedError, ConflictError, DatabaseBlockedError, isEventfoldError, StorageError } from '../core/errors.ts';
 import {
   DEFAULT_SNAPSHOTS_KEPT,
   type EventJournal,
@@ -19,22 +19,18 @@ import {
 import { assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
 import { entityIdsOf, persistOne, planWrites, validateWrites } from '../core/write-plan.ts';
 
-interface StreamRecord {
-  entityId: string;
-  highestSequenceNr: number;
-}
-
 interface JournalSchema extends DBSchema {
-  /** Events keyed out of line by `[entityId, sequenceNr]`: a range read returns `PersistedEvent`s as stored. */
+  /**
+   * Events keyed out of line by `[entityId, sequenceNr]`: a range read returns `PersistedEvent`s as stored, the last
+   * key of a range is the stream's head, and a duplicate key is refused by the store itself.
+   */
   events: { key: [string, number]; value: PersistedEvent };
-  /** One record per stream with its newest sequence number: O(1) where counting keys would slow down. */
-  streams: { key: string; value: StreamRecord };
   /** Snapshots keyed by `[entityId, sequenceNr]`; the newest few per entity are kept. */
   snapshots: { key: [string, number]; value: Snapshot };
 }
 
 type Stores = StoreNames<JournalSchema>;
-type SnapshotStore = IDBPObjectStore<JournalSchema, Stores[], 'snapshots', 'readwrite'>;
+type WriteTransaction = IDBPTransaction<JournalSchema, Stores[], 'readwrite'>;
 
 /**
  * When a write transaction reports success. `'strict'` (the default) waits until the data is flushed to disk, so
@@ -102,7 +98,7 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
     opening.then((late) => late.close(), () => {});
     throw isEventfoldError(error) ? error : new StorageError(`opening database "${name}"`, error);
   }
-  for (const store of ['events', 'streams', 'snapshots'] as const) {
+  for (const store of ['events', 'snapshots'] as const) {
     if (!database.objectStoreNames.contains(store)) {
       database.close();
       throw new StorageError(`opening database "${name}"`, new Error(`it has no "${store}" store; is it an eventfold journal?`));
@@ -124,7 +120,6 @@ export async function deleteIndexedDbJournal(name: string): Promise<void> {
 function createJournalStores(database: IDBPDatabase<JournalSchema>): void {
   const names = database.objectStoreNames;
   if (!names.contains('events')) database.createObjectStore('events');
-  if (!names.contains('streams')) database.createObjectStore('streams', { keyPath: 'entityId' });
   if (!names.contains('snapshots')) database.createObjectStore('snapshots');
 }
 
@@ -161,28 +156,55 @@ export class IndexedDbJournal implements EventJournal {
   async persistMany(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
     validateWrites(writes);
     if (writes.length === 0) return [];
-    const stores: Stores[] = writes.some((write) => write.snapshot) ? ['events', 'streams', 'snapshots'] : ['events', 'streams'];
-    return this.#transact('persist', stores, 'readwrite', async (tx) => {
-      const streams = tx.objectStore('streams');
-      const ids = entityIdsOf(writes);
-      const records = await Promise.all(ids.map((id) => streams.get(id)));
-      const heads = new Map(ids.map((id, i) => [id, records[i]?.highestSequenceNr ?? 0]));
-      const { outcomes, accepted } = planWrites(writes, heads);
+    if (writes.every(writesBlind)) {
+      try {
+        return await this.#persistBlind(writes);
+      } catch (error) {
+        if (!isEventfoldError(error, 'conflict') && !isConstraintFailure(error)) throw error;
+      }
+    }
+    return this.#persistCareful(writes);
+  }
 
-      // Raw requests: a failure aborts the transaction and surfaces once, through its abort, instead of as one
-      // promise per event that would each need a handler.
-      const events = unwrap(tx.objectStore('events'));
-      for (const write of accepted) {
-        for (const event of write.events) events.add(event, [write.entityId, event.sequenceNr]);
+  /**
+   * The fast path: every write is issued at once, with no read of the stream heads to wait for. The store refuses a
+   * duplicate key, and a lookup of the key before each batch, issued in the same breath, catches a gap; either
+   * aborts the transaction, and the careful path then sorts out which writes conflict. One store, one round trip:
+   * as cheap as a bare put.
+   */
+  #persistBlind(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
+    return this.#transact('persist', storesFor(writes), 'readwrite', async (tx) => {
+      const events = tx.objectStore('events');
+      const checks: Promise<unknown>[] = [];
+      for (const { entityId, events: batch } of writes) {
+        const first = batch[0]!.sequenceNr;
+        if (first > 1) {
+          checks.push(
+            events.getKey([entityId, first - 1]).then((key) => {
+              if (key === undefined) throw new ConflictError(entityId, first - 1, -1, 'gap');
+            }),
+          );
+        }
       }
-      const touched = new Set(accepted.map((write) => write.entityId));
-      for (const entityId of touched) unwrap(streams).put({ entityId, highestSequenceNr: heads.get(entityId)! });
-      const snapshots = accepted.filter((write) => write.snapshot);
-      if (snapshots.length > 0) {
-        const store = tx.objectStore('snapshots');
-        for (const { entityId, snapshot } of snapshots) unwrap(store).put(snapshot!, [entityId, snapshot!.sequenceNr]);
-        await Promise.all(entityIdsOf(snapshots).map((entityId) => this.#pruneSnapshots(store, entityId)));
-      }
+      // Handled now: if issuing throws, the abort fails these lookups and nobody awaits them.
+      const checked = Promise.all(checks);
+      checked.catch(() => {});
+      issueWrites(tx, writes);
+      await checked;
+      await this.#pruneSnapshotsOf(tx, writes);
+      return writes.map(() => undefined);
+    });
+  }
+
+  /** The careful path: reads the stream heads first, then stores only the writes that continue their streams. */
+  #persistCareful(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
+    return this.#transact('persist', storesFor(writes), 'readwrite', async (tx) => {
+      const ids = entityIdsOf(writes);
+      const events = tx.objectStore('events');
+      const heads = await Promise.all(ids.map((id) => headOf(events, id)));
+      const { outcomes, accepted } = planWrites(writes, new Map(ids.map((id, i) => [id, heads[i]!])));
+      issueWrites(tx, accepted);
+      await this.#pruneSnapshotsOf(tx, accepted);
       return outcomes;
     });
   }
@@ -197,27 +219,41 @@ export class IndexedDbJournal implements EventJournal {
 
   async highestSequenceNr(entityId: string): Promise<number> {
     assertEntityId(entityId);
-    const stream = await this.#transact('highestSequenceNr', ['streams'], 'readonly', (tx) =>
-      tx.objectStore('streams').get(entityId),
-    );
-    return stream?.highestSequenceNr ?? 0;
+    return this.#transact('highestSequenceNr', ['events'], 'readonly', (tx) => headOf(tx.objectStore('events'), entityId));
   }
 
   async entityIds(prefix = ''): Promise<string[]> {
-    // Every string that starts with `prefix` sorts between it and `prefix` followed by the highest code unit.
-    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
-    return this.#transact('entityIds', ['streams'], 'readonly', (tx) => tx.objectStore('streams').getAllKeys(range));
+    return this.#transact('entityIds', ['events'], 'readonly', async (tx) => {
+      // One step per stream: from each stream's first key, jump past its last.
+      const ids: string[] = [];
+      const range = IDBKeyRange.bound([prefix], [`${prefix}\uffff`]);
+      let cursor = await tx.objectStore('events').openKeyCursor(range);
+      while (cursor) {
+        const [entityId] = cursor.key;
+        ids.push(entityId);
+        cursor = await cursor.continue([entityId, Infinity]);
+      }
+      return ids;
+    });
   }
 
   async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {
     await this.persistMany([{ entityId, events: [], snapshot }]);
   }
 
-  /** Deletes an entity's oldest snapshots beyond the number kept. Keys ascend by sequence number. */
-  async #pruneSnapshots(store: SnapshotStore, entityId: string): Promise<void> {
-    const all = snapshotRange(entityId);
-    const excess = (await store.count(all)) - this.#snapshotsKept;
-    if (excess > 0) for (const key of await store.getAllKeys(all, excess)) unwrap(store).delete(key);
+  /** Deletes the oldest snapshots beyond the number kept of the entities that `writes` snapshot. */
+  async #pruneSnapshotsOf(tx: WriteTransaction, writes: readonly StreamWrite[]): Promise<void> {
+    const snapshotted = entityIdsOf(writes.filter((write) => write.snapshot));
+    if (snapshotted.length === 0) return;
+    const store = tx.objectStore('snapshots');
+    await Promise.all(
+      snapshotted.map(async (entityId) => {
+        const all = snapshotRange(entityId);
+        const excess = (await store.count(all)) - this.#snapshotsKept;
+        // Keys ascend by sequence number, so the first keys are the oldest snapshots.
+        if (excess > 0) for (const key of await store.getAllKeys(all, excess)) unwrap(store).delete(key);
+      }),
+    );
   }
 
   async loadSnapshot(entityId: string, maxSequenceNr?: number): Promise<Snapshot | undefined> {
@@ -297,6 +333,40 @@ function settled(tx: IDBTransaction): Promise<void> {
       once: true,
     });
   });
+}
+
+/**
+ * Issues the requests of writes known (or assumed) to continue their streams: their events and snapshots. Raw
+ * requests: a failure aborts the transaction and surfaces once, through its abort, instead of as one promise per
+ * event that would each need a handler.
+ */
+function issueWrites(tx: WriteTransaction, writes: readonly StreamWrite[]): void {
+  const events = unwrap(tx.objectStore('events'));
+  for (const { entityId, events: batch, snapshot } of writes) {
+    for (const event of batch) events.add(event, [entityId, event.sequenceNr]);
+    if (snapshot) unwrap(tx.objectStore('snapshots')).put(snapshot, [entityId, snapshot.sequenceNr]);
+  }
+}
+
+/** Whether a write can take the blind path: it has events, and its snapshot (if any) does not lie beyond them. */
+function writesBlind({ events, snapshot }: StreamWrite): boolean {
+  const last = events.at(-1)?.sequenceNr;
+  return last !== undefined && (!snapshot || snapshot.sequenceNr <= last);
+}
+
+function storesFor(writes: readonly StreamWrite[]): Stores[] {
+  return writes.some((write) => write.snapshot) ? ['events', 'snapshots'] : ['events'];
+}
+
+/** The sequence number of the stream's newest event (0 when it has none): the last key of its range. */
+async function headOf(store: IDBPObjectStore<JournalSchema, Stores[], 'events', IDBTransactionMode>, entityId: string): Promise<number> {
+  const cursor = await store.openKeyCursor(IDBKeyRange.bound([entityId, 0], [entityId, Infinity]), 'prev');
+  return cursor?.key[1] ?? 0;
+}
+
+/** A transaction aborted by a key the events store already holds: another writer appended first. */
+function isConstraintFailure(error: unknown): boolean {
+  return isEventfoldError(error, 'storage-failed') && (error.cause as { name?: unknown } | undefined)?.name === 'ConstraintError';
 }
 
 function snapshotRange(entityId: string, maxSequenceNr = Infinity): IDBKeyRange {

@@ -5,11 +5,16 @@ import { openIndexedDbJournal } from 'eventfold/idb';
 import { exposeRuntime } from 'eventfold/worker';
 import { account } from '../../demo-app/bank/account.ts';
 import { counter } from './counter.ts';
+import { detachedBuffer } from './detached.ts';
 
-/** Crashes the worker on demand, the way a bug in an event handler's callback would. */
-const fault = defineEntity<null, 'crash-later', never>({
+/**
+ * Faults on demand: `crash-later` crashes the worker the way a bug in a callback would; `store-unstorable` records an
+ * event that the storage engine refuses (a real IndexedDB failure).
+ */
+const fault = defineEntity<null, 'crash-later' | 'store-unstorable', { bytes: ArrayBuffer }>({
   initialState: () => null,
-  decide: () => {
+  decide: (command) => {
+    if (command === 'store-unstorable') return [{ bytes: detachedBuffer() }];
     setTimeout(() => {
       throw new Error('the worker crashed');
     });

@@ -9,7 +9,7 @@ import {
   type RuntimeOptions,
   streamIdOf,
 } from '../core/index.ts';
-import { registerErrorTransfer, type RuntimeService, type WorkerNotice } from './wire.ts';
+import { registerErrorSerializer, type RuntimeService, type WorkerNotice } from './wire.ts';
 
 /** Options of `exposeRuntime`. */
 export interface ExposeRuntimeOptions<D extends EntityDefinitions> extends Omit<RuntimeOptions<D>, 'journal'> {
@@ -53,7 +53,7 @@ interface WriteNotice {
  * whose conflict check keeps streams contiguous, and tell each other of new events over a BroadcastChannel.
  */
 export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntimeOptions<D>): void {
-  registerErrorTransfer();
+  registerErrorSerializer();
   const { journal: source, channel: channelName = 'eventfold', endpoint, ...runtimeOptions } = options;
   const channel = channelName === false ? undefined : new BroadcastChannel(channelName);
   const watches = new Map<string, () => void>();
@@ -67,8 +67,9 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
     Promise.resolve(notify(notice)).catch(() => {});
   };
 
+  let journal: EventJournal | undefined;
   const start = async (): Promise<EntityRuntime<D>> => {
-    const journal = await source({ onClosed: (reason) => tell({ kind: 'closed', reason }) });
+    journal = await source({ onClosed: (reason) => tell({ kind: 'closed', reason }) });
     return createRuntime({
       ...runtimeOptions,
       journal,
@@ -138,6 +139,8 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       channel?.close();
       const live = await runtime?.catch(() => undefined);
       await live?.close();
+      // The worker opened the journal, so the worker closes it.
+      await journal?.close();
     },
   };
   expose(service, endpoint);

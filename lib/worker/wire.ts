@@ -46,25 +46,39 @@ interface WireError {
 }
 
 /**
- * Comlink sends only the message, name and stack of a thrown error. This handler keeps an eventfold error's class,
+ * Comlink sends only the message, name and stack of a thrown error. These handlers keep an eventfold error's class,
  * `code` and fields, and its `cause` (a DOMException stays one), so the page can tell a rejection from a conflict
- * from a storage failure. Registered by both `exposeRuntime` and `connect`.
+ * from a storage failure. The worker only sends errors (`registerErrorSerializer`); the page also rebuilds them
+ * (`registerErrorTransfer`), which keeps the rebuilding code out of the worker's bundle.
  */
 export function registerErrorTransfer(): void {
-  const builtIn = transferHandlers.get('throw');
-  if (!builtIn || (builtIn as { eventfold?: true }).eventfold) return;
-  const handler: TransferHandler<{ value: unknown }, WireError | { kind: 'value'; value: unknown }> & { eventfold: true } = {
-    eventfold: true,
+  install((wire) => {
+    throw fromWire(wire);
+  });
+}
+
+/** The worker's half of `registerErrorTransfer`: errors leave with their code and fields. */
+export function registerErrorSerializer(): void {
+  install();
+}
+
+type Wire = WireError | { kind: 'value'; value: unknown };
+
+function install(deserialize?: (wire: Wire) => never): void {
+  const builtIn = transferHandlers.get('throw') as TransferHandler<unknown, unknown> & { eventfold?: 'full' | 'send' };
+  if (!builtIn || builtIn.eventfold === 'full' || (builtIn.eventfold === 'send' && !deserialize)) return;
+  const handler: TransferHandler<{ value: unknown }, Wire> & { eventfold: 'full' | 'send' } = {
+    eventfold: deserialize ? 'full' : 'send',
     canHandle: (value): value is { value: unknown } => builtIn.canHandle(value),
     serialize: ({ value }) => [toWire(value), []],
-    deserialize: (wire) => {
-      throw fromWire(wire);
-    },
+    deserialize:
+      deserialize ??
+      ((wire) => builtIn.deserialize(wire.kind === 'value' ? { isError: false, value: wire.value } : { isError: true, value: wire }) as never),
   };
   transferHandlers.set('throw', handler);
 }
 
-function toWire(error: unknown, depth = 0): WireError | { kind: 'value'; value: unknown } {
+function toWire(error: unknown, depth = 0): Wire {
   if (!(error instanceof Error) && !(error instanceof DOMException)) {
     return { kind: 'value', value: cloneable(error) ? error : String(error) };
   }
@@ -83,7 +97,7 @@ function toWire(error: unknown, depth = 0): WireError | { kind: 'value'; value: 
   };
 }
 
-function fromWire(wire: WireError | { kind: 'value'; value: unknown }): unknown {
+function fromWire(wire: Wire): unknown {
   if (wire.kind === 'value') return wire.value;
   const cause = wire.cause === undefined ? {} : { cause: fromWire(wire.cause) };
   const restored =
