@@ -28,6 +28,7 @@ export function percentile(values, p) {
  * @property {'higher' | 'lower'} better  whether a higher or a lower figure is better
  * @property {{ kind: 'ratio' | 'max', value: number }} [goal]  a minimum ratio to the baseline, or a maximum value
  * @property {string} [note]
+ * @property {string} [label]        a short name for the chart
  */
 
 /**
@@ -126,7 +127,7 @@ export function ratioChart(rows) {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${left}" y="20" font-size="13" font-weight="600" fill="#1b2430">eventfold ÷ baseline in the same run (higher is better; 1 = as fast as the baseline)</text>`,
+    `<text x="10" y="20" font-size="13" font-weight="600" fill="#1b2430">eventfold ÷ baseline, measured in the same run (higher is better; 1× = as fast as the baseline)</text>`,
     `<line x1="${x(1)}" x2="${x(1)}" y1="${top - 6}" y2="${height - 24}" stroke="#5b6573" stroke-dasharray="3 3"/>`,
     `<text x="${x(1)}" y="${height - 10}" text-anchor="middle" fill="#5b6573">1×</text>`,
   ];
@@ -136,7 +137,7 @@ export function ratioChart(rows) {
     const met = meets(row);
     const colour = met === false ? '#c0392b' : '#1f4e79';
     parts.push(
-      `<text x="${left - 8}" y="${y + 15}" text-anchor="end" fill="#1b2430">${escape(`${row.id} ${row.baselineName ? `vs ${row.baselineName}` : ''}`)}</text>`,
+      `<text x="${left - 8}" y="${y + 15}" text-anchor="end" fill="#1b2430">${escape(`${row.id} ${row.label ?? ''} vs ${row.baselineName ?? 'baseline'}`)}</text>`,
       `<rect x="${left}" y="${y}" width="${Math.max(1, x(value) - left)}" height="${barHeight}" fill="${colour}" rx="3"/>`,
       `<text x="${x(value) + 6}" y="${y + 15}" fill="#1b2430">${value.toFixed(2)}×</text>`,
     );

@@ -200,16 +200,16 @@ async function main() {
     const k = (/** @type {number} */ n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
     /** @type {import('./report.mjs').Row[]} */
     const rows = [
-      { id: 'B1a', what: `${sizes.sequential.toLocaleString('en-US')} deposits, each awaited (page → worker → durable)`, value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.9 } },
-      { id: 'B1b', what: `${k(sizes.burst)} deposits in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
-      { id: 'B1b', what: `${k(sizes.burst)} deposits in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
-      { id: 'B1c', what: 'deposits, each awaited', value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:dexie'), baselineName: 'Dexie', better: 'higher' },
-      { id: 'B1c', what: `${k(sizes.burst)} in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:dexie'), baselineName: 'Dexie', better: 'higher' },
-      { id: 'B1c', what: `${k(sizes.burst)} in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:dexie'), baselineName: 'Dexie', better: 'higher' },
-      { id: 'B2', what: `cold activation, ${k(sizes.long)} events, snapshotEvery(100)`, value: m('B2-snap:eventfold'), unit: 'ms', baseline: m('B2-snap:raw'), baselineName: 'raw reads', better: 'lower', goal: { kind: 'max', value: 10 } },
-      { id: 'B2', what: `cold activation, ${k(sizes.long)} events, no snapshot`, value: m('B2-none:eventfold'), unit: 'ms', baseline: m('B2-none:raw'), baselineName: 'raw getAll', better: 'lower' },
+      { label: 'awaited', id: 'B1a', what: `${sizes.sequential.toLocaleString('en-US')} deposits, each awaited (page → worker → durable)`, value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.9 } },
+      { label: 'burst, 1 account', id: 'B1b', what: `${k(sizes.burst)} deposits in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
+      { label: 'burst, 100 accounts', id: 'B1b', what: `${k(sizes.burst)} deposits in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
+      { label: 'awaited', id: 'B1c', what: 'deposits, each awaited', value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:dexie'), baselineName: 'Dexie', better: 'higher' },
+      { label: 'burst, 1 account', id: 'B1c', what: `${k(sizes.burst)} in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:dexie'), baselineName: 'Dexie', better: 'higher' },
+      { label: 'burst, 100 accounts', id: 'B1c', what: `${k(sizes.burst)} in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:dexie'), baselineName: 'Dexie', better: 'higher' },
+      { label: 'snapshots', id: 'B2', what: `cold activation, ${k(sizes.long)} events, snapshotEvery(100)`, value: m('B2-snap:eventfold'), unit: 'ms', baseline: m('B2-snap:raw'), baselineName: 'raw reads', better: 'lower', goal: { kind: 'max', value: 10 } },
+      { label: 'no snapshot', id: 'B2', what: `cold activation, ${k(sizes.long)} events, no snapshot`, value: m('B2-none:eventfold'), unit: 'ms', baseline: m('B2-none:raw'), baselineName: 'raw getAll', better: 'lower' },
       { id: 'B3', what: `time-travel seek from the page, ${k(sizes.long)} events, p95`, value: percentile(seekTimes, 95), unit: 'ms', better: 'lower', goal: { kind: 'max', value: 16 }, note: `seek p50 ${percentile(seekTimes, 50).toFixed(2)} ms` },
-      { id: 'B4', what: `full replay (fold), ${k(sizes.long)} events`, value: m('B4:eventfold'), unit: 'events/s', baseline: m('B4:raw'), baselineName: 'raw getAll', better: 'higher', goal: { kind: 'ratio', value: 0.7 } },
+      { label: 'replay', id: 'B4', what: `full replay (fold), ${k(sizes.long)} events`, value: m('B4:eventfold'), unit: 'events/s', baseline: m('B4:raw'), baselineName: 'raw getAll', better: 'higher', goal: { kind: 'ratio', value: 0.7 } },
       { id: 'B5', what: 'worker start to first state on the page', value: m('B5-start'), unit: 'ms', better: 'lower' },
       { id: 'B5', what: 'gzip size, worker side (runtime, IndexedDB journal, worker host)', value: size.worker / 1_024, unit: 'kB', better: 'lower', goal: { kind: 'max', value: 6 } },
       { id: 'B5', what: 'gzip size, page side (client, React hooks)', value: size.page / 1_024, unit: 'kB', better: 'lower', goal: { kind: 'max', value: 6 } },
@@ -219,7 +219,7 @@ async function main() {
 
     const conditions = {
       date: new Date().toISOString(),
-      browser: `Chromium ${context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent))}`,
+      browser: '',
       profile: 'on disk (launchPersistentContext), headless',
       durability: 'strict for every write workload (eventfold, raw idb and Dexie)',
       method: 'B1a interleaves the three stores in slices of 100 commands; B1b runs each store in turn, rotating the order per run',
@@ -229,8 +229,8 @@ async function main() {
       machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
       heap: { idleMB: idle, afterMB: after },
     };
-    const userAgent = await page.evaluate(() => navigator.userAgent);
-    conditions.browser = userAgent.match(/Chrome\/[\d.]+/)?.[0]?.replace('Chrome/', 'Chromium ') ?? userAgent;
+    const version = await (await context.newCDPSession(page)).send('Browser.getVersion');
+    conditions.browser = version.product.replace('Chrome/', 'Chromium ').replace('HeadlessChrome/', 'Chromium ');
 
     const results = join(root, 'bench/results');
     mkdirSync(results, { recursive: true });
