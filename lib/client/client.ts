@@ -18,6 +18,7 @@ import {
 import { registerErrorTransfer, type RuntimeService, type WorkerNotice } from '../worker/wire.ts';
 import { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStore } from './entity-store.ts';
 import type { SourceStore } from './source-store.ts';
+import { SharedSubscription } from './shared-subscription.ts';
 import { Timeline, type TimelineOptions } from './timeline.ts';
 
 /**
@@ -27,21 +28,13 @@ import { Timeline, type TimelineOptions } from './timeline.ts';
  */
 export type ClientStatus = 'connecting' | 'ready' | 'lost' | 'version-change' | 'closed';
 
-interface IdsWatch {
-  ids: string[] | undefined;
-  /** Ids heard of while the first list was on its way. */
-  readonly heard: Set<string>;
-  readonly listeners: Set<(ids: readonly string[]) => void>;
-  readonly onErrors: Set<(error: unknown) => void>;
+/** A subscription of the page to the worker, with what it takes to start it again on a new worker. */
+interface Watch<V> {
+  readonly subscription: SharedSubscription<V>;
+  readonly start: () => void;
 }
 
-interface Watch {
-  readonly type: string;
-  readonly id: string;
-  view: Versioned<unknown> | undefined;
-  readonly listeners: Set<(change: EntityChange<unknown, unknown>) => void>;
-  readonly onErrors: Set<(error: unknown) => void>;
-}
+type AnyChange = EntityChange<unknown, unknown>;
 
 /**
  * The page's handle on an entity runtime in a worker, typed by the worker's entity definitions.
@@ -55,9 +48,11 @@ export class Client<D extends EntityDefinitions> {
   #status: ClientStatus = 'connecting';
   #lostDetail = '';
   readonly #inFlight = new Set<(error: unknown) => void>();
-  readonly #watches = new Map<string, Watch>();
+  readonly #watches = new Map<string, Watch<AnyChange>>();
   readonly #statusListeners = new Set<(status: ClientStatus) => void>();
-  readonly #idsWatches = new Map<string, IdsWatch>();
+  readonly #idsWatches = new Map<string, Watch<readonly string[]>>();
+  /** Ids heard of, per type, while the first list of that type was on its way. */
+  readonly #heardIds = new Map<string, Set<string>>();
   readonly #stores = new Map<string, SourceStore<EntitySnapshot<unknown>>>();
   readonly #idsStores = new Map<string, SourceStore<EntityIdsSnapshot>>();
 
@@ -135,27 +130,24 @@ export class Client<D extends EntityDefinitions> {
     onError?: (error: unknown) => void,
   ): () => void {
     let watch = this.#idsWatches.get(type);
-    const fresh = !watch;
     if (!watch) {
-      watch = { ids: undefined, heard: new Set(), listeners: new Set(), onErrors: new Set() };
+      const subscription = new SharedSubscription<readonly string[]>(() => {
+        this.#idsWatches.delete(type);
+        this.#heardIds.delete(type);
+        this.#quietly((remote) => remote.unwatchIds(type));
+      });
+      const start = () => {
+        this.#heardIds.set(type, new Set());
+        this.#call((remote) => remote.watchIds(type)).then(
+          (ids) => subscription.publish([...new Set([...ids, ...(this.#heardIds.get(type) ?? [])])].sort()),
+          (error: unknown) => subscription.fail(error),
+        );
+      };
+      watch = { subscription, start };
       this.#idsWatches.set(type, watch);
+      start();
     }
-    watch.listeners.add(listener);
-    if (onError) watch.onErrors.add(onError);
-    if (fresh) this.#startIdsWatch(type, watch);
-    else if (watch.ids) {
-      const { ids } = watch;
-      queueMicrotask(() => watch.listeners.has(listener) && listener(ids));
-    }
-    return () => {
-      watch.listeners.delete(listener);
-      if (onError) watch.onErrors.delete(onError);
-      if (watch.listeners.size > 0 || this.#idsWatches.get(type) !== watch) return;
-      this.#idsWatches.delete(type);
-      if (this.#status === 'ready' || this.#status === 'connecting') {
-        this.#call((remote) => remote.unwatchIds(type)).catch(() => {});
-      }
-    };
+    return watch.subscription.join(listener, onError);
   }
 
   /**
@@ -171,28 +163,24 @@ export class Client<D extends EntityDefinitions> {
   ): () => void {
     const streamId = streamIdOf(type, id);
     let watch = this.#watches.get(streamId);
-    const fresh = !watch;
     if (!watch) {
-      watch = { type, id, view: undefined, listeners: new Set(), onErrors: new Set() };
+      const subscription = new SharedSubscription<AnyChange>(
+        () => {
+          this.#watches.delete(streamId);
+          this.#quietly((remote) => remote.unwatch(type, id));
+        },
+        (latest) => ({ ...latest, events: [] }),
+      );
+      const start = () =>
+        this.#call((remote) => remote.watch(type, id)).then(
+          (view) => this.#apply(subscription, { ...view, events: [] }),
+          (error: unknown) => subscription.fail(error),
+        );
+      watch = { subscription, start };
       this.#watches.set(streamId, watch);
+      start();
     }
-    const typed = listener as (change: EntityChange<unknown, unknown>) => void;
-    watch.listeners.add(typed);
-    if (onError) watch.onErrors.add(onError);
-    if (fresh) this.#startWatch(watch);
-    else if (watch.view) {
-      const { view } = watch;
-      queueMicrotask(() => watch.listeners.has(typed) && typed({ ...view, events: [] }));
-    }
-    return () => {
-      watch.listeners.delete(typed);
-      if (onError) watch.onErrors.delete(onError);
-      if (watch.listeners.size > 0 || this.#watches.get(streamId) !== watch) return;
-      this.#watches.delete(streamId);
-      if (this.#status === 'ready' || this.#status === 'connecting') {
-        this.#call((remote) => remote.unwatch(type, id)).catch(() => {});
-      }
-    };
+    return watch.subscription.join(listener as (change: AnyChange) => void, onError);
   }
 
   /** A store of the entity's live state for `useSyncExternalStore`; see `useEntity`. */
@@ -281,8 +269,7 @@ export class Client<D extends EntityDefinitions> {
       },
       () => {},
     );
-    for (const watch of this.#watches.values()) this.#startWatch(watch);
-    for (const [type, watch] of this.#idsWatches) this.#startIdsWatch(type, watch);
+    for (const watch of [...this.#watches.values(), ...this.#idsWatches.values()]) watch.start();
   }
 
   #call<T>(invoke: (remote: Remote<RuntimeService>) => Promise<T>): Promise<T> {
@@ -296,37 +283,18 @@ export class Client<D extends EntityDefinitions> {
     });
   }
 
-  #startWatch(watch: Watch): void {
-    this.#call((remote) => remote.watch(watch.type, watch.id)).then(
-      (view) => this.#apply(watch, { ...view, events: [] }),
-      (error: unknown) => {
-        for (const onError of watch.onErrors) onError(error);
-      },
-    );
-  }
-
-  #startIdsWatch(type: string, watch: IdsWatch): void {
-    this.#call((remote) => remote.watchIds(type)).then(
-      (ids) => {
-        watch.ids = [...new Set([...ids, ...watch.heard])].sort();
-        watch.heard.clear();
-        for (const listener of watch.listeners) listener(watch.ids);
-      },
-      (error: unknown) => {
-        for (const onError of watch.onErrors) onError(error);
-      },
-    );
+  /** A call whose outcome nobody waits for: unwatching, say, when the worker may already be gone. */
+  #quietly(invoke: (remote: Remote<RuntimeService>) => Promise<unknown>): void {
+    if (this.#status === 'ready' || this.#status === 'connecting') this.#call(invoke).catch(() => {});
   }
 
   #onNotice(notice: WorkerNotice): void {
     if (notice.kind === 'written') {
-      const watch = this.#idsWatches.get(notice.type);
-      if (!watch) return;
-      if (!watch.ids) watch.heard.add(notice.id);
-      else if (!watch.ids.includes(notice.id)) {
-        watch.ids = [...watch.ids, notice.id].sort();
-        for (const listener of watch.listeners) listener(watch.ids);
-      }
+      const { subscription } = this.#idsWatches.get(notice.type) ?? {};
+      const ids = subscription?.latest;
+      if (!subscription) return;
+      if (!ids) this.#heardIds.get(notice.type)?.add(notice.id);
+      else if (!ids.includes(notice.id)) subscription.publish([...ids, notice.id].sort());
       return;
     }
     if (notice.kind === 'closed') {
@@ -335,16 +303,14 @@ export class Client<D extends EntityDefinitions> {
       return;
     }
     const watch = this.#watches.get(streamIdOf(notice.type, notice.id));
-    if (watch) this.#apply(watch, notice);
+    if (watch) this.#apply(watch.subscription, notice);
   }
 
-  /** Applies a change unless the view already covers it: notices and the answer to `watch` may cross. */
-  #apply(watch: Watch, change: EntityChange<unknown, unknown>): void {
-    const known = watch.view?.sequenceNr ?? -1;
+  /** Publishes a change unless the subscription already covers it: notices and the answer to `watch` may cross. */
+  #apply(subscription: SharedSubscription<AnyChange>, change: AnyChange): void {
+    const known = subscription.latest?.sequenceNr ?? -1;
     if (change.sequenceNr <= known) return;
-    watch.view = { state: change.state, sequenceNr: change.sequenceNr };
-    const fresh = { ...change, events: change.events.filter((event) => event.sequenceNr > known) };
-    for (const listener of watch.listeners) listener(fresh);
+    subscription.publish(change, { ...change, events: change.events.filter((event) => event.sequenceNr > known) });
   }
 
   #lose(detail: string): void {
