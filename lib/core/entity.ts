@@ -25,6 +25,11 @@ export interface EntityDefinition<S, C, E> {
   evolve(state: S, event: E): S;
   /** When to store a snapshot of the state. Defaults to never. */
   snapshotPolicy?: SnapshotPolicy<S>;
+  /**
+   * The most events an activation (or a time-travel read) may replay after the newest snapshot. Past it, the entity
+   * fails to activate with a `StreamTooLongError` instead of silently loading a huge stream. Default: no limit.
+   */
+  maxReplayedEvents?: number;
 }
 
 /** Any entity definition; `any` so that definitions of every state, command and event type fit. */

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'storage-failed'
   | 'database-blocked'
   | 'closed'
-  | 'worker-lost';
+  | 'worker-lost'
+  | 'stream-too-long';
 
 /** Base class of eventfold's errors. */
 export abstract class EventfoldError extends Error {
@@ -37,6 +38,7 @@ export interface ErrorsByCode {
   'database-blocked': DatabaseBlockedError;
   closed: ClosedError;
   'worker-lost': WorkerLostError;
+  'stream-too-long': StreamTooLongError;
 }
 
 /**
@@ -213,6 +215,26 @@ export class WorkerLostError extends EventfoldError {
   }
 }
 
+/**
+ * Activating the entity would replay more events after its newest snapshot than its definition allows
+ * (`maxReplayedEvents`): give it a snapshot policy, or raise the limit.
+ */
+export class StreamTooLongError extends EventfoldError {
+  readonly code = 'stream-too-long';
+
+  constructor(
+    readonly entityId: string,
+    /** The events that the activation would replay. */
+    readonly replayed: number,
+    readonly limit: number,
+  ) {
+    super(
+      `Activating "${entityId}" would replay ${replayed} events after its newest snapshot, more than its limit of ` +
+        `${limit}: give it a snapshotPolicy such as snapshotEvery(n), or raise maxReplayedEvents`,
+    );
+  }
+}
+
 const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]) => ErrorsByCode[C] } = {
   conflict: ConflictError,
   rejected: RejectedError,
@@ -224,6 +246,7 @@ const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]
   'database-blocked': DatabaseBlockedError,
   closed: ClosedError,
   'worker-lost': WorkerLostError,
+  'stream-too-long': StreamTooLongError,
 };
 
 /** The message of anything thrown, for error texts. */

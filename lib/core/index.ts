@@ -28,6 +28,7 @@ export {
   RejectedError,
   restoreError,
   StorageError,
+  StreamTooLongError,
   WorkerLostError,
 } from './errors.ts';
 export {

@@ -1,5 +1,5 @@
 import type { EntityDefinition } from './entity.ts';
-import { HandlerError } from './errors.ts';
+import { HandlerError, StreamTooLongError } from './errors.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
 
 /** Events read per journal call when replaying: bounds memory however long the stream is. */
@@ -48,7 +48,8 @@ export interface RecoverOptions {
 /**
  * Rebuilds an entity's state from the journal: the newest snapshot at or below `upTo`, then the events after it,
  * folded with `evolve` page by page. An `evolve` that throws fails the recovery with a `HandlerError` rather than
- * producing a wrong state.
+ * producing a wrong state; more events to replay than the definition's `maxReplayedEvents` fail it with a
+ * `StreamTooLongError` before any is read.
  */
 export async function recover<S, E>(
   journal: EventJournal,
@@ -59,6 +60,11 @@ export async function recover<S, E>(
   const snapshot = await journal.loadSnapshot(entityId, upTo);
   let state = snapshot ? (snapshot.state as S) : definition.initialState();
   let sequenceNr = snapshot?.sequenceNr ?? 0;
+  const limit = definition.maxReplayedEvents;
+  if (limit !== undefined) {
+    const last = Math.min(upTo ?? Number.POSITIVE_INFINITY, await journal.highestSequenceNr(entityId));
+    if (last - sequenceNr > limit) throw new StreamTooLongError(entityId, last - sequenceNr, limit);
+  }
   for await (const page of readPages(journal, entityId, { from: sequenceNr + 1, to: upTo, pageSize })) {
     state = foldEvents(entityId, definition, state, page);
     sequenceNr = page[page.length - 1]!.sequenceNr;

@@ -505,6 +505,29 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
       });
     });
 
+    describe('stream length guard', () => {
+      it('refuses to replay more events than the definition allows, and replays from a snapshot within it', async () => {
+        const journal = await open();
+        await journal.persist(stream('c1'), Array.from({ length: 10 }, (_, i) => added(1, i + 1, i + 1)));
+        const guarded = { ...counter(), maxReplayedEvents: 5 };
+        const runtime = createRuntime({ journal, entities: { counter: guarded } });
+        await expect(runtime.state('counter', 'c1')).rejects.toMatchObject({
+          code: 'stream-too-long',
+          entityId: stream('c1'),
+          replayed: 10,
+          limit: 5,
+          message: expect.stringContaining('snapshotEvery'),
+        });
+        await expect(runtime.send('counter', 'c1', { type: 'add', amount: 1 })).rejects.toMatchObject({ code: 'stream-too-long' });
+        expect(await journal.highestSequenceNr(stream('c1'))).toBe(10);
+        expect((await runtime.stateAt('counter', 'c1', 4)).state.value).toBe(4);
+        await expect(runtime.stateAt('counter', 'c1', 9)).rejects.toMatchObject({ code: 'stream-too-long', replayed: 9 });
+
+        await journal.saveSnapshot(stream('c1'), { sequenceNr: 6, state: { value: 6, added: [] }, timestamp: 1 });
+        expect(await runtime.send('counter', 'c1', { type: 'add', amount: 1 })).toMatchObject({ state: { value: 11 }, sequenceNr: 11 });
+      });
+    });
+
     describe('memory', () => {
       it('passivates idle entities, keeps subscribed ones, and recovers passivated ones on use', async () => {
         let now = 0;
