@@ -70,6 +70,7 @@ export interface IndexedDbJournalOptions {
 export async function openIndexedDbJournal(name: string, options: IndexedDbJournalOptions = {}): Promise<IndexedDbJournal> {
   const version = options.version ?? 1;
   assertSequenceNr(version, 'version');
+  assertSequenceNr(options.snapshotsKept ?? DEFAULT_SNAPSHOTS_KEPT, 'snapshotsKept');
   let journal: IndexedDbJournal | undefined;
   let rejectBlocked: (error: DatabaseBlockedError) => void = () => {};
   const blocked = new Promise<never>((_, reject) => (rejectBlocked = reject));
@@ -124,8 +125,9 @@ function createJournalStores(database: IDBPDatabase<JournalSchema>): void {
 }
 
 /**
- * An event journal in IndexedDB: durable, shared by the tabs of one origin, and atomic per `persist` call (one
- * transaction checks the stream's head and writes the whole batch). Open it with `openIndexedDbJournal`.
+ * An event journal in IndexedDB: durable, shared by the tabs of one origin, and atomic per call (one transaction
+ * writes a whole batch, or a whole group of batches, and checks that each continues its stream). Open it with
+ * `openIndexedDbJournal`.
  */
 export class IndexedDbJournal implements EventJournal {
   readonly kind = 'local';
@@ -141,11 +143,9 @@ export class IndexedDbJournal implements EventJournal {
     database: IDBPDatabase<JournalSchema>,
     options: IndexedDbJournalOptions,
   ) {
-    const snapshotsKept = options.snapshotsKept ?? DEFAULT_SNAPSHOTS_KEPT;
-    assertSequenceNr(snapshotsKept, 'snapshotsKept');
     this.#database = database;
     this.#durability = options.durability ?? 'strict';
-    this.#snapshotsKept = snapshotsKept;
+    this.#snapshotsKept = options.snapshotsKept ?? DEFAULT_SNAPSHOTS_KEPT;
     this.#onClosed = options.onClosed;
   }
 

@@ -99,11 +99,13 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
     async hello(lock, sink) {
       notify = sink;
       // Held until the worker ends: the page waits for this lock to learn that the worker is gone.
-      await new Promise<void>((granted) => {
-        navigator.locks.request(lock, () => {
-          granted();
-          return new Promise<never>(() => {});
-        });
+      await new Promise<void>((granted, failed) => {
+        navigator.locks
+          .request(lock, () => {
+            granted();
+            return new Promise<never>(() => {});
+          })
+          .catch(failed);
       });
     },
     send: async (type, id, command, commandOptions) =>
