@@ -156,6 +156,8 @@ async function main() {
       const order = stores.map((_, i) => stores[(i + run) % stores.length]);
       const sequential = await call('sequentialDeposits', sizes.sequential);
       for (const store of stores) add(`B1a:${store}`, sequential[store]);
+      const anatomy = await call('appendAnatomy', sizes.sequential / 2);
+      for (const [variant, rate] of Object.entries(anatomy)) add(`B1a-anatomy:${variant}`, /** @type {number} */ (rate));
       for (const store of order) add(`B1b-1:${store}`, await call('deposits', store, sizes.burst, sizes.burst, 1));
       for (const store of order) add(`B1b-100:${store}`, await call('deposits', store, sizes.burst, sizes.burst, sizes.accounts));
     }
@@ -203,6 +205,7 @@ async function main() {
       { label: 'awaited', id: 'B1a', what: `${sizes.sequential.toLocaleString('en-US')} deposits, each awaited (page → worker → durable)`, value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.9 } },
       { label: 'burst, 1 account', id: 'B1b', what: `${k(sizes.burst)} deposits in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
       { label: 'burst, 100 accounts', id: 'B1b', what: `${k(sizes.burst)} deposits in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
+      { label: 'journal, in the worker', id: 'B1a′', what: 'single appends inside the worker: journal vs a bare put', value: m('B1a-anatomy:journal'), unit: 'appends/s', baseline: m('B1a-anatomy:put'), baselineName: 'raw put', better: 'higher', note: `single appends inside the worker (appends/s): ${['journal', 'put', 'add', 'keyThenAdd', 'twoStores', 'shaped'].map((v) => `${v} ${Math.round(m(`B1a-anatomy:${v}`))}`).join(', ')} (keyThenAdd is the journal's transaction shape; shaped the shape it had before: two stores, head read and write)` },
       { label: 'awaited', id: 'B1c', what: 'deposits, each awaited', value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:dexie'), baselineName: 'Dexie', better: 'higher' },
       { label: 'burst, 1 account', id: 'B1c', what: `${k(sizes.burst)} in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:dexie'), baselineName: 'Dexie', better: 'higher' },
       { label: 'burst, 100 accounts', id: 'B1c', what: `${k(sizes.burst)} in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:dexie'), baselineName: 'Dexie', better: 'higher' },

@@ -109,38 +109,12 @@ export const lab = {
     return sequenceNr;
   },
 
-  /** `n` single-event appends through the journal, each awaited, in the worker: milliseconds in all. */
-  async journalAppends(name: string, n: number): Promise<number> {
-    const journal = await openIndexedDbJournal(name, { durability: 'strict' });
-    const start = performance.now();
-    for (let sequenceNr = 1; sequenceNr <= n; sequenceNr++) {
-      await journal.persist('account:append', [{ sequenceNr, event: eventAt(sequenceNr), timestamp: 1 }]);
-    }
-    const elapsed = performance.now() - start;
-    await journal.close();
-    return elapsed;
-  },
-
-  /** `n` puts, one per strict transaction, each awaited, in the worker: milliseconds in all. */
-  async rawAppends(name: string, n: number): Promise<number> {
-    const database = await openDB(name, 1, { upgrade: (db) => void db.createObjectStore('events') });
-    const start = performance.now();
-    for (let sequenceNr = 1; sequenceNr <= n; sequenceNr++) {
-      const tx = database.transaction('events', 'readwrite', { durability: 'strict' });
-      tx.store.put({ sequenceNr, event: eventAt(sequenceNr), timestamp: 1 }, ['account:append', sequenceNr]);
-      await tx.done;
-    }
-    const elapsed = performance.now() - start;
-    database.close();
-    return elapsed;
-  },
-
   /**
    * Single-event appends, each awaited, interleaved in slices between the journal, a raw put, and a raw transaction
    * shaped like the journal's (read the head, add the event, put the head): appends/s each. Diagnoses where an
    * append's time goes.
    */
-  async appendAnatomy(name: string, n: number, slice = 50): Promise<Record<string, number>> {
+  async appendAnatomy(name: string, n: number, slice = Math.min(50, n)): Promise<Record<string, number>> {
     const journal = await openIndexedDbJournal(`${name}-journal`, { durability: 'strict' });
     const database = await openDB(`${name}-raw`, 1, {
       upgrade: (db) => {
@@ -183,8 +157,11 @@ export const lab = {
         await tx.done;
       },
     };
+    const keys = Object.keys(runs) as (keyof typeof runs)[];
     for (let from = 1; from <= n; from += slice) {
-      for (const key of Object.keys(runs) as (keyof typeof runs)[]) {
+      // Rotate the order in every round, so that no variant always follows the same one.
+      const round = (from - 1) / slice;
+      for (const key of keys.map((_, i) => keys[(i + round) % keys.length]!)) {
         const start = performance.now();
         for (let i = from; i < from + slice; i++) await runs[key](i);
         elapsed[key] += performance.now() - start;

@@ -1,10 +1,15 @@
 // A small run of every benchmark workload, so that the harness cannot rot between benchmark runs.
 import { describe, expect, it } from 'vitest';
-import { activations, deposits, dropDatabase, replays, seedAccount, seeks, sequentialDeposits, startup } from './scenarios.ts';
+import { activations, appendAnatomy, deposits, dropDatabase, replays, seedAccount, seeks, sequentialDeposits, startup } from './scenarios.ts';
 
 describe('benchmark harness (smoke run)', () => {
   it.each(['eventfold', 'raw', 'dexie'] as const)('measures %s deposits in flight', async (store) => {
     expect(await deposits(store, 60, 60, 3)).toBeGreaterThan(0);
+  });
+
+  it('takes single appends apart inside the worker', async () => {
+    const rates = await appendAnatomy(12);
+    expect(Object.keys(rates).sort()).toEqual(['add', 'journal', 'keyThenAdd', 'put', 'shaped', 'twoStores']);
   });
 
   it('measures deposits one at a time, interleaving the stores', async () => {

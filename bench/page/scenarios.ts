@@ -179,16 +179,6 @@ export async function startup(name: string): Promise<number> {
   return elapsed;
 }
 
-/** Appends of single events awaited one by one inside a worker, through the journal and raw: appends/s each. */
-export async function workerAppends(n: number): Promise<{ journal: number; raw: number }> {
-  const journalDb = uniqueName('append-journal');
-  const rawDb = uniqueName('append-raw');
-  const journal = (n / (await labWorker().journalAppends(journalDb, n))) * 1_000;
-  const raw = (n / (await labWorker().rawAppends(rawDb, n))) * 1_000;
-  await Promise.all([deleteIndexedDbJournal(journalDb), deleteIndexedDbJournal(rawDb)]);
-  return { journal, raw };
-}
-
 /** Where a single append's time goes, inside a worker: the journal, a raw put, a raw journal-shaped transaction. */
 export async function appendAnatomy(n: number): Promise<Record<string, number>> {
   const name = uniqueName('anatomy');
