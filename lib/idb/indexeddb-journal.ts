@@ -136,6 +136,8 @@ export class IndexedDbJournal implements EventJournal {
   readonly #snapshotsKept: number;
   readonly #onClosed: IndexedDbJournalOptions['onClosed'];
   #closed: ClosedError['reason'] | undefined;
+  /** Heads that streams are known to have reached, from this connection's own writes and reads. */
+  readonly #heads = new Map<string, number>();
 
   /** @internal Use `openIndexedDbJournal`. */
   constructor(
@@ -168,23 +170,28 @@ export class IndexedDbJournal implements EventJournal {
 
   /**
    * The fast path: every write is issued at once, with no read of the stream heads to wait for. The store refuses a
-   * duplicate key, and a lookup of the key before each batch, issued in the same breath, catches a gap; either
-   * aborts the transaction, and the careful path then sorts out which writes conflict. One store, one round trip:
-   * as cheap as a bare put.
+   * duplicate key, and a lookup of the key before a batch that does not continue a known head, issued in the same
+   * breath, catches a gap; either aborts the transaction, and the careful path then sorts out which writes
+   * conflict. One store, and usually one request per event: as cheap as a bare put.
    */
   #persistBlind(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
     return this.#transact('persist', storesFor(writes), 'readwrite', async (tx) => {
       const events = tx.objectStore('events');
       const checks: Promise<unknown>[] = [];
+      const heads = new Map<string, number>();
       for (const { entityId, events: batch } of writes) {
         const first = batch[0]!.sequenceNr;
-        if (first > 1) {
+        // A batch that continues a head we know needs no lookup: if the stream has grown past it since, the key of
+        // the batch's first event is taken, and the store refuses it.
+        const known = heads.get(entityId) ?? this.#heads.get(entityId);
+        if (first > 1 && known !== first - 1) {
           checks.push(
             events.getKey([entityId, first - 1]).then((key) => {
               if (key === undefined) throw new ConflictError(entityId, first - 1, -1, 'gap');
             }),
           );
         }
+        heads.set(entityId, batch.at(-1)!.sequenceNr);
       }
       // Handled now: if issuing throws, the abort fails these lookups and nobody awaits them.
       const checked = Promise.all(checks);
@@ -193,6 +200,9 @@ export class IndexedDbJournal implements EventJournal {
       await checked;
       await this.#pruneSnapshotsOf(tx, writes);
       return writes.map(() => undefined);
+    }).then((outcomes) => {
+      this.#learnHeads(writes);
+      return outcomes;
     });
   }
 
@@ -202,11 +212,30 @@ export class IndexedDbJournal implements EventJournal {
       const ids = entityIdsOf(writes);
       const events = tx.objectStore('events');
       const heads = await Promise.all(ids.map((id) => headOf(events, id)));
+      ids.forEach((id, i) => this.#learnHead(id, heads[i]!));
       const { outcomes, accepted } = planWrites(writes, new Map(ids.map((id, i) => [id, heads[i]!])));
       issueWrites(tx, accepted);
       await this.#pruneSnapshotsOf(tx, accepted);
+      return { outcomes, accepted };
+    }).then(({ outcomes, accepted }) => {
+      this.#learnHeads(accepted);
       return outcomes;
     });
+  }
+
+  /** Notes the heads that committed writes reached. */
+  #learnHeads(writes: readonly StreamWrite[]): void {
+    for (const { entityId, events } of writes) {
+      const last = events.at(-1);
+      if (last) this.#learnHead(entityId, last.sequenceNr);
+    }
+  }
+
+  /** Notes that a stream has reached `head`; streams never shrink, so a known head is a lower bound. */
+  #learnHead(entityId: string, head: number): void {
+    // A bound on memory: forgetting only costs a lookup on the next append.
+    if (this.#heads.size >= 10_000 && !this.#heads.has(entityId)) this.#heads.clear();
+    if (head > (this.#heads.get(entityId) ?? 0)) this.#heads.set(entityId, head);
   }
 
   async load(entityId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
@@ -219,7 +248,9 @@ export class IndexedDbJournal implements EventJournal {
 
   async highestSequenceNr(entityId: string): Promise<number> {
     assertEntityId(entityId);
-    return this.#transact('highestSequenceNr', ['events'], 'readonly', (tx) => headOf(tx.objectStore('events'), entityId));
+    const head = await this.#transact('highestSequenceNr', ['events'], 'readonly', (tx) => headOf(tx.objectStore('events'), entityId));
+    this.#learnHead(entityId, head);
+    return head;
   }
 
   async entityIds(prefix = ''): Promise<string[]> {
@@ -316,7 +347,10 @@ export class IndexedDbJournal implements EventJournal {
       } catch {
         // Already finished or aborted: nothing is left to roll back.
       }
-      throw isEventfoldError(error) ? error : new StorageError(operation, error);
+      if (isEventfoldError(error)) throw error;
+      // A request failed only because the transaction had aborted: report what aborted it (a ConstraintError, say).
+      const aborted = (error as { name?: unknown } | undefined)?.name === 'AbortError' ? unwrap(tx).error : null;
+      throw new StorageError(operation, aborted ?? error);
     }
   }
 }
