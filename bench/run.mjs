@@ -250,7 +250,7 @@ async function main() {
       `- Durability: ${conditions.durability}.`,
       `- Method: ${conditions.method}.`,
       `- ${runs} runs; ${conditions.statistic}.`,
-      `- Worker heap: ${idle.toFixed(1)} MB idle before the replays; a replay folds pages of 1,000 events, so what it retains does not grow with the stream.`,
+      `- Worker heap: ${idle.toFixed(1)} MB idle before the replays; a replay folds pages of 2,500 events, so what it retains does not grow with the stream.`,
       `- Machine: ${conditions.machine}. Date: ${conditions.date}.`,
       '',
     ].join('\n');

@@ -90,10 +90,10 @@ export const lab = {
   },
 
   /** Full replays of the account (no snapshot used): milliseconds each. */
-  async replay(name: string, id: string, repeats: number): Promise<number[]> {
+  async replay(name: string, id: string, repeats: number, pageSize?: number): Promise<number[]> {
     const journal = await journalFor(name);
     const streamId = streamIdOf('account', id);
-    return times(repeats, () => recover(journal, streamId, account));
+    return times(repeats, () => recover(journal, streamId, account, { ...(pageSize && { pageSize }) }));
   },
 
   /** Raw getAll of the whole stream: milliseconds each. */

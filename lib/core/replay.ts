@@ -3,7 +3,7 @@ import { HandlerError, StreamTooLongError } from './errors.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
 
 /** Events read per journal call when replaying: bounds memory however long the stream is. */
-export const DEFAULT_PAGE_SIZE = 1000;
+export const DEFAULT_PAGE_SIZE = 2500;
 
 /** Options of `readPages`. */
 export interface ReadPagesOptions {
@@ -11,7 +11,7 @@ export interface ReadPagesOptions {
   from?: number;
   /** Last sequence number to read (inclusive). Default: the end of the stream. */
   to?: number;
-  /** Most events per page. Default 1,000. */
+  /** Most events per page. Default 2,500. */
   pageSize?: number;
 }
 

@@ -25,7 +25,7 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   entities: D;
   /** How often a command is decided again after losing a race to another writer. Default 3. */
   maxConflictRetries?: number;
-  /** Events read per journal call during recovery. Default 1,000. */
+  /** Events read per journal call during recovery. Default 2,500. */
   pageSize?: number;
   /** The clock that stamps events and snapshots, and times passivation. Default `Date.now`. */
   clock?: () => number;
