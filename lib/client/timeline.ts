@@ -60,7 +60,7 @@ export class Timeline<S, E> {
   readonly subscribe = (onChange: () => void): (() => void) => {
     this.#listeners.add(onChange);
     this.#stop ??= this.source.subscribe(
-      (change) => this.#onChange(change),
+      (change) => void this.#onChange(change).catch((error: unknown) => this.#update({ error, loading: false })),
       (error) => this.#update({ error, loading: false }),
     );
     return () => {

@@ -41,20 +41,27 @@ export class GroupCommit {
   }
 
   async #flush(): Promise<void> {
-    while (this.#waiting.length > 0) {
-      const writes = this.#waiting;
-      this.#waiting = [];
-      const sealed = writes.map((write) => write.seal());
-      let outcomes: WriteOutcome[];
-      try {
-        const conflicts = await this.journal.persistMany(sealed);
-        outcomes = conflicts.map((conflict) => (conflict ? { conflict } : { ok: true }));
-      } catch (error) {
-        const failure = isEventfoldError(error) ? error : new StorageError('persist', error);
-        outcomes = writes.map(() => ({ error: failure }));
+    try {
+      while (this.#waiting.length > 0) {
+        const writes = this.#waiting;
+        this.#waiting = [];
+        const sealed = writes.map((write) => write.seal());
+        let outcomes: WriteOutcome[];
+        try {
+          const conflicts = await this.journal.persistMany(sealed);
+          if (!Array.isArray(conflicts) || conflicts.length !== sealed.length) {
+            throw new TypeError(`persistMany answered ${String(conflicts?.length)} outcomes for ${sealed.length} writes`);
+          }
+          outcomes = conflicts.map((conflict) => (conflict ? { conflict } : { ok: true }));
+        } catch (error) {
+          const failure = isEventfoldError(error) ? error : new StorageError('persist', error);
+          outcomes = writes.map(() => ({ error: failure }));
+        }
+        writes.forEach((write, i) => write.settle(outcomes[i]!));
       }
-      writes.forEach((write, i) => write.settle(outcomes[i]!));
+    } finally {
+      // Whatever happened, the next write must find the group commit ready.
+      this.#busy = false;
     }
-    this.#busy = false;
   }
 }

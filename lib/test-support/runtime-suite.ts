@@ -413,6 +413,19 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         expect(await runtime.send('counter', 'c1', { type: 'add', amount: 3 })).toMatchObject({ state: { value: 3 }, sequenceNr: 1 });
       });
 
+      it('fails the commands of a journal that answers a group commit wrongly, and keeps serving', async () => {
+        const journal = new FaultyJournal(await open());
+        const runtime = runtimeOver(journal);
+        const persistMany = journal.persistMany.bind(journal);
+        journal.persistMany = async () => [];
+        await expect(runtime.send('counter', 'c1', { type: 'add', amount: 1 })).rejects.toMatchObject({
+          code: 'storage-failed',
+          message: expect.stringContaining('persistMany answered 0 outcomes for 1 writes'),
+        });
+        journal.persistMany = persistMany;
+        expect(await runtime.send('counter', 'c1', { type: 'add', amount: 2 })).toMatchObject({ state: { value: 2 }, sequenceNr: 1 });
+      });
+
       it('keeps one bad command from failing the others written with it', async () => {
         const journal = await open();
         const runtime = runtimeOver(journal);
