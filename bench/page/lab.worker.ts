@@ -1,7 +1,7 @@
 // In-worker measurements that need no page round trip: seeding long streams, cold activation, full replays, and
 // the raw IndexedDB reads they are compared with.
 import { expose } from 'comlink';
-import { createRuntime, type PersistedEvent, recover, type StreamWrite, streamIdOf } from 'eventfold';
+import { createRuntime, type NewEvent, recover, type StreamWrite, streamIdOf } from 'eventfold';
 import { type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { type IDBPDatabase, openDB } from 'idb';
 import { type AccountEvent, type AccountState, account } from '../../demo-app/bank/account.ts';
@@ -18,6 +18,14 @@ const journalFor = (name: string) => {
 
 const eventAt = (sequenceNr: number): AccountEvent =>
   sequenceNr === 1 ? { type: 'opened', owner: 'Bench' } : { type: 'deposited', amount: 1 + (sequenceNr % 100) };
+
+/** The event at `sequenceNr` in the envelope the runtime gives it. */
+const envelopeAt = (sequenceNr: number, timestamp = 1_700_000_000_000 + sequenceNr): NewEvent<AccountEvent> => {
+  const event = eventAt(sequenceNr);
+  const commandId = crypto.randomUUID();
+  const metadata = { correlationId: commandId, causationId: commandId };
+  return { sequenceNr, event, timestamp, eventId: crypto.randomUUID(), type: event.type, schemaVersion: 1, metadata };
+};
 
 let raw: IDBPDatabase | undefined;
 async function rawDatabase(name: string): Promise<IDBPDatabase> {
@@ -53,11 +61,11 @@ export const lab = {
       const writes: StreamWrite[] = [];
       for (let written = 0; written < 10_000 && from <= count; ) {
         const size = Math.min(snapshotEvery ?? 10_000, count - from + 1, 10_000 - written);
-        const events: PersistedEvent<AccountEvent>[] = [];
+        const events: NewEvent<AccountEvent>[] = [];
         for (let sequenceNr = from; sequenceNr < from + size; sequenceNr++) {
-          const event = eventAt(sequenceNr);
-          state = account.evolve(state, event);
-          events.push({ sequenceNr, event, timestamp: 1_700_000_000_000 + sequenceNr });
+          const persisted = envelopeAt(sequenceNr);
+          state = account.evolve(state, persisted.event);
+          events.push(persisted);
         }
         const last = from + size - 1;
         const snapshot = snapshotEvery && last % snapshotEvery === 0 ? { sequenceNr: last, state, timestamp: 1 } : undefined;
@@ -124,7 +132,7 @@ export const lab = {
     });
     const elapsed = { journal: 0, put: 0, add: 0, keyThenAdd: 0, twoStores: 0, shaped: 0 };
     const runs = {
-      journal: (i: number) => journal.persist('account:a', [{ sequenceNr: i, event: eventAt(i), timestamp: 1 }]),
+      journal: (i: number) => journal.persist('account:a', [envelopeAt(i, 1)]),
       put: async (i: number) => {
         const tx = database.transaction('events', 'readwrite', { durability: 'strict' });
         tx.store.put({ sequenceNr: i, event: eventAt(i), timestamp: 1 }, ['account:a', i]);

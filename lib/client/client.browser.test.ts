@@ -8,7 +8,7 @@ import {
   WorkerLostError,
 } from 'eventfold';
 import { type Client, connect } from 'eventfold/client';
-import { deleteIndexedDbJournal } from 'eventfold/idb';
+import { deleteIndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { account } from '../../demo-app/bank/account.ts';
 import type { entities } from '../test-support/test.worker.ts';
@@ -241,17 +241,13 @@ describe('the client and the worker runtime', () => {
   it('says so when a newer version of the app takes the database', async () => {
     const { client, database } = open();
     await client.send('counter', 'c', { type: 'add', amount: 1 });
-    const newer = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(database, 2);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
+    const newer = await openIndexedDbJournal(database, { version: 2 });
     await expect.poll(() => client.status).toBe('version-change');
     await expect(client.send('counter', 'c', { type: 'add', amount: 1 })).rejects.toMatchObject({
       code: 'closed',
       reason: 'version-change',
     });
-    newer.close();
+    await newer.close();
   });
 
   it('replays two tabs racing on one account into one contiguous journal', async () => {

@@ -13,6 +13,7 @@ import {
   type StateOf,
   streamIdOf,
   type Versioned,
+  validateCommandOptions,
   WorkerLostError,
 } from '../core/index.ts';
 import { registerErrorTransfer, type RuntimeService, type WorkerNotice } from '../worker/wire.ts';
@@ -77,7 +78,8 @@ export class Client<D extends EntityDefinitions> {
   /**
    * Sends a command and resolves once its events are durable, with the entity's new state and sequence number.
    * Rejects with the runtime's typed errors (`rejected`, `conflict`, `storage-failed`…), with `not-cloneable` for a
-   * command that cannot be sent to the worker, and with `worker-lost` when the worker dies first.
+   * command that cannot be sent to the worker, and with `worker-lost` when the worker dies first. A command sent
+   * with an `idempotencyKey` can be sent again after `worker-lost`: it takes effect once.
    */
   send<K extends keyof D & string>(
     type: K,
@@ -87,6 +89,7 @@ export class Client<D extends EntityDefinitions> {
   ): Promise<CommandResult<StateOf<D[K]>, EventOf<D[K]>>> {
     try {
       assertCloneable(command, 'command');
+      validateCommandOptions(options);
     } catch (error) {
       return Promise.reject(error);
     }

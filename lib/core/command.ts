@@ -1,10 +1,25 @@
 import type { ExpectedVersion } from './entity.ts';
+import { InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
+import { assertCloneable, assertName, describe } from './validation.ts';
 
 /** Options of one command. */
 export interface CommandOptions {
   /** Optimistic concurrency: the stream version the command must act on, or it fails with a `ConflictError`. */
   expectedVersion?: ExpectedVersion;
+  /**
+   * Makes the command safe to retry: sent again to the same entity with the same key (after a lost reply or a
+   * worker crash), it resolves with the original result and records nothing new. The same key with a different
+   * command fails with an `IdempotencyKeyReusedError`. Keys are stored with the command's events, atomically.
+   * A rejected command stores nothing, so its retry is decided again.
+   */
+  idempotencyKey?: string;
+  /** The command's id, which becomes the `causationId` of its events. Default: a new random id. */
+  commandId?: string;
+  /** The flow the command belongs to, as the `correlationId` of its events. Default: the command's id. */
+  correlationId?: string;
+  /** Further metadata stored with each of the command's events: plain, cloneable data. */
+  metadata?: Readonly<Record<string, unknown>>;
 }
 
 /** What a successful command returns, once its events are durable. */
@@ -15,4 +30,21 @@ export interface CommandResult<S, E> {
   readonly sequenceNr: number;
   /** The events the command recorded (none when `decide` returned an empty list). */
   readonly events: readonly PersistedEvent<E>[];
+}
+
+/** Throws an `InvalidArgumentError` (or a `NotCloneableError` for metadata) unless the options are well formed. */
+export function validateCommandOptions(options: CommandOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`options must be an object, got ${describe(options)}`, 'options');
+  }
+  const { idempotencyKey, commandId, correlationId, metadata } = options;
+  if (idempotencyKey !== undefined) assertName(idempotencyKey, 'idempotencyKey');
+  if (commandId !== undefined) assertName(commandId, 'commandId');
+  if (correlationId !== undefined) assertName(correlationId, 'correlationId');
+  if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+      throw new InvalidArgumentError(`metadata must be an object, got ${describe(metadata)}`, 'metadata');
+    }
+    assertCloneable(metadata, 'metadata');
+  }
 }

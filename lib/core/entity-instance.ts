@@ -1,9 +1,18 @@
 import type { CommandOptions, CommandResult } from './command.ts';
 import { type EntityDefinition, isRejection, matchesExpectedVersion } from './entity.ts';
-import { ConflictError, HandlerError, isEventfoldError, RejectedError, StorageError } from './errors.ts';
+import {
+  ConflictError,
+  HandlerError,
+  IdempotencyKeyReusedError,
+  isEventfoldError,
+  RejectedError,
+  StorageError,
+} from './errors.ts';
 import type { GroupCommit, PendingWrite, WriteOutcome } from './group-commit.ts';
-import type { EventJournal, PersistedEvent, Snapshot, StreamWrite } from './journal.ts';
-import { foldEvents, readPages, recover, type Versioned } from './replay.ts';
+import { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
+import type { EventJournal, IdempotencyRecord, NewEvent, PersistedEvent, Snapshot, StreamWrite } from './journal.ts';
+import { foldEvents, readAll, readPages, recover, type Versioned } from './replay.ts';
+import type { EntitySchema } from './schema.ts';
 import { assertCloneable, validateBatch } from './validation.ts';
 
 /** New events of an entity and the state after them: its own commits, or events another writer appended. */
@@ -20,17 +29,35 @@ export interface EntityContext {
   readonly maxConflictRetries: number;
   readonly pageSize: number;
   readonly clock: () => number;
-  readonly onError: (error: unknown, during: 'snapshot' | 'listener') => void;
+  readonly schema: EntitySchema;
+  readonly onError: (error: unknown, during: 'snapshot' | 'listener' | 'migration') => void;
   readonly onWritten: (sequenceNr: number) => void;
 }
 
 /** A call waiting in an entity's inbox. */
 type Ticket<C> =
-  | { kind: 'command'; command: C; options: CommandOptions; attempts: number; settle: Settle }
+  | CommandTicket<C>
   /** Resolves with the durable state, after catching up with the journal when nothing of ours is in flight. */
   | { kind: 'read'; caughtUp: boolean; settle: Settle }
   /** Resolves once everything enqueued before it has settled. */
   | { kind: 'barrier'; settle: Settle };
+
+interface CommandTicket<C> {
+  kind: 'command';
+  command: C;
+  options: CommandOptions;
+  commandId: string;
+  /** Of the command, when it has an idempotency key. */
+  fingerprint?: string;
+  /** Whether the journal was searched for the idempotency key since the ticket was last (re)queued. */
+  keyChecked?: boolean;
+  /** The result of the command that first used the key, found in the journal. */
+  original?: CommandResult<unknown, unknown>;
+  /** The result the ticket resolved with: what a retry with the same key, decided meanwhile, resolves with too. */
+  result?: CommandResult<unknown, unknown>;
+  attempts: number;
+  settle: Settle;
+}
 
 interface Settle {
   resolve(value: unknown): void;
@@ -42,7 +69,7 @@ interface Decided<C> {
   ticket: Ticket<C>;
   /** True when the ticket's own events are in the write. */
   wrote: boolean;
-  outcome: { value: unknown } | { error: unknown };
+  outcome: { value: unknown } | { error: unknown } | { sameAs: CommandTicket<C> };
 }
 
 /**
@@ -64,6 +91,8 @@ export class EntityInstance<S, C, E> {
   readonly #writes: EntityWrite<S, C, E>[] = [];
   #draining = false;
   readonly #listeners = new Set<(change: EntityChange<S, E>) => void>();
+  /** Idempotency keys of the commands in unsettled writes. */
+  readonly #pendingKeys = new Map<string, CommandTicket<C>>();
   /** When the entity last had something to do, by the runtime's clock. */
   lastActive: number;
 
@@ -82,7 +111,9 @@ export class EntityInstance<S, C, E> {
 
   /** Decides and writes a command; resolves once its events are durable. */
   execute(command: C, options: CommandOptions): Promise<CommandResult<S, E>> {
-    return this.#enqueue((settle) => ({ kind: 'command', command, options, attempts: 0, settle }));
+    const { commandId = randomId(), idempotencyKey } = options;
+    const fingerprint = idempotencyKey === undefined ? undefined : fingerprintOf(command);
+    return this.#enqueue((settle) => ({ kind: 'command', command, options, commandId, fingerprint, attempts: 0, settle }));
   }
 
   /** The durable state after everything sent before, including events other writers appended. */
@@ -126,6 +157,11 @@ export class EntityInstance<S, C, E> {
           }
           continue;
         }
+        const next = this.#inbox[0]!;
+        if (next.kind === 'command' && next.fingerprint !== undefined && !next.keyChecked) {
+          await this.#checkKey(next);
+          continue;
+        }
         this.#handle(this.#inbox.shift()!);
       }
     } finally {
@@ -150,26 +186,82 @@ export class EntityInstance<S, C, E> {
     }
   }
 
-  #decide(ticket: Ticket<C> & { kind: 'command' }): void {
+  /**
+   * Looks for the command's idempotency key in the journal, unless a write of ours holds it, and notes the original
+   * result when it is there. A key that another command used fails the ticket.
+   */
+  async #checkKey(ticket: CommandTicket<C>): Promise<void> {
+    const key = ticket.options.idempotencyKey!;
+    try {
+      if (!this.#pendingKeys.has(key)) {
+        const record = await this.context.journal.findIdempotencyRecord(this.streamId, key);
+        if (record && record.fingerprint !== ticket.fingerprint) throw new IdempotencyKeyReusedError(this.streamId, key);
+        ticket.original = record && (await this.#resultOf(record));
+      }
+      ticket.keyChecked = true;
+    } catch (error) {
+      // Settled here: the inbox may have changed while the journal was read.
+      this.#inbox.splice(this.#inbox.indexOf(ticket), 1);
+      ticket.settle.reject(isEventfoldError(error) ? error : new StorageError('idempotency check', error));
+    }
+  }
+
+  /** What the command that stored `record` resolved with: its events, and the state after them. */
+  async #resultOf(record: IdempotencyRecord): Promise<CommandResult<unknown, unknown>> {
+    const { journal, pageSize, schema } = this.context;
+    const { fromSequenceNr: from, toSequenceNr: to } = record;
+    const stored = from <= to ? await journal.load(this.streamId, from, to) : [];
+    const events = readAll<E>(schema, this.streamId, stored);
+    const { state } = await recover(journal, this.streamId, this.definition, { upTo: to, pageSize, schema });
+    return { state, sequenceNr: to, events };
+  }
+
+  #decide(ticket: CommandTicket<C>): void {
     const base = this.#speculative!;
     try {
-      const { expectedVersion = 'any' } = ticket.options;
+      const { expectedVersion = 'any', idempotencyKey: key } = ticket.options;
+      if (ticket.original) return this.#after(ticket, { value: ticket.original });
+      const earlier = key === undefined ? undefined : this.#pendingKeys.get(key);
+      if (earlier) {
+        if (earlier.fingerprint !== ticket.fingerprint) throw new IdempotencyKeyReusedError(this.streamId, key!);
+        return this.#after(ticket, { sameAs: earlier });
+      }
       if (!matchesExpectedVersion(expectedVersion, base.sequenceNr)) {
         const expected = expectedVersion as number | 'no-stream' | 'stream-exists';
         throw new ConflictError(this.streamId, expected, base.sequenceNr, 'expected version');
       }
       const events = this.#decideEvents(ticket.command, base.state);
-      if (events.length === 0) return this.#after(ticket, { value: { ...base, events: [] } });
+      if (events.length === 0 && key === undefined) return this.#after(ticket, { value: { ...base, events: [] } });
 
-      const timestamp = this.context.clock();
-      const persisted = events.map((event, i) => ({ sequenceNr: base.sequenceNr + 1 + i, event, timestamp }));
+      const persisted = this.#envelopes(ticket, events, base.sequenceNr);
       validateBatch(this.streamId, persisted);
       const state = foldEvents(this.streamId, this.definition, base.state, persisted);
       this.#speculative = { state, sequenceNr: base.sequenceNr + persisted.length };
-      this.#collectingWrite(base).add(ticket, persisted, this.#speculative);
+      const record: IdempotencyRecord | undefined = key === undefined ? undefined : {
+        key,
+        fingerprint: ticket.fingerprint!,
+        commandId: ticket.commandId,
+        fromSequenceNr: base.sequenceNr + 1,
+        toSequenceNr: this.#speculative.sequenceNr,
+        timestamp: this.context.clock(),
+      };
+      if (key !== undefined) this.#pendingKeys.set(key, ticket);
+      this.#collectingWrite(base).add(ticket, persisted, this.#speculative, record);
     } catch (error) {
       this.#after(ticket, { error });
     }
+  }
+
+  /** The command's events in their envelopes, numbered after `head`. */
+  #envelopes(ticket: CommandTicket<C>, events: readonly E[], head: number): NewEvent<E>[] {
+    const { options, commandId } = ticket;
+    const metadata = { ...options.metadata, correlationId: options.correlationId ?? commandId, causationId: commandId };
+    const timestamp = this.context.clock();
+    return events.map((event, i) => {
+      const type = eventTypeOf(event);
+      const schemaVersion = this.context.schema.versionOf(this.streamId, type);
+      return { sequenceNr: head + 1 + i, event, timestamp, eventId: randomId(), type, schemaVersion, metadata };
+    });
   }
 
   #decideEvents(command: C, state: S): readonly E[] {
@@ -190,8 +282,14 @@ export class EntityInstance<S, C, E> {
   #after(ticket: Ticket<C>, outcome: Decided<C>['outcome']): void {
     const latest = this.#writes.at(-1);
     if (latest) latest.decided.push({ ticket, wrote: false, outcome });
-    else if ('error' in outcome) ticket.settle.reject(outcome.error);
-    else ticket.settle.resolve(ticket.kind === 'command' ? outcome.value : ticket.kind === 'read' ? this.#durable : undefined);
+    else this.#settle(ticket, outcome);
+  }
+
+  #settle(ticket: Ticket<C>, outcome: Decided<C>['outcome']): void {
+    if ('error' in outcome) return ticket.settle.reject(outcome.error);
+    const value = 'sameAs' in outcome ? outcome.sameAs.result : ticket.kind === 'read' ? this.#durable : outcome.value;
+    if (ticket.kind === 'command') ticket.result = value as CommandResult<unknown, unknown>;
+    ticket.settle.resolve(value);
   }
 
   /** The write that new events join: the newest one if it is still collecting, else a new one from `base`. */
@@ -207,14 +305,17 @@ export class EntityInstance<S, C, E> {
   /** @internal Called by a write of this entity once its transaction has settled. */
   settleWrite(write: EntityWrite<S, C, E>, outcome: WriteOutcome): void {
     this.#writes.shift();
-    if ('ok' in outcome) {
+    if ('positions' in outcome) {
       this.#durable = write.result;
+      const events = write.stored(outcome.positions);
       for (const { ticket, outcome: decided } of write.decided) {
-        if ('error' in decided) ticket.settle.reject(decided.error);
-        else ticket.settle.resolve(ticket.kind === 'read' ? this.#durable : decided.value);
+        if (ticket.kind === 'command' && ticket.options.idempotencyKey !== undefined) this.#pendingKeys.delete(ticket.options.idempotencyKey);
+        this.#settle(ticket, decided);
       }
-      this.#emit({ events: write.events, ...write.result });
-      this.context.onWritten(write.result.sequenceNr);
+      if (events.length > 0) {
+        this.#emit({ events, ...write.result });
+        this.context.onWritten(write.result.sequenceNr);
+      }
       return;
     }
 
@@ -222,6 +323,7 @@ export class EntityInstance<S, C, E> {
     const later = this.#writes.splice(0);
     for (const voided of later) this.context.writer.withdraw(voided);
     this.#speculative = this.#durable;
+    this.#pendingKeys.clear();
     const again: Ticket<C>[] = [];
     for (const { ticket, wrote } of write.decided) {
       if (!wrote) again.push(ticket);
@@ -233,6 +335,8 @@ export class EntityInstance<S, C, E> {
       }
     }
     for (const { ticket } of later.flatMap((w) => w.decided)) again.push(ticket);
+    // Another writer may have stored a key meanwhile: look again.
+    for (const ticket of again) if (ticket.kind === 'command') ticket.keyChecked = false;
     if ('conflict' in outcome) this.#stale = true;
     this.#inbox.unshift(...again);
     void this.#drain();
@@ -243,13 +347,18 @@ export class EntityInstance<S, C, E> {
     const { journal, pageSize } = this.context;
     try {
       if (this.#durable === undefined) {
-        this.#durable = await recover(journal, this.streamId, this.definition, { pageSize });
+        this.#durable = await recover(journal, this.streamId, this.definition, {
+          pageSize,
+          schema: this.context.schema,
+          onMigrationError: (error) => this.context.onError(error, 'migration'),
+        });
       } else {
         const from = this.#durable.sequenceNr + 1;
         for await (const page of readPages(journal, this.streamId, { from, pageSize })) {
-          const state: S = foldEvents(this.streamId, this.definition, this.#durable.state, page);
+          const events = readAll<E>(this.context.schema, this.streamId, page);
+          const state: S = foldEvents(this.streamId, this.definition, this.#durable.state, events);
           this.#durable = { state, sequenceNr: page.at(-1)!.sequenceNr };
-          this.#emit({ events: page as PersistedEvent<E>[], ...this.#durable });
+          this.#emit({ events, ...this.#durable });
         }
       }
     } catch (error) {
@@ -275,7 +384,8 @@ export class EntityInstance<S, C, E> {
       const due = this.definition.snapshotPolicy?.shouldSnapshot({ previousSequenceNr, ...result });
       if (!due) return undefined;
       assertCloneable(result.state, 'snapshot.state');
-      return { sequenceNr: result.sequenceNr, state: result.state, timestamp: this.context.clock() };
+      const { clock, schema } = this.context;
+      return { sequenceNr: result.sequenceNr, state: result.state, timestamp: clock(), schemaVersion: schema.stateVersion };
     } catch (error) {
       // The events matter, the snapshot is an optimisation: write them without it.
       this.context.onError(error, 'snapshot');
@@ -286,8 +396,11 @@ export class EntityInstance<S, C, E> {
 
 /** An entity's events waiting for, or in, one group-commit transaction, with the tickets that wait for it. */
 class EntityWrite<S, C, E> implements PendingWrite {
-  readonly events: PersistedEvent<E>[] = [];
+  readonly events: NewEvent<E>[] = [];
   readonly decided: Decided<C>[] = [];
+  readonly #keys: IdempotencyRecord[] = [];
+  /** Where each writing ticket's events start in `events`, how many there are, and the state after them. */
+  readonly #slices = new Map<Ticket<C>, [start: number, count: number, after: Versioned<S>]>();
   result: Versioned<S>;
   sealed = false;
 
@@ -298,16 +411,33 @@ class EntityWrite<S, C, E> implements PendingWrite {
     this.result = base;
   }
 
-  add(ticket: Ticket<C> & { kind: 'command' }, events: PersistedEvent<E>[], result: Versioned<S>): void {
+  add(ticket: CommandTicket<C>, events: NewEvent<E>[], result: Versioned<S>, key: IdempotencyRecord | undefined): void {
+    this.#slices.set(ticket, [this.events.length, events.length, result]);
     for (const event of events) this.events.push(event);
+    if (key) this.#keys.push(key);
     this.result = result;
-    this.decided.push({ ticket, wrote: true, outcome: { value: { ...result, events } } });
+    this.decided.push({ ticket, wrote: true, outcome: { value: undefined } });
   }
 
   seal(): StreamWrite {
     this.sealed = true;
     const snapshot = this.entity.snapshotFor(this.base.sequenceNr, this.result);
-    return { entityId: this.entity.streamId, events: this.events, ...(snapshot && { snapshot }) };
+    return {
+      entityId: this.entity.streamId,
+      events: this.events,
+      ...(snapshot && { snapshot }),
+      ...(this.#keys.length > 0 && { idempotency: this.#keys }),
+    };
+  }
+
+  /** The events as stored, at `positions`; each writing ticket's outcome becomes its events and the state after. */
+  stored(positions: readonly number[]): PersistedEvent<E>[] {
+    const events = this.events.map((event, i) => ({ ...event, position: positions[i]! }));
+    for (const decided of this.decided) {
+      const slice = this.#slices.get(decided.ticket);
+      if (slice) decided.outcome = { value: { ...slice[2], events: events.slice(slice[0], slice[0] + slice[1]) } };
+    }
+    return events;
   }
 
   settle(outcome: WriteOutcome): void {

@@ -1,3 +1,4 @@
+import type { EventSchemas } from './schema.ts';
 import type { SnapshotPolicy } from './snapshot-policy.ts';
 
 /** What `decide` returns when it refuses a command. Create one with `reject(reason)`. */
@@ -30,6 +31,19 @@ export interface EntityDefinition<S, C, E> {
    * fails to activate with a `StreamTooLongError` instead of silently loading a huge stream. Default: no limit.
    */
   maxReplayedEvents?: number;
+  /**
+   * The registry of the entity's event types, by the name in their `type` field: versions, former names, and
+   * upcasters that turn stored payloads of old versions into the current one on every read. Without it, events are
+   * read as stored. With it, an event of a type not listed is refused, on write and on read.
+   */
+  events?: EventSchemas;
+  /** The version of the state's shape, stored with each snapshot. Raise it when the state changes shape. Default 1. */
+  stateVersion?: number;
+  /**
+   * `migrations[v]` turns a snapshot's state of version `v` into version `v + 1`. A snapshot that no complete chain
+   * leads from (or whose migration throws) is ignored, and the state is rebuilt from the events.
+   */
+  migrations?: Readonly<Record<number, (state: any) => unknown>>;
 }
 
 /** Any entity definition; `any` so that definitions of every state, command and event type fit. */

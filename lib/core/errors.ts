@@ -14,7 +14,10 @@ export type ErrorCode =
   | 'database-blocked'
   | 'closed'
   | 'worker-lost'
-  | 'stream-too-long';
+  | 'stream-too-long'
+  | 'idempotency-key-reused'
+  | 'invalid-schema'
+  | 'unknown-event-type';
 
 /** Base class of eventfold's errors. */
 export abstract class EventfoldError extends Error {
@@ -39,6 +42,9 @@ export interface ErrorsByCode {
   closed: ClosedError;
   'worker-lost': WorkerLostError;
   'stream-too-long': StreamTooLongError;
+  'idempotency-key-reused': IdempotencyKeyReusedError;
+  'invalid-schema': InvalidSchemaError;
+  'unknown-event-type': UnknownEventTypeError;
 }
 
 /**
@@ -131,13 +137,17 @@ export class NotCloneableError extends EventfoldError {
   }
 }
 
-/** The entity's own `decide` or `evolve` threw. Nothing was persisted and the entity keeps its state. */
+/**
+ * Code of the application threw: the entity's `decide`, `evolve` or an event upcaster, or a projection. Nothing was
+ * persisted and the entity keeps its state.
+ */
 export class HandlerError extends EventfoldError {
   readonly code = 'handler-failed';
 
   constructor(
+    /** The entity whose command or events were handled, or the projection. */
     readonly entityId: string,
-    readonly handler: 'decide' | 'evolve',
+    readonly handler: 'decide' | 'evolve' | 'upcast' | 'project',
     cause: unknown,
   ) {
     super(`${handler} of "${entityId}" threw: ${messageOf(cause)}`, { cause });
@@ -235,6 +245,56 @@ export class StreamTooLongError extends EventfoldError {
   }
 }
 
+/**
+ * A command came with an idempotency key that the entity already used for a different command. Nothing was
+ * recorded; use a new key for a new command.
+ */
+export class IdempotencyKeyReusedError extends EventfoldError {
+  readonly code = 'idempotency-key-reused';
+
+  constructor(
+    readonly entityId: string,
+    readonly key: string,
+  ) {
+    super(`Idempotency key ${JSON.stringify(key)} of "${entityId}" was already used for a different command`);
+  }
+}
+
+/**
+ * An entity definition's schemas do not hold together: an event type's upcaster chain has a gap, an alias is used
+ * twice, a version is not a positive integer. Raised when the runtime starts, before anything is read.
+ */
+export class InvalidSchemaError extends EventfoldError {
+  readonly code = 'invalid-schema';
+
+  constructor(
+    readonly entityType: string,
+    readonly detail: string,
+  ) {
+    super(`The schemas of entity type "${entityType}" are invalid: ${detail}`);
+  }
+}
+
+/**
+ * A stored event cannot be read by this build: its type is not in the entity's event registry, or its schema
+ * version is newer than the registry's (written by a newer version of the app, in another tab say). The entity
+ * does not activate; nothing is changed. Reload to run the newer version.
+ */
+export class UnknownEventTypeError extends EventfoldError {
+  readonly code = 'unknown-event-type';
+
+  constructor(
+    readonly entityId: string,
+    readonly type: string,
+    readonly schemaVersion: number,
+    /** The sequence number of the event, or 0 for an event that `decide` returned. */
+    readonly sequenceNr: number,
+    detail: string,
+  ) {
+    super(`Event "${type}" v${schemaVersion} of "${entityId}"${sequenceNr ? ` at sequence number ${sequenceNr}` : ''} ${detail}`);
+  }
+}
+
 const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]) => ErrorsByCode[C] } = {
   conflict: ConflictError,
   rejected: RejectedError,
@@ -247,6 +307,9 @@ const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]
   closed: ClosedError,
   'worker-lost': WorkerLostError,
   'stream-too-long': StreamTooLongError,
+  'idempotency-key-reused': IdempotencyKeyReusedError,
+  'invalid-schema': InvalidSchemaError,
+  'unknown-event-type': UnknownEventTypeError,
 };
 
 /** The message of anything thrown, for error texts. */

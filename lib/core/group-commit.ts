@@ -2,7 +2,7 @@ import { type ConflictError, isEventfoldError, StorageError } from './errors.ts'
 import type { EventJournal, StreamWrite } from './journal.ts';
 
 /** How a write of a group commit ended. */
-export type WriteOutcome = { ok: true } | { conflict: ConflictError } | { error: unknown };
+export type WriteOutcome = { positions: readonly number[] } | { conflict: ConflictError } | { error: unknown };
 
 /** One stream's write waiting for the next transaction, as the group commit sees it. */
 export interface PendingWrite {
@@ -48,11 +48,13 @@ export class GroupCommit {
         const sealed = writes.map((write) => write.seal());
         let outcomes: WriteOutcome[];
         try {
-          const conflicts = await this.journal.persistMany(sealed);
-          if (!Array.isArray(conflicts) || conflicts.length !== sealed.length) {
-            throw new TypeError(`persistMany answered ${String(conflicts?.length)} outcomes for ${sealed.length} writes`);
+          const answers = await this.journal.persistMany(sealed);
+          if (!Array.isArray(answers) || answers.length !== sealed.length) {
+            throw new TypeError(`persistMany answered ${String(answers?.length)} outcomes for ${sealed.length} writes`);
           }
-          outcomes = conflicts.map((conflict) => (conflict ? { conflict } : { ok: true }));
+          outcomes = answers.map((answer) =>
+            !('error' in answer) ? answer : isEventfoldError(answer.error, 'conflict') ? { conflict: answer.error } : answer,
+          );
         } catch (error) {
           const failure = isEventfoldError(error) ? error : new StorageError('persist', error);
           outcomes = writes.map(() => ({ error: failure }));

@@ -1,4 +1,4 @@
-export type { CommandOptions, CommandResult } from './command.ts';
+export { type CommandOptions, type CommandResult, validateCommandOptions } from './command.ts';
 export {
   type AnyEntityDefinition,
   type CommandOf,
@@ -21,7 +21,9 @@ export {
   type ErrorsByCode,
   EventfoldError,
   HandlerError,
+  IdempotencyKeyReusedError,
   InvalidArgumentError,
+  InvalidSchemaError,
   InvalidSnapshotError,
   isEventfoldError,
   NotCloneableError,
@@ -29,19 +31,27 @@ export {
   restoreError,
   StorageError,
   StreamTooLongError,
+  UnknownEventTypeError,
   WorkerLostError,
 } from './errors.ts';
 export {
   DEFAULT_SNAPSHOTS_KEPT,
   type EventJournal,
+  type EventMetadata,
+  type IdempotencyRecord,
   type JournalKind,
+  type NewEvent,
   type PersistedEvent,
+  type PersistOutcome,
   type Snapshot,
   type StreamWrite,
 } from './journal.ts';
+export { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
+export { EntitySchema, type EventSchema, type EventSchemas } from './schema.ts';
 export {
   DEFAULT_PAGE_SIZE,
   foldEvents,
+  readAll,
   type ReadPagesOptions,
   type RecoverOptions,
   readPages,

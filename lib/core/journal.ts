@@ -1,13 +1,41 @@
-import type { ConflictError } from './errors.ts';
+import type { EventfoldError } from './errors.ts';
 
-/** An event as stored in the journal: the domain event and where it sits in its entity's stream. */
-export interface PersistedEvent<E = unknown> {
+/**
+ * Facts about an event that are not part of the domain: who caused it and in which flow. The runtime sets
+ * `causationId` to the id of the command that recorded the event, and `correlationId` to the command's correlation
+ * id (its own id when none was given); other fields come from the command's options.
+ */
+export interface EventMetadata {
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly [field: string]: unknown;
+}
+
+/** An event on its way to the journal: everything but the global position, which the journal assigns. */
+export interface NewEvent<E = unknown> {
   /** Position in the entity's stream: 1 for the first event, then contiguous. */
   readonly sequenceNr: number;
   /** The domain event. Plain, structured-cloneable data. */
   readonly event: E;
-  /** When the event was persisted, in milliseconds since the Unix epoch. */
+  /** When the event was recorded, in milliseconds since the Unix epoch. */
   readonly timestamp: number;
+  /** A unique id of this event. */
+  readonly eventId: string;
+  /** The event's type name, under which upcasters and projections find it. */
+  readonly type: string;
+  /** The version of the event type's schema the payload follows. */
+  readonly schemaVersion: number;
+  readonly metadata: EventMetadata;
+}
+
+/** An event as stored in the journal: the domain event in its envelope. */
+export interface PersistedEvent<E = unknown> extends NewEvent<E> {
+  /**
+   * Where the event sits among all the events of the journal: unique, and increasing in the order in which writes
+   * committed, so a reader that has seen every position up to `p` can resume after `p` (a projection checkpoint).
+   * Not necessarily contiguous.
+   */
+  readonly position: number;
 }
 
 /** A point-in-time copy of an entity's state, covering its events up to and including `sequenceNr`. */
@@ -15,15 +43,42 @@ export interface Snapshot<S = unknown> {
   readonly sequenceNr: number;
   readonly state: S;
   readonly timestamp: number;
+  /** The version of the state's schema (the definition's `stateVersion` when it was taken). Absent means 1. */
+  readonly schemaVersion?: number;
+}
+
+/**
+ * What a journal remembers of a command sent with an idempotency key, stored in the transaction of its events, so
+ * that a retry of the command finds it and persists nothing new.
+ */
+export interface IdempotencyRecord {
+  /** The key, unique per entity. */
+  readonly key: string;
+  /** A digest of the command, to tell a retry from a different command that reuses the key. */
+  readonly fingerprint: string;
+  /** The id of the command that was executed. */
+  readonly commandId: string;
+  /** The sequence numbers of the events it recorded: `from > to` when it recorded none. */
+  readonly fromSequenceNr: number;
+  readonly toSequenceNr: number;
+  readonly timestamp: number;
 }
 
 /** One stream's part of a `persistMany` call. */
 export interface StreamWrite {
   readonly entityId: string;
-  readonly events: readonly PersistedEvent[];
+  readonly events: readonly NewEvent[];
   /** A snapshot to store with the events, usually of the state after them. */
   readonly snapshot?: Snapshot;
+  /** Idempotency keys of the commands whose events these are; a key the entity already used fails the write. */
+  readonly idempotency?: readonly IdempotencyRecord[];
 }
+
+/**
+ * How one write of a `persistMany` call ended: stored, with the global positions of its events, or not stored,
+ * with the reason (a `ConflictError` when it does not continue its stream or reuses an idempotency key).
+ */
+export type PersistOutcome = { readonly positions: readonly number[] } | { readonly error: EventfoldError };
 
 /**
  * Whether every copy of the application has its own store (`local`, like IndexedDB in one browser profile), or all
@@ -38,6 +93,7 @@ export type JournalKind = 'local' | 'centralized';
  * - `persist` is atomic: every event of the call is stored, or none is.
  * - Sequence numbers start at 1 and are contiguous per entity. `persist` rejects with a `ConflictError` when the
  *   batch's first sequence number is not the stream's highest + 1, or when the batch has a gap or a duplicate.
+ * - Every stored event gets a global position, greater than that of every event stored before it.
  * - Events and snapshots must be structured-cloneable plain data, or the call rejects with a `NotCloneableError`
  *   and stores nothing.
  * - A snapshot never replaces a newer one: `loadSnapshot` returns the one with the highest sequence number.
@@ -45,16 +101,16 @@ export type JournalKind = 'local' | 'centralized';
 export interface EventJournal {
   readonly kind: JournalKind;
 
-  /** Appends `events` to the entity's stream, atomically. */
-  persist(entityId: string, events: readonly PersistedEvent[]): Promise<void>;
+  /** Appends `events` to the entity's stream, atomically; resolves with their global positions. */
+  persist(entityId: string, events: readonly NewEvent[]): Promise<number[]>;
 
   /**
    * Group commit: appends to several streams in one atomic unit (one IndexedDB transaction), each write with an
-   * optional snapshot of the state after its events. A write that does not continue its stream is skipped and
-   * reported by a `ConflictError` at its index; the others are stored. Any other failure rejects the whole call
-   * and stores nothing. Writes to the same entity apply in order.
+   * optional snapshot of the state after its events and the idempotency keys of its commands. A write that does not
+   * continue its stream, or reuses a key, is skipped and reported by a `ConflictError` at its index; the others are
+   * stored. Any other failure rejects the whole call and stores nothing. Writes to the same entity apply in order.
    */
-  persistMany(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]>;
+  persistMany(writes: readonly StreamWrite[]): Promise<PersistOutcome[]>;
 
   /**
    * The entity's events with `fromSequenceNr <= sequenceNr <= toSequenceNr`, in ascending order; empty for an
@@ -62,11 +118,23 @@ export interface EventJournal {
    */
   load(entityId: string, fromSequenceNr?: number, toSequenceNr?: number): Promise<PersistedEvent[]>;
 
+  /**
+   * Up to `limit` events of all entities with a global position above `afterPosition`, in ascending order of
+   * position, each with the id of its entity: what a projection reads to catch up.
+   */
+  loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & { readonly entityId: string })[]>;
+
+  /** The highest global position, or 0 when the journal is empty. */
+  highestPosition(): Promise<number>;
+
   /** The sequence number of the entity's newest event, or 0 when it has none. */
   highestSequenceNr(entityId: string): Promise<number>;
 
   /** The ids of the entities that have events, in ascending order; only those starting with `prefix` if given. */
   entityIds(prefix?: string): Promise<string[]>;
+
+  /** The record of the entity's command sent with idempotency key `key`, or `undefined`. */
+  findIdempotencyRecord(entityId: string, key: string): Promise<IdempotencyRecord | undefined>;
 
   /**
    * Stores a snapshot. Older snapshots are kept (time travel starts from them) up to an implementation-defined

@@ -1,6 +1,7 @@
 import type { EntityDefinition } from './entity.ts';
 import { HandlerError, StreamTooLongError } from './errors.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
+import { EntitySchema } from './schema.ts';
 
 /** Events read per journal call when replaying: bounds memory however long the stream is. */
 export const DEFAULT_PAGE_SIZE = 2500;
@@ -43,41 +44,53 @@ export interface RecoverOptions {
   /** Rebuild the state as it was after this event (time travel). Default: the newest. */
   upTo?: number;
   pageSize?: number;
+  /** The definition's schemas, when the caller has them checked already. */
+  schema?: EntitySchema;
+  /** Hears why a snapshot's state could not be migrated (the state is then rebuilt from the events). */
+  onMigrationError?: (error: unknown) => void;
 }
 
 /**
- * Rebuilds an entity's state from the journal: the newest snapshot at or below `upTo`, then the events after it,
- * folded with `evolve` page by page. An `evolve` that throws fails the recovery with a `HandlerError` rather than
- * producing a wrong state; more events to replay than the definition's `maxReplayedEvents` fail it with a
- * `StreamTooLongError` before any is read.
+ * Rebuilds an entity's state from the journal: the newest snapshot at or below `upTo` (migrated to the current
+ * state version, or ignored when it cannot be), then the events after it, upcast and folded with `evolve` page by
+ * page. An `evolve` that throws fails the recovery with a `HandlerError` rather than producing a wrong state; more
+ * events to replay than the definition's `maxReplayedEvents` fail it with a `StreamTooLongError` before any is
+ * read.
  */
 export async function recover<S, E>(
   journal: EventJournal,
   entityId: string,
   definition: EntityDefinition<S, unknown, E>,
-  { upTo, pageSize }: RecoverOptions = {},
+  { upTo, pageSize, schema = new EntitySchema('entity', definition), onMigrationError = () => {} }: RecoverOptions = {},
 ): Promise<Versioned<S>> {
   const snapshot = await journal.loadSnapshot(entityId, upTo);
-  let state = snapshot ? (snapshot.state as S) : definition.initialState();
-  let sequenceNr = snapshot?.sequenceNr ?? 0;
+  const migrated = snapshot && schema.stateOf<S>(snapshot, onMigrationError);
+  const from = migrated === undefined ? undefined : snapshot;
+  let state = from ? (migrated as S) : definition.initialState();
+  let sequenceNr = from?.sequenceNr ?? 0;
   const limit = definition.maxReplayedEvents;
   if (limit !== undefined) {
     const last = Math.min(upTo ?? Number.POSITIVE_INFINITY, await journal.highestSequenceNr(entityId));
     if (last - sequenceNr > limit) throw new StreamTooLongError(entityId, last - sequenceNr, limit);
   }
   for await (const page of readPages(journal, entityId, { from: sequenceNr + 1, to: upTo, pageSize })) {
-    state = foldEvents(entityId, definition, state, page);
+    state = foldEvents(entityId, definition, state, readAll(schema, entityId, page));
     sequenceNr = page[page.length - 1]!.sequenceNr;
   }
   return { state, sequenceNr };
 }
 
-/** Applies persisted events to a state with the definition's `evolve`; a throw becomes a `HandlerError`. */
+/** Stored events as this build reads them (see `EntitySchema.read`). */
+export function readAll<E>(schema: EntitySchema, entityId: string, events: readonly PersistedEvent[]): PersistedEvent<E>[] {
+  return events.map((event) => schema.read(entityId, event as PersistedEvent<E>));
+}
+
+/** Applies events to a state with the definition's `evolve`; a throw becomes a `HandlerError`. */
 export function foldEvents<S, E>(
   entityId: string,
   definition: EntityDefinition<S, unknown, E>,
   state: S,
-  events: readonly PersistedEvent[],
+  events: readonly { readonly event: unknown }[],
 ): S {
   try {
     for (const persisted of events) state = definition.evolve(state, persisted.event as E);

@@ -1,10 +1,11 @@
-import type { CommandOptions, CommandResult } from './command.ts';
+import { type CommandOptions, type CommandResult, validateCommandOptions } from './command.ts';
 import type { AnyEntityDefinition, CommandOf, EventOf, StateOf } from './entity.ts';
 import { type EntityChange, type EntityContext, EntityInstance } from './entity-instance.ts';
 import { ClosedError, InvalidArgumentError } from './errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
-import { DEFAULT_PAGE_SIZE, recover, type Versioned } from './replay.ts';
+import { DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
+import { EntitySchema } from './schema.ts';
 import { assertEntityId, assertRange, assertSequenceNr, describe } from './validation.ts';
 
 /** The entity definitions a runtime serves, by entity type name. */
@@ -13,8 +14,11 @@ export type EntityDefinitions = Record<string, AnyEntityDefinition>;
 /** Where an error the runtime cannot hand to a caller came from. */
 export interface RuntimeErrorContext {
   readonly streamId: string;
-  /** `snapshot`: a snapshot could not be taken (the events were written without it); `listener`: a subscriber threw. */
-  readonly during: 'snapshot' | 'listener';
+  /**
+   * `snapshot`: a snapshot could not be taken (the events were written without it); `listener`: a subscriber threw;
+   * `migration`: a snapshot's state migration threw (the state was rebuilt from the events instead).
+   */
+  readonly during: 'snapshot' | 'listener' | 'migration';
 }
 
 /** Options of `createRuntime`. */
@@ -52,6 +56,7 @@ export type { EntityChange };
 export class EntityRuntime<D extends EntityDefinitions> {
   readonly #journal: EventJournal;
   readonly #definitions: D;
+  readonly #schemas = new Map<string, EntitySchema>();
   readonly #instances = new Map<string, EntityInstance<unknown, unknown, unknown>>();
   readonly #passivateAfterMs: number;
   readonly #clock: () => number;
@@ -66,6 +71,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
         throw new InvalidArgumentError(`Entity type names must be non-empty and free of ":", got ${describe(type)}`, 'entities');
       }
     }
+    for (const [type, definition] of Object.entries(options.entities)) this.#schemas.set(type, new EntitySchema(type, definition));
     this.#journal = options.journal;
     this.#definitions = options.entities;
     this.#clock = options.clock ?? Date.now;
@@ -80,6 +86,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
       maxConflictRetries: options.maxConflictRetries ?? 3,
       pageSize: this.#pageSize,
       clock: this.#clock,
+      schema: this.#schemas.get(type)!,
       onError: (error, during) => onError?.(error, { streamId: streamIdOf(type, id), during }),
       onWritten: (sequenceNr) => onWrite?.({ type, id, sequenceNr }),
     });
@@ -89,9 +96,10 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * Sends a command to an entity and resolves when its events are durable.
    *
    * Rejects with a typed error, leaving the entity usable: `rejected` (the decider refused, with its reason),
-   * `conflict` (an expected version did not hold, or another writer kept winning), `handler-failed` (`decide` or
-   * `evolve` threw), `not-cloneable` (an event holds a function, a symbol, a class instance…), `storage-failed`,
-   * `invalid-argument` (an unknown entity type or a malformed id) or `closed`.
+   * `conflict` (an expected version did not hold, or another writer kept winning), `handler-failed` (`decide`,
+   * `evolve` or an upcaster threw), `not-cloneable` (an event holds a function, a symbol, a class instance…),
+   * `idempotency-key-reused`, `unknown-event-type` (a stored event this build cannot read), `stream-too-long`,
+   * `storage-failed`, `invalid-argument` (an unknown entity type, a malformed id or option) or `closed`.
    */
   send<K extends keyof D & string>(
     type: K,
@@ -99,7 +107,10 @@ export class EntityRuntime<D extends EntityDefinitions> {
     command: CommandOf<D[K]>,
     options: CommandOptions = {},
   ): Promise<CommandResult<StateOf<D[K]>, EventOf<D[K]>>> {
-    return this.#call(type, id, (instance) => instance.execute(command, options)) as Promise<
+    return this.#call(type, id, (instance) => {
+      validateCommandOptions(options);
+      return instance.execute(command, options);
+    }) as Promise<
       CommandResult<StateOf<D[K]>, EventOf<D[K]>>
     >;
   }
@@ -145,10 +156,14 @@ export class EntityRuntime<D extends EntityDefinitions> {
   async stateAt<K extends keyof D & string>(type: K, id: string, sequenceNr: number): Promise<Versioned<StateOf<D[K]>>> {
     const definition = this.#definition(type, id);
     assertSequenceNr(sequenceNr, 'sequenceNr', 0);
-    return recover(this.#journal, streamIdOf(type, id), definition, { upTo: sequenceNr, pageSize: this.#pageSize });
+    return recover(this.#journal, streamIdOf(type, id), definition, {
+      upTo: sequenceNr,
+      pageSize: this.#pageSize,
+      schema: this.#schemas.get(type)!,
+    });
   }
 
-  /** The entity's stored events with `from <= sequenceNr <= to`, ascending. */
+  /** The entity's stored events with `from <= sequenceNr <= to`, ascending, upcast to their current versions. */
   async events<K extends keyof D & string>(
     type: K,
     id: string,
@@ -157,7 +172,8 @@ export class EntityRuntime<D extends EntityDefinitions> {
   ): Promise<PersistedEvent<EventOf<D[K]>>[]> {
     this.#definition(type, id);
     assertRange(from, to);
-    return (await this.#journal.load(streamIdOf(type, id), from, to)) as PersistedEvent<EventOf<D[K]>>[];
+    const streamId = streamIdOf(type, id);
+    return readAll(this.#schemas.get(type)!, streamId, await this.#journal.load(streamId, from, to));
   }
 
   /** The ids of the entities of a type that have events, in ascending order. */

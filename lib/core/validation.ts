@@ -1,17 +1,12 @@
 import { ConflictError, InvalidArgumentError, NotCloneableError } from './errors.ts';
-import type { PersistedEvent, Snapshot } from './journal.ts';
+import type { IdempotencyRecord, NewEvent, Snapshot } from './journal.ts';
 
 /** Longest entity id accepted: ids are keys, and keys are copied into every event record. */
 export const MAX_ENTITY_ID_LENGTH = 512;
 
 /** Throws an `InvalidArgumentError` unless `entityId` is a non-empty string of at most 512 characters. */
 export function assertEntityId(entityId: unknown): asserts entityId is string {
-  if (typeof entityId !== 'string' || entityId.length === 0 || entityId.length > MAX_ENTITY_ID_LENGTH) {
-    throw new InvalidArgumentError(
-      `Entity id must be a non-empty string of at most ${MAX_ENTITY_ID_LENGTH} characters, got ${describe(entityId)}`,
-      'entityId',
-    );
-  }
+  assertName(entityId, 'entityId');
 }
 
 /** Throws an `InvalidArgumentError` unless `value` is an integer of at least `min`. */
@@ -25,10 +20,11 @@ export function assertSequenceNr(value: unknown, argument: string, min = 1): ass
 }
 
 /**
- * Checks a batch before it is written: each element is a well-formed `PersistedEvent` of cloneable data, and the
- * sequence numbers are contiguous. Returns the batch's first sequence number (0 for an empty batch).
+ * Checks a batch before it is written: each element is a well-formed `NewEvent` (envelope fields included) of
+ * cloneable data, and the sequence numbers are contiguous. Returns the batch's first sequence number (0 for an empty
+ * batch).
  */
-export function validateBatch(entityId: string, events: readonly PersistedEvent[]): number {
+export function validateBatch(entityId: string, events: readonly NewEvent[]): number {
   if (!Array.isArray(events)) {
     throw new InvalidArgumentError(`events must be an array, got ${describe(events)}`, 'events');
   }
@@ -36,10 +32,13 @@ export function validateBatch(entityId: string, events: readonly PersistedEvent[
   events.forEach((persisted, index) => {
     const at = `events[${index}]`;
     if (typeof persisted !== 'object' || persisted === null) {
-      throw new InvalidArgumentError(`${at} must be a PersistedEvent, got ${describe(persisted)}`, 'events');
+      throw new InvalidArgumentError(`${at} must be an event envelope, got ${describe(persisted)}`, 'events');
     }
     assertSequenceNr(persisted.sequenceNr, `${at}.sequenceNr`);
     assertTimestamp(persisted.timestamp, `${at}.timestamp`);
+    assertName(persisted.eventId, `${at}.eventId`);
+    assertName(persisted.type, `${at}.type`);
+    assertSequenceNr(persisted.schemaVersion, `${at}.schemaVersion`);
     if (persisted.sequenceNr !== first + index) {
       throw new ConflictError(
         entityId,
@@ -48,9 +47,39 @@ export function validateBatch(entityId: string, events: readonly PersistedEvent[
         `${at} has sequence number ${persisted.sequenceNr} where ${first + index} continues the batch`,
       );
     }
+    if (typeof persisted.metadata !== 'object' || persisted.metadata === null || Array.isArray(persisted.metadata)) {
+      throw new InvalidArgumentError(`${at}.metadata must be an object, got ${describe(persisted.metadata)}`, 'events');
+    }
+    assertCloneable(persisted.metadata, `${at}.metadata`);
     assertCloneable(persisted.event, `${at}.event`);
   });
   return first;
+}
+
+/** Checks the idempotency records of a write. */
+export function validateIdempotency(records: readonly IdempotencyRecord[]): void {
+  if (!Array.isArray(records)) {
+    throw new InvalidArgumentError(`idempotency must be an array, got ${describe(records)}`, 'idempotency');
+  }
+  records.forEach((record, index) => {
+    const at = `idempotency[${index}]`;
+    assertName(record?.key, `${at}.key`);
+    assertName(record.fingerprint, `${at}.fingerprint`);
+    assertName(record.commandId, `${at}.commandId`);
+    assertSequenceNr(record.fromSequenceNr, `${at}.fromSequenceNr`);
+    assertSequenceNr(record.toSequenceNr, `${at}.toSequenceNr`, 0);
+    assertTimestamp(record.timestamp, `${at}.timestamp`);
+  });
+}
+
+/** Throws an `InvalidArgumentError` unless `value` is a non-empty string of at most 512 characters. */
+export function assertName(value: unknown, argument: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ENTITY_ID_LENGTH) {
+    throw new InvalidArgumentError(
+      `${argument} must be a non-empty string of at most ${MAX_ENTITY_ID_LENGTH} characters, got ${describe(value)}`,
+      argument,
+    );
+  }
 }
 
 /** Throws a `ConflictError` unless a batch starting at `first` continues a stream whose newest event is `highest`. */
@@ -72,6 +101,7 @@ export function validateSnapshot(snapshot: Snapshot): void {
   }
   assertSequenceNr(snapshot.sequenceNr, 'snapshot.sequenceNr');
   assertTimestamp(snapshot.timestamp, 'snapshot.timestamp');
+  if (snapshot.schemaVersion !== undefined) assertSequenceNr(snapshot.schemaVersion, 'snapshot.schemaVersion');
   assertCloneable(snapshot.state, 'snapshot.state');
 }
 

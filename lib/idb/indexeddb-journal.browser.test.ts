@@ -1,7 +1,7 @@
 import { type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteTestDatabases, openTestJournal, uniqueDatabaseName } from '../test-support/databases.ts';
-import { numbered } from '../test-support/events.ts';
+import { envelope, numbered, unpositioned } from '../test-support/events.ts';
 import { describeJournalContract } from '../test-support/journal-contract.ts';
 import { detachedBuffer } from '../test-support/detached.ts';
 
@@ -26,7 +26,7 @@ describe('IndexedDbJournal', () => {
 
   it('refuses a DOM node in an event, naming it', async () => {
     const journal = track(await openTestJournal());
-    const batch = [{ sequenceNr: 1, event: { target: document.createElement('div') }, timestamp: 1 }];
+    const batch = [envelope(1, { target: document.createElement('div') })];
     await expect(journal.persist('e1', batch)).rejects.toMatchObject({
       code: 'not-cloneable',
       path: 'events[0].event.target',
@@ -45,7 +45,7 @@ describe('IndexedDbJournal', () => {
         for (let written = 0; written < 50; ) {
           const next = (await journal.highestSequenceNr('e1')) + 1;
           try {
-            await journal.persist('e1', [{ sequenceNr: next, event: { writer }, timestamp: 1 }]);
+            await journal.persist('e1', [envelope(next, { writer })]);
             written++;
           } catch (error) {
             expect(error).toMatchObject({ code: 'conflict' });
@@ -56,6 +56,17 @@ describe('IndexedDbJournal', () => {
     const events = await first.load('e1');
     expect(events.map((e) => e.sequenceNr)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(events.filter((e) => (e.event as { writer: number }).writer === 0)).toHaveLength(50);
+  });
+
+  it('keeps global positions unique and increasing across two connections writing in turn', async () => {
+    const name = uniqueDatabaseName();
+    const writers = [track(await openIndexedDbJournal(name)), track(await openIndexedDbJournal(name))];
+    // Each connection's idea of the highest position goes stale whenever the other one writes.
+    const positions: number[] = [];
+    for (let i = 0; i < 20; i++) positions.push(...(await writers[i % 2]!.persist(`e${i}`, numbered(1, 2))));
+    expect(positions).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    const all = await writers[0]!.loadAfter(0, 100);
+    expect(all.map((e) => e.position)).toEqual(positions);
   });
 
   it('writes with the durability it was given', async () => {
@@ -78,7 +89,7 @@ describe('IndexedDbJournal', () => {
       code: 'closed',
       reason: 'version-change',
     });
-    expect(await newer.load('e1')).toEqual(numbered(1, 1));
+    expect(unpositioned(await newer.load('e1'))).toEqual(numbered(1, 1));
   });
 
   it('fails to open with a typed error while an old connection blocks the upgrade, then opens', async () => {
@@ -123,8 +134,46 @@ describe('IndexedDbJournal', () => {
       const request = indexedDB.open(name);
       request.onsuccess = () => resolve(request.result);
     });
-    expect([...raw.objectStoreNames].sort()).toEqual(['events', 'snapshots', 'summaries']);
+    expect([...raw.objectStoreNames].sort()).toEqual(['events', 'idempotency', 'snapshots', 'summaries']);
     raw.close();
+  });
+
+  it('gives the events of a database from before envelopes their envelopes and positions, keeping everything', async () => {
+    const name = uniqueDatabaseName();
+    // The first layout: IndexedDB version = the app's version, events `{ sequenceNr, event, timestamp }`.
+    const legacy = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, 1);
+      request.onupgradeneeded = () => {
+        request.result.createObjectStore('events');
+        request.result.createObjectStore('snapshots');
+      };
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const tx = legacy.transaction(['events', 'snapshots'], 'readwrite');
+    tx.objectStore('events').add({ sequenceNr: 1, event: { type: 'opened', owner: 'Ada' }, timestamp: 10 }, ['account:a', 1]);
+    tx.objectStore('events').add({ sequenceNr: 2, event: { type: 'deposited', amount: 5 }, timestamp: 11 }, ['account:a', 2]);
+    tx.objectStore('events').add({ sequenceNr: 1, event: 42, timestamp: 12 }, ['other:b', 1]);
+    tx.objectStore('snapshots').put({ sequenceNr: 1, state: { owner: 'Ada' }, timestamp: 10 }, ['account:a', 1]);
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    legacy.close();
+
+    let upgradedFrom = -1;
+    const journal = track(await openIndexedDbJournal(name, { upgrade: (_, oldVersion) => (upgradedFrom = oldVersion) }));
+    expect(upgradedFrom).toBe(1);
+    const events = await journal.load('account:a');
+    expect(events).toEqual([
+      expect.objectContaining({ sequenceNr: 1, event: { type: 'opened', owner: 'Ada' }, type: 'opened', position: 1 }),
+      expect.objectContaining({ sequenceNr: 2, timestamp: 11, type: 'deposited', schemaVersion: 1, metadata: {}, position: 2 }),
+    ]);
+    expect(events[0]!.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await journal.loadAfter(0, 10)).toEqual([
+      expect.objectContaining({ entityId: 'account:a', position: 1 }),
+      expect.objectContaining({ entityId: 'account:a', position: 2 }),
+      expect.objectContaining({ entityId: 'other:b', event: 42, type: 'event', position: 3 }),
+    ]);
+    expect(await journal.loadSnapshot('account:a')).toEqual({ sequenceNr: 1, state: { owner: 'Ada' }, timestamp: 10 });
+    expect(await journal.persist('account:a', numbered(3, 1))).toEqual([4]);
   });
 });
 
@@ -135,14 +184,14 @@ describe('IndexedDbJournal when IndexedDB fails', () => {
     const journal = await openTestJournal();
     try {
       await journal.persist('e1', numbered(1, 1));
-      const batch = [...numbered(2, 2), { sequenceNr: 4, event: { bytes: detachedBuffer() }, timestamp: 1 }];
+      const batch = [...numbered(2, 2), envelope(4, { bytes: detachedBuffer() })];
       const error = await journal.persist('e1', batch).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'storage-failed', cause: { name: 'DataCloneError' } });
       expect((error as Error).cause).toBeInstanceOf(DOMException);
       expect(await journal.highestSequenceNr('e1')).toBe(1);
       expect(await journal.load('e1', 2)).toEqual([]);
       await journal.persist('e1', numbered(2, 3));
-      expect(await journal.load('e1')).toEqual(numbered(1, 4));
+      expect(unpositioned(await journal.load('e1'))).toEqual(numbered(1, 4));
     } finally {
       await journal.close();
     }

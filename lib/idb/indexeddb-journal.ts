@@ -1,5 +1,4 @@
 import {
-  type DBSchema,
   deleteDB,
   type IDBPDatabase,
   type IDBPObjectStore,
@@ -12,22 +11,16 @@ import { ClosedError, ConflictError, DatabaseBlockedError, isEventfoldError, Sto
 import {
   DEFAULT_SNAPSHOTS_KEPT,
   type EventJournal,
+  type IdempotencyRecord,
+  type NewEvent,
   type PersistedEvent,
+  type PersistOutcome,
   type Snapshot,
   type StreamWrite,
 } from '../core/journal.ts';
-import { assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
-import { entityIdsOf, persistOne, planWrites, validateWrites } from '../core/write-plan.ts';
-
-interface JournalSchema extends DBSchema {
-  /**
-   * Events keyed out of line by `[entityId, sequenceNr]`: a range read returns `PersistedEvent`s as stored, the last
-   * key of a range is the stream's head, and a duplicate key is refused by the store itself.
-   */
-  events: { key: [string, number]; value: PersistedEvent };
-  /** Snapshots keyed by `[entityId, sequenceNr]`; the newest few per entity are kept. */
-  snapshots: { key: [string, number]; value: Snapshot };
-}
+import { assertEntityId, assertName, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { type AcceptedWrite, entityIdsOf, persistOne, planWrites, validateWrites } from '../core/write-plan.ts';
+import { appVersionOf, databaseVersionOf, type JournalSchema, MAX_APP_VERSION, upgradeJournal } from './schema.ts';
 
 type Stores = StoreNames<JournalSchema>;
 type WriteTransaction = IDBPTransaction<JournalSchema, Stores[], 'readwrite'>;
@@ -47,11 +40,12 @@ export interface IndexedDbJournalOptions {
   /** Snapshots kept per entity, the newest ones. Default 100. */
   snapshotsKept?: number;
   /**
-   * The database version. Raise it, with an `upgrade` callback, to add stores of the application's own to the
-   * journal's database. Default 1.
+   * The application's version of the database. Raise it, with an `upgrade` callback, to add stores of the
+   * application's own to the journal's database. Default 1. (eventfold adds its own schema revision to the number
+   * IndexedDB sees; `upgrade` is given the application's versions.)
    */
   version?: number;
-  /** Runs during a version upgrade, after eventfold's stores exist. */
+  /** Runs during a version upgrade, after eventfold's stores exist and hold the journal in its current form. */
   upgrade?: (database: IDBPDatabase<unknown>, oldVersion: number, newVersion: number) => void;
   /**
    * Called when the journal closed without being asked: `version-change` when another tab opened the database at a
@@ -70,18 +64,19 @@ export interface IndexedDbJournalOptions {
 export async function openIndexedDbJournal(name: string, options: IndexedDbJournalOptions = {}): Promise<IndexedDbJournal> {
   const version = options.version ?? 1;
   assertSequenceNr(version, 'version');
+  if (version > MAX_APP_VERSION) assertSequenceNr(-1, `version (at most ${MAX_APP_VERSION})`);
   assertSequenceNr(options.snapshotsKept ?? DEFAULT_SNAPSHOTS_KEPT, 'snapshotsKept');
   let journal: IndexedDbJournal | undefined;
   let rejectBlocked: (error: DatabaseBlockedError) => void = () => {};
   const blocked = new Promise<never>((_, reject) => (rejectBlocked = reject));
 
-  const opening = openDB<JournalSchema>(name, version, {
-    upgrade(database, oldVersion, newVersion) {
-      createJournalStores(database);
-      options.upgrade?.(database as unknown as IDBPDatabase<unknown>, oldVersion, newVersion ?? version);
+  const opening = openDB<JournalSchema>(name, databaseVersionOf(version), {
+    upgrade(database, oldVersion, _newVersion, transaction) {
+      upgradeJournal(database, transaction, oldVersion);
+      options.upgrade?.(database as unknown as IDBPDatabase<unknown>, appVersionOf(oldVersion), version);
     },
-    blocked(currentVersion, blockedVersion) {
-      rejectBlocked(new DatabaseBlockedError(name, currentVersion, blockedVersion ?? version));
+    blocked(currentVersion) {
+      rejectBlocked(new DatabaseBlockedError(name, appVersionOf(currentVersion), version));
     },
     blocking() {
       journal?.closeFor('version-change');
@@ -99,7 +94,7 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
     opening.then((late) => late.close(), () => {});
     throw isEventfoldError(error) ? error : new StorageError(`opening database "${name}"`, error);
   }
-  for (const store of ['events', 'snapshots'] as const) {
+  for (const store of ['events', 'snapshots', 'idempotency'] as const) {
     if (!database.objectStoreNames.contains(store)) {
       database.close();
       throw new StorageError(`opening database "${name}"`, new Error(`it has no "${store}" store; is it an eventfold journal?`));
@@ -118,12 +113,6 @@ export async function deleteIndexedDbJournal(name: string): Promise<void> {
   }
 }
 
-function createJournalStores(database: IDBPDatabase<JournalSchema>): void {
-  const names = database.objectStoreNames;
-  if (!names.contains('events')) database.createObjectStore('events');
-  if (!names.contains('snapshots')) database.createObjectStore('snapshots');
-}
-
 /**
  * An event journal in IndexedDB: durable, shared by the tabs of one origin, and atomic per call (one transaction
  * writes a whole batch, or a whole group of batches, and checks that each continues its stream). Open it with
@@ -138,6 +127,8 @@ export class IndexedDbJournal implements EventJournal {
   #closed: ClosedError['reason'] | undefined;
   /** Heads that streams are known to have reached, from this connection's own writes and reads. */
   readonly #heads = new Map<string, number>();
+  /** The highest global position this connection knows to be taken, once it has read or written one. */
+  #position: number | undefined;
 
   /** @internal Use `openIndexedDbJournal`. */
   constructor(
@@ -151,11 +142,11 @@ export class IndexedDbJournal implements EventJournal {
     this.#onClosed = options.onClosed;
   }
 
-  persist(entityId: string, events: readonly PersistedEvent[]): Promise<void> {
+  persist(entityId: string, events: readonly NewEvent[]): Promise<number[]> {
     return persistOne(this, entityId, events);
   }
 
-  async persistMany(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
+  async persistMany(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
     validateWrites(writes);
     if (writes.length === 0) return [];
     if (writes.every(writesBlind)) {
@@ -170,11 +161,13 @@ export class IndexedDbJournal implements EventJournal {
 
   /**
    * The fast path: every write is issued at once, with no read of the stream heads to wait for. The store refuses a
-   * duplicate key, and a lookup of the key before a batch that does not continue a known head, issued in the same
-   * breath, catches a gap; either aborts the transaction, and the careful path then sorts out which writes
-   * conflict. One store, and usually one request per event: as cheap as a bare put.
+   * duplicate key (of a stream, a global position or an idempotency key), and a lookup of the key before a batch
+   * that does not continue a known head, issued in the same breath, catches a gap; either aborts the transaction,
+   * and the careful path then sorts out which writes conflict. One store, and usually one request per event: as
+   * cheap as a bare put. Positions continue the highest this connection knows; another tab's write since makes
+   * the first of them taken, which the position index refuses.
    */
-  #persistBlind(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
+  #persistBlind(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
     return this.#transact('persist', storesFor(writes), 'readwrite', async (tx) => {
       const events = tx.objectStore('events');
       const checks: Promise<unknown>[] = [];
@@ -196,38 +189,53 @@ export class IndexedDbJournal implements EventJournal {
       // Handled now: if issuing throws, the abort fails these lookups and nobody awaits them.
       const checked = Promise.all(checks);
       checked.catch(() => {});
-      issueWrites(tx, writes);
+      let position = this.#position ?? (await lastPosition(tx));
+      const accepted = writes.map((write) => ({ ...write, positions: write.events.map(() => ++position) }));
+      issueWrites(tx, accepted);
       await checked;
       await this.#pruneSnapshotsOf(tx, writes);
-      return writes.map(() => undefined);
-    }).then((outcomes) => {
-      this.#learnHeads(writes);
-      return outcomes;
+      return accepted;
+    }).then((accepted) => {
+      this.#learnWrites(accepted);
+      return accepted.map(({ positions }) => ({ positions }));
     });
   }
 
-  /** The careful path: reads the stream heads first, then stores only the writes that continue their streams. */
-  #persistCareful(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
+  /** The careful path: reads heads, positions and keys first, then stores only the writes that may be stored. */
+  #persistCareful(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
     return this.#transact('persist', storesFor(writes), 'readwrite', async (tx) => {
       const ids = entityIdsOf(writes);
       const events = tx.objectStore('events');
-      const heads = await Promise.all(ids.map((id) => headOf(events, id)));
+      const keys = writes.flatMap(({ entityId, idempotency = [] }) => idempotency.map(({ key }) => [entityId, key] as [string, string]));
+      const [heads, position, taken] = await Promise.all([
+        Promise.all(ids.map((id) => headOf(events, id))),
+        lastPosition(tx),
+        Promise.all(keys.map((key) => tx.objectStore('idempotency').getKey(key))),
+      ]);
       ids.forEach((id, i) => this.#learnHead(id, heads[i]!));
-      const { outcomes, accepted } = planWrites(writes, new Map(ids.map((id, i) => [id, heads[i]!])));
-      issueWrites(tx, accepted);
-      await this.#pruneSnapshotsOf(tx, accepted);
-      return { outcomes, accepted };
+      const takenKeys = new Set(keys.filter((_, i) => taken[i] !== undefined).map((key) => JSON.stringify(key)));
+      const plan = planWrites(writes, {
+        heads: new Map(ids.map((id, i) => [id, heads[i]!])),
+        position,
+        keyTaken: (entityId, key) => takenKeys.has(JSON.stringify([entityId, key])),
+      });
+      issueWrites(tx, plan.accepted);
+      await this.#pruneSnapshotsOf(tx, plan.accepted);
+      this.#position = Math.max(this.#position ?? 0, position);
+      return plan;
     }).then(({ outcomes, accepted }) => {
-      this.#learnHeads(accepted);
+      this.#learnWrites(accepted);
       return outcomes;
     });
   }
 
-  /** Notes the heads that committed writes reached. */
-  #learnHeads(writes: readonly StreamWrite[]): void {
-    for (const { entityId, events } of writes) {
+  /** Notes the heads and positions that committed writes reached. */
+  #learnWrites(writes: readonly AcceptedWrite[]): void {
+    for (const { entityId, events, positions } of writes) {
       const last = events.at(-1);
       if (last) this.#learnHead(entityId, last.sequenceNr);
+      const position = positions.at(-1);
+      if (position !== undefined) this.#position = Math.max(this.#position ?? 0, position);
     }
   }
 
@@ -244,6 +252,32 @@ export class IndexedDbJournal implements EventJournal {
     if (toSequenceNr !== undefined && toSequenceNr < fromSequenceNr) return [];
     const range = IDBKeyRange.bound([entityId, fromSequenceNr], [entityId, toSequenceNr ?? Infinity]);
     return this.#transact('load', ['events'], 'readonly', (tx) => tx.objectStore('events').getAll(range));
+  }
+
+  async loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & { entityId: string })[]> {
+    assertSequenceNr(afterPosition, 'afterPosition', 0);
+    assertSequenceNr(limit, 'limit');
+    return this.#transact('loadAfter', ['events'], 'readonly', async (tx) => {
+      const index = tx.objectStore('events').index('position');
+      const range = IDBKeyRange.lowerBound(afterPosition, true);
+      // An index's getAllKeys gives the records' primary keys, which hold the entity ids.
+      const [events, keys] = await Promise.all([index.getAll(range, limit), index.getAllKeys(range, limit)]);
+      return events.map((event, i) => ({ ...event, entityId: keys[i]![0] }));
+    });
+  }
+
+  async highestPosition(): Promise<number> {
+    const position = await this.#transact('highestPosition', ['events'], 'readonly', lastPosition);
+    this.#position = Math.max(this.#position ?? 0, position);
+    return position;
+  }
+
+  async findIdempotencyRecord(entityId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    assertEntityId(entityId);
+    assertName(key, 'key');
+    return this.#transact('findIdempotencyRecord', ['idempotency'], 'readonly', (tx) =>
+      tx.objectStore('idempotency').get([entityId, key]),
+    );
   }
 
   async highestSequenceNr(entityId: string): Promise<number> {
@@ -370,15 +404,16 @@ function settled(tx: IDBTransaction): Promise<void> {
 }
 
 /**
- * Issues the requests of writes known (or assumed) to continue their streams: their events and snapshots. Raw
- * requests: a failure aborts the transaction and surfaces once, through its abort, instead of as one promise per
- * event that would each need a handler.
+ * Issues the requests of writes known (or assumed) to continue their streams: their events, snapshots and
+ * idempotency records. Raw requests: a failure aborts the transaction and surfaces once, through its abort, instead
+ * of as one promise per event that would each need a handler.
  */
-function issueWrites(tx: WriteTransaction, writes: readonly StreamWrite[]): void {
+function issueWrites(tx: WriteTransaction, writes: readonly AcceptedWrite[]): void {
   const events = unwrap(tx.objectStore('events'));
-  for (const { entityId, events: batch, snapshot } of writes) {
-    for (const event of batch) events.add(event, [entityId, event.sequenceNr]);
+  for (const { entityId, events: batch, snapshot, idempotency, positions } of writes) {
+    batch.forEach((event, i) => events.add({ ...event, position: positions[i]! }, [entityId, event.sequenceNr]));
     if (snapshot) unwrap(tx.objectStore('snapshots')).put(snapshot, [entityId, snapshot.sequenceNr]);
+    for (const record of idempotency ?? []) unwrap(tx.objectStore('idempotency')).add(record, [entityId, record.key]);
   }
 }
 
@@ -389,7 +424,16 @@ function writesBlind({ events, snapshot }: StreamWrite): boolean {
 }
 
 function storesFor(writes: readonly StreamWrite[]): Stores[] {
-  return writes.some((write) => write.snapshot) ? ['events', 'snapshots'] : ['events'];
+  const stores: Stores[] = ['events'];
+  if (writes.some((write) => write.snapshot)) stores.push('snapshots');
+  if (writes.some((write) => write.idempotency?.length)) stores.push('idempotency');
+  return stores;
+}
+
+/** The highest global position taken: the last key of the position index, 0 when there is none. */
+async function lastPosition(tx: IDBPTransaction<JournalSchema, Stores[], IDBTransactionMode>): Promise<number> {
+  const cursor = await tx.objectStore('events').index('position').openKeyCursor(null, 'prev');
+  return cursor?.key ?? 0;
 }
 
 /** The sequence number of the stream's newest event (0 when it has none): the last key of its range. */

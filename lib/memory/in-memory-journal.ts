@@ -1,12 +1,15 @@
-import { ClosedError, type ConflictError } from '../core/errors.ts';
+import { ClosedError } from '../core/errors.ts';
 import {
   DEFAULT_SNAPSHOTS_KEPT,
   type EventJournal,
+  type IdempotencyRecord,
+  type NewEvent,
   type PersistedEvent,
+  type PersistOutcome,
   type Snapshot,
   type StreamWrite,
 } from '../core/journal.ts';
-import { assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { assertEntityId, assertName, assertRange, assertSequenceNr } from '../core/validation.ts';
 import { entityIdsOf, persistOne, planWrites, validateWrites } from '../core/write-plan.ts';
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
@@ -18,14 +21,19 @@ export interface InMemoryJournalOptions {
   snapshotsKept?: number;
 }
 
+type Stored = PersistedEvent & { readonly entityId: string };
+
 /**
  * A journal held in memory, for tests and prototypes: it keeps every promise of the `EventJournal` contract
  * (atomic, contiguous, cloned on the way in and out) and loses everything when the page goes.
  */
 export class InMemoryJournal implements EventJournal {
   readonly kind = 'local';
-  readonly #streams = new Map<string, PersistedEvent[]>();
+  readonly #streams = new Map<string, Stored[]>();
+  /** Every event, in order of global position. */
+  readonly #log: Stored[] = [];
   readonly #snapshots = new Map<string, Snapshot[]>();
+  readonly #keys = new Map<string, IdempotencyRecord>();
   readonly #snapshotsKept: number;
   #closed = false;
 
@@ -34,20 +42,28 @@ export class InMemoryJournal implements EventJournal {
     this.#snapshotsKept = snapshotsKept;
   }
 
-  persist(entityId: string, events: readonly PersistedEvent[]): Promise<void> {
+  persist(entityId: string, events: readonly NewEvent[]): Promise<number[]> {
     return persistOne(this, entityId, events);
   }
 
-  async persistMany(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
+  async persistMany(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
     this.#assertOpen();
     validateWrites(writes);
-    const heads = new Map(entityIdsOf(writes).map((id) => [id, this.#streams.get(id)?.length ?? 0]));
-    const { outcomes, accepted } = planWrites(writes, heads);
-    for (const { entityId, events, snapshot } of structuredClone(accepted)) {
+    const { outcomes, accepted } = planWrites(writes, {
+      heads: new Map(entityIdsOf(writes).map((id) => [id, this.#streams.get(id)?.length ?? 0])),
+      position: this.#log.length,
+      keyTaken: (entityId, key) => this.#keys.has(keyOf(entityId, key)),
+    });
+    for (const { entityId, events, snapshot, idempotency, positions } of structuredClone(accepted)) {
       const stream = this.#streams.get(entityId) ?? [];
-      for (const event of events) stream.push(event);
+      events.forEach((event, i) => {
+        const stored = { ...event, position: positions[i]!, entityId };
+        stream.push(stored);
+        this.#log.push(stored);
+      });
       this.#streams.set(entityId, stream);
       if (snapshot) this.#keepSnapshot(entityId, snapshot);
+      for (const record of idempotency ?? []) this.#keys.set(keyOf(entityId, record.key), record);
     }
     return outcomes;
   }
@@ -57,7 +73,20 @@ export class InMemoryJournal implements EventJournal {
     assertEntityId(entityId);
     assertRange(fromSequenceNr, toSequenceNr);
     const stream = this.#streams.get(entityId) ?? [];
-    return structuredClone(stream.slice(fromSequenceNr - 1, toSequenceNr));
+    return stream.slice(fromSequenceNr - 1, toSequenceNr).map(({ entityId: _, ...event }) => structuredClone(event));
+  }
+
+  async loadAfter(afterPosition: number, limit: number): Promise<Stored[]> {
+    this.#assertOpen();
+    assertSequenceNr(afterPosition, 'afterPosition', 0);
+    assertSequenceNr(limit, 'limit');
+    // Positions are 1, 2, 3… here: the position is the index in the log, plus one.
+    return structuredClone(this.#log.slice(afterPosition, afterPosition + limit));
+  }
+
+  async highestPosition(): Promise<number> {
+    this.#assertOpen();
+    return this.#log.length;
   }
 
   async highestSequenceNr(entityId: string): Promise<number> {
@@ -69,6 +98,14 @@ export class InMemoryJournal implements EventJournal {
   async entityIds(prefix = ''): Promise<string[]> {
     this.#assertOpen();
     return [...this.#streams.keys()].filter((id) => id.startsWith(prefix)).sort();
+  }
+
+  async findIdempotencyRecord(entityId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    this.#assertOpen();
+    assertEntityId(entityId);
+    assertName(key, 'key');
+    const record = this.#keys.get(keyOf(entityId, key));
+    return record && structuredClone(record);
   }
 
   async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {
@@ -105,4 +142,8 @@ export class InMemoryJournal implements EventJournal {
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError('The in-memory journal');
   }
+}
+
+function keyOf(entityId: string, key: string): string {
+  return JSON.stringify([entityId, key]);
 }

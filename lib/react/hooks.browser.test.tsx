@@ -67,7 +67,7 @@ describe('React hooks', () => {
   it('useEntity reports why an entity cannot be watched', async () => {
     client = connect(() => new Worker(new URL('../test-support/test.worker.ts', import.meta.url), { type: 'module', name: database }));
     await render(<Counter client={client} id="" />);
-    await expect.poll(() => container.querySelector('[role="alert"]')?.textContent).toMatch(/Entity id must be a non-empty string/);
+    await expect.poll(() => container.querySelector('[role="alert"]')?.textContent).toMatch(/entityId must be a non-empty string/);
   });
 
   it('useTimeline follows the head live, seeks into the past, and returns to live', async () => {

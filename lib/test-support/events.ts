@@ -1,8 +1,26 @@
-import type { PersistedEvent } from 'eventfold';
+import type { NewEvent, PersistedEvent } from 'eventfold';
 
-/** `count` persisted events numbered from `from`, each carrying its own number, for journal tests. */
-export function numbered(from: number, count: number, timestamp = 1_700_000_000_000): PersistedEvent<{ n: number }>[] {
-  return Array.from({ length: count }, (_, i) => ({ sequenceNr: from + i, event: { n: from + i }, timestamp }));
+/** `count` new events numbered from `from`, each carrying its own number, for journal tests. */
+export function numbered(from: number, count: number, timestamp = 1_700_000_000_000): NewEvent<{ n: number }>[] {
+  return Array.from({ length: count }, (_, i) => envelope(from + i, { n: from + i }, timestamp));
+}
+
+/** A new event in a full envelope, with a fixed id derived from its sequence number. */
+export function envelope<E>(sequenceNr: number, event: E, timestamp = 1_700_000_000_000): NewEvent<E> {
+  return {
+    sequenceNr,
+    event,
+    timestamp,
+    eventId: `event-${sequenceNr}`,
+    type: 'numbered',
+    schemaVersion: 1,
+    metadata: { correlationId: 'flow-1', causationId: `command-${sequenceNr}` },
+  };
+}
+
+/** The events as a journal returns them: without their global positions, which the journal chose. */
+export function unpositioned<E>(events: readonly PersistedEvent<E>[]): NewEvent<E>[] {
+  return events.map(({ position: _, ...event }) => event);
 }
 
 /** Resolves with the error a promise rejects with; fails when it resolves. */

@@ -1,4 +1,4 @@
-import type { ConflictError, EventJournal, PersistedEvent, Snapshot, StreamWrite } from 'eventfold';
+import type { EventJournal, NewEvent, PersistOutcome, Snapshot, StreamWrite } from 'eventfold';
 
 type Method = 'persist' | 'load' | 'loadSnapshot';
 
@@ -48,13 +48,13 @@ export class FaultyJournal implements EventJournal {
     }
   }
 
-  persist(entityId: string, events: readonly PersistedEvent[]) {
+  persist(entityId: string, events: readonly NewEvent[]) {
     return this.#write(() => this.inner.persist(entityId, events));
   }
-  async persistMany(writes: readonly StreamWrite[]): Promise<(ConflictError | undefined)[]> {
+  async persistMany(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
     this.persistManyCalls++;
     const outcomes = await this.#write(() => this.inner.persistMany(writes));
-    for (const conflict of outcomes) if (conflict) this.writeFailures.push(conflict);
+    for (const outcome of outcomes) if ('error' in outcome) this.writeFailures.push(outcome.error);
     return outcomes;
   }
   saveSnapshot(entityId: string, snapshot: Snapshot) {
@@ -65,6 +65,15 @@ export class FaultyJournal implements EventJournal {
     await this.loadGate;
     this.#fault('load');
     return this.inner.load(entityId, from, to);
+  }
+  loadAfter(position: number, limit: number) {
+    return this.inner.loadAfter(position, limit);
+  }
+  highestPosition() {
+    return this.inner.highestPosition();
+  }
+  findIdempotencyRecord(entityId: string, key: string) {
+    return this.inner.findIdempotencyRecord(entityId, key);
   }
   highestSequenceNr(entityId: string) {
     return this.inner.highestSequenceNr(entityId);

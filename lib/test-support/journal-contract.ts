@@ -1,6 +1,6 @@
 import { type EventJournal, readPages } from 'eventfold';
 import { afterEach, describe, expect, it } from 'vitest';
-import { numbered } from './events.ts';
+import { envelope, numbered, unpositioned } from './events.ts';
 
 /** How the contract suite gets journals of one implementation. */
 export interface JournalFactory {
@@ -32,7 +32,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         const journal = await open();
         const events = numbered(1, 3);
         await journal.persist('e1', events);
-        expect(await journal.load('e1')).toEqual(events);
+        expect(unpositioned(await journal.load('e1'))).toEqual(events);
         expect(await journal.highestSequenceNr('e1')).toBe(3);
       });
 
@@ -102,7 +102,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
           expected: 1,
           actual: 2,
         });
-        expect(await journal.load('e1')).toEqual(numbered(1, 2));
+        expect(unpositioned(await journal.load('e1'))).toEqual(numbered(1, 2));
       });
 
       it('rejects a gap with a conflict', async () => {
@@ -133,13 +133,106 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
       it('lets exactly one of two racing writers append the same sequence number', async () => {
         const journal = await open();
         const outcomes = await Promise.allSettled([
-          journal.persist('e1', [{ sequenceNr: 1, event: { writer: 'a' }, timestamp: 1 }]),
-          journal.persist('e1', [{ sequenceNr: 1, event: { writer: 'b' }, timestamp: 1 }]),
+          journal.persist('e1', [envelope(1, { writer: 'a' }, 1)]),
+          journal.persist('e1', [envelope(1, { writer: 'b' }, 1)]),
         ]);
         expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
         const failed = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
         expect(failed.reason).toMatchObject({ code: 'conflict', expected: 0, actual: 1 });
         expect(await journal.load('e1')).toHaveLength(1);
+      });
+    });
+
+    describe('global positions', () => {
+      it('numbers events across entities in the order they were stored, and loads them in that order', async () => {
+        const journal = await open();
+        expect(await journal.highestPosition()).toBe(0);
+        expect(await journal.persist('a', numbered(1, 2))).toEqual([1, 2]);
+        expect(await journal.persist('b', numbered(1, 1))).toEqual([3]);
+        expect(await journal.persist('a', numbered(3, 1))).toEqual([4]);
+        expect((await journal.load('a')).map((e) => e.position)).toEqual([1, 2, 4]);
+        expect(await journal.highestPosition()).toBe(4);
+
+        const all = await journal.loadAfter(0, 10);
+        expect(all.map((e) => [e.entityId, e.sequenceNr, e.position])).toEqual([
+          ['a', 1, 1],
+          ['a', 2, 2],
+          ['b', 1, 3],
+          ['a', 3, 4],
+        ]);
+        expect(all[2]).toEqual({ ...envelope(1, { n: 1 }), position: 3, entityId: 'b' });
+        expect((await journal.loadAfter(2, 1)).map((e) => e.position)).toEqual([3]);
+        expect(await journal.loadAfter(4, 10)).toEqual([]);
+      });
+
+      it('gives no position to a write that failed, and keeps positions increasing after it', async () => {
+        const journal = await open();
+        await journal.persist('a', numbered(1, 1));
+        await expect(journal.persist('a', numbered(1, 1))).rejects.toMatchObject({ code: 'conflict' });
+        const [position] = await journal.persist('b', numbered(1, 1));
+        expect(position).toBeGreaterThan(1);
+        expect((await journal.loadAfter(0, 10)).map((e) => e.entityId)).toEqual(['a', 'b']);
+      });
+
+      it('rejects a bad position or limit', async () => {
+        const journal = await open();
+        await expect(journal.loadAfter(-1, 10)).rejects.toMatchObject({ code: 'invalid-argument', argument: 'afterPosition' });
+        await expect(journal.loadAfter(0, 0)).rejects.toMatchObject({ code: 'invalid-argument', argument: 'limit' });
+      });
+    });
+
+    describe('idempotency records', () => {
+      const record = (key: string, from: number, to: number) => ({
+        key,
+        fingerprint: `print-${key}`,
+        commandId: `command-${key}`,
+        fromSequenceNr: from,
+        toSequenceNr: to,
+        timestamp: 5,
+      });
+
+      it('stores a record with its events, and finds it by entity and key', async () => {
+        const journal = await open();
+        const outcomes = await journal.persistMany([
+          { entityId: 'a', events: numbered(1, 2), idempotency: [record('k1', 1, 2)] },
+        ]);
+        expect(outcomes).toEqual([{ positions: [1, 2] }]);
+        expect(await journal.findIdempotencyRecord('a', 'k1')).toEqual(record('k1', 1, 2));
+        expect(await journal.findIdempotencyRecord('a', 'k2')).toBeUndefined();
+        expect(await journal.findIdempotencyRecord('b', 'k1')).toBeUndefined();
+      });
+
+      it('stores a record without events, for a command that recorded none', async () => {
+        const journal = await open();
+        expect(await journal.persistMany([{ entityId: 'a', events: [], idempotency: [record('k1', 1, 0)] }])).toEqual([
+          { positions: [] },
+        ]);
+        expect(await journal.findIdempotencyRecord('a', 'k1')).toEqual(record('k1', 1, 0));
+      });
+
+      it('refuses a write that reuses a key, storing none of its events, and keeps the other writes', async () => {
+        const journal = await open();
+        await journal.persistMany([{ entityId: 'a', events: numbered(1, 1), idempotency: [record('k1', 1, 1)] }]);
+        const outcomes = await journal.persistMany([
+          { entityId: 'a', events: numbered(2, 1), idempotency: [record('k1', 2, 2)] },
+          { entityId: 'b', events: numbered(1, 1), idempotency: [record('k1', 1, 1)] },
+          { entityId: 'b', events: numbered(2, 1), idempotency: [record('k1', 2, 2)] },
+        ]);
+        expect(outcomes[0]).toMatchObject({ error: { code: 'conflict', entityId: 'a', message: expect.stringContaining('"k1"') } });
+        expect(outcomes[1]).toHaveProperty('positions');
+        expect(outcomes[2]).toMatchObject({ error: { code: 'conflict', entityId: 'b' } });
+        expect(await journal.highestSequenceNr('a')).toBe(1);
+        expect(await journal.highestSequenceNr('b')).toBe(1);
+        expect(await journal.findIdempotencyRecord('a', 'k1')).toEqual(record('k1', 1, 1));
+      });
+
+      it('rejects a malformed record or key, storing nothing', async () => {
+        const journal = await open();
+        await expect(
+          journal.persistMany([{ entityId: 'a', events: numbered(1, 1), idempotency: [{ ...record('k', 1, 1), key: '' }] }]),
+        ).rejects.toMatchObject({ code: 'invalid-argument', argument: 'idempotency[0].key' });
+        await expect(journal.findIdempotencyRecord('a', '')).rejects.toMatchObject({ code: 'invalid-argument' });
+        expect(await journal.highestSequenceNr('a')).toBe(0);
       });
     });
 
@@ -153,9 +246,9 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
           { entityId: 'c', events: numbered(1, 1) },
           { entityId: 'a', events: numbered(4, 1) },
         ]);
-        expect(outcomes[0]).toBeUndefined();
-        expect(outcomes[1]).toMatchObject({ code: 'conflict', entityId: 'b', expected: 1, actual: 2 });
-        expect(outcomes.slice(2)).toEqual([undefined, undefined]);
+        expect(outcomes[0]).toEqual({ positions: [3, 4, 5] });
+        expect(outcomes[1]).toMatchObject({ error: { code: 'conflict', entityId: 'b', expected: 1, actual: 2 } });
+        expect(outcomes.slice(2)).toEqual([{ positions: [6] }, { positions: [7] }]);
         expect(await journal.highestSequenceNr('a')).toBe(4);
         expect(await journal.highestSequenceNr('b')).toBe(2);
         expect(await journal.highestSequenceNr('c')).toBe(1);
@@ -167,7 +260,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         await expect(
           journal.persistMany([
             { entityId: 'a', events: numbered(1, 1) },
-            { entityId: 'b', events: [{ sequenceNr: 1, event: () => 1, timestamp: 1 }] },
+            { entityId: 'b', events: [envelope(1, () => 1, 1)] },
           ]),
         ).rejects.toMatchObject({ code: 'not-cloneable' });
         await expect(
@@ -193,8 +286,8 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
       it('rejects a non-cloneable event, names it, and stores none of the batch', async () => {
         const journal = await open();
         const batch = [
-          { sequenceNr: 1, event: { ok: true }, timestamp: 1 },
-          { sequenceNr: 2, event: { nested: { callback: () => 1 } }, timestamp: 1 },
+          envelope(1, { ok: true }, 1),
+          envelope(2, { nested: { callback: () => 1 } }, 1),
         ];
         await expect(journal.persist('e1', batch)).rejects.toMatchObject({
           code: 'not-cloneable',
@@ -202,13 +295,13 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
           found: 'function',
         });
         await expect(
-          journal.persist('e1', [{ sequenceNr: 1, event: { tag: Symbol('x') }, timestamp: 1 }]),
+          journal.persist('e1', [envelope(1, { tag: Symbol('x') }, 1)]),
         ).rejects.toMatchObject({ code: 'not-cloneable', path: 'events[0].event.tag', found: 'symbol' });
         class Money {
           constructor(readonly cents: number) {}
         }
         await expect(
-          journal.persist('e1', [{ sequenceNr: 1, event: [new Money(5)], timestamp: 1 }]),
+          journal.persist('e1', [envelope(1, [new Money(5)], 1)]),
         ).rejects.toMatchObject({ code: 'not-cloneable', path: 'events[0].event[0]', found: 'Money' });
         expect(await journal.highestSequenceNr('e1')).toBe(0);
       });
@@ -224,7 +317,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
           nothing: null,
           missing: undefined,
         };
-        await journal.persist('e1', [{ sequenceNr: 1, event, timestamp: 1 }]);
+        await journal.persist('e1', [envelope(1, event, 1)]);
         expect((await journal.load('e1'))[0]!.event).toEqual(event);
       });
 
@@ -250,7 +343,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         ['a string', '1'],
       ])('rejects a sequence number that is %s', async (_, sequenceNr) => {
         const journal = await open();
-        const batch = [{ sequenceNr: sequenceNr as number, event: {}, timestamp: 1 }];
+        const batch = [envelope(sequenceNr as number, {}, 1)];
         await expect(journal.persist('e1', batch)).rejects.toMatchObject({ code: 'invalid-argument' });
         await expect(journal.load('e1', sequenceNr as number)).rejects.toMatchObject({
           code: 'invalid-argument',
@@ -259,12 +352,33 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         expect(await journal.highestSequenceNr('e1')).toBe(0);
       });
 
+      it.each([
+        ['no event id', { eventId: undefined }, 'events[0].eventId'],
+        ['an empty type', { type: '' }, 'events[0].type'],
+        ['a schema version of 0', { schemaVersion: 0 }, 'events[0].schemaVersion'],
+        ['metadata that is not an object', { metadata: 'flow' }, 'events'],
+      ])('rejects an envelope with %s', async (_, change, argument) => {
+        const journal = await open();
+        const event = { ...envelope(1, {}), ...change } as never;
+        await expect(journal.persist('e1', [event])).rejects.toMatchObject({ code: 'invalid-argument', argument });
+        expect(await journal.highestSequenceNr('e1')).toBe(0);
+      });
+
+      it('rejects metadata that cannot be stored, naming the value', async () => {
+        const journal = await open();
+        const event = { ...envelope(1, {}), metadata: { user: { greet: () => 'hi' } } };
+        await expect(journal.persist('e1', [event])).rejects.toMatchObject({
+          code: 'not-cloneable',
+          path: 'events[0].metadata.user.greet',
+        });
+      });
+
       it('rejects events that are not PersistedEvents', async () => {
         const journal = await open();
         await expect(journal.persist('e1', [null as never])).rejects.toMatchObject({ code: 'invalid-argument' });
         await expect(journal.persist('e1', 'events' as never)).rejects.toMatchObject({ code: 'invalid-argument' });
         await expect(
-          journal.persist('e1', [{ sequenceNr: 1, event: {}, timestamp: Number.NaN }]),
+          journal.persist('e1', [envelope(1, {}, Number.NaN)]),
         ).rejects.toMatchObject({ code: 'invalid-argument', argument: 'events[0].timestamp' });
       });
     });
@@ -273,7 +387,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
       it('round-trips a snapshot', async () => {
         const journal = await open();
         await journal.persist('e1', numbered(1, 5));
-        const snapshot = { sequenceNr: 5, state: { total: 15, names: ['a'] }, timestamp: 7 };
+        const snapshot = { sequenceNr: 5, state: { total: 15, names: ['a'] }, timestamp: 7, schemaVersion: 3 };
         await journal.saveSnapshot('e1', snapshot);
         expect(await journal.loadSnapshot('e1')).toEqual(snapshot);
       });
@@ -375,6 +489,9 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
           () => journal.loadSnapshot('e1'),
           () => journal.listSnapshots('e1'),
           () => journal.entityIds(),
+          () => journal.loadAfter(0, 1),
+          () => journal.highestPosition(),
+          () => journal.findIdempotencyRecord('e1', 'k'),
           () => journal.persistMany([{ entityId: 'e1', events: numbered(1, 1) }]),
           () => journal.saveSnapshot('e1', { sequenceNr: 1, state: {}, timestamp: 1 }),
         ]) {
@@ -390,11 +507,12 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         await journal.saveSnapshot('e1', { sequenceNr: 2, state: { total: 3 }, timestamp: 1 });
         const reopened = await reopen(journal);
         opened.push(reopened);
-        expect(await reopened.load('e1')).toEqual(numbered(1, 3));
+        expect(unpositioned(await reopened.load('e1'))).toEqual(numbered(1, 3));
         expect(await reopened.highestSequenceNr('e1')).toBe(3);
         expect(await reopened.loadSnapshot('e1')).toEqual({ sequenceNr: 2, state: { total: 3 }, timestamp: 1 });
         await reopened.persist('e1', numbered(4, 1));
         expect(await reopened.highestSequenceNr('e1')).toBe(4);
+        expect((await reopened.load('e1')).map((e) => e.position)).toEqual([1, 2, 3, 4]);
       });
     });
   });

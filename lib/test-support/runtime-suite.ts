@@ -2,6 +2,7 @@ import {
   createRuntime,
   defineEntity,
   type EventJournal,
+  type NewEvent,
   type PersistedEvent,
   type SnapshotPolicy,
   snapshotEvery,
@@ -11,6 +12,9 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CounterEvent, counter } from './counter.ts';
 import { FaultyJournal } from './faulty-journal.ts';
+import { envelope } from './events.ts';
+import { describeEnvelopesAndIdempotency } from './runtime-idempotency-suite.ts';
+import { describeSchemaEvolution } from './runtime-schema-suite.ts';
 import { gate } from './gate.ts';
 
 /** How the runtime suite gets journals. */
@@ -23,10 +27,9 @@ export interface RuntimeJournalFactory {
 }
 
 const stream = (id: string) => streamIdOf('counter', id);
-const added = (amount: number, total: number, sequenceNr: number): PersistedEvent<CounterEvent> => ({
-  sequenceNr,
-  event: { type: 'added', amount, total },
-  timestamp: 1_700_000_000_000,
+const added = (amount: number, total: number, sequenceNr: number): NewEvent<CounterEvent> => ({
+  ...envelope(sequenceNr, { type: 'added', amount, total }),
+  type: 'added',
 });
 
 /** The entity runtime's behaviour over one journal implementation. */
@@ -49,6 +52,14 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
       await Promise.all(journals.splice(0).map((journal) => journal.close()));
       await factory.cleanup?.();
     });
+
+    const openSecond = async (journal: EventJournal) => {
+      const second = await factory.openSecond(journal);
+      journals.push(second);
+      return second;
+    };
+    describeEnvelopesAndIdempotency({ open, openSecond });
+    describeSchemaEvolution({ open, openSecond });
 
     describe('commands', () => {
       it('adds 10 then 5, reads 15, and the journal holds both events', async () => {
@@ -241,7 +252,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
 
       it('refuses a stored event that evolve cannot apply instead of building a wrong state', async () => {
         const journal = await open();
-        await journal.persist(stream('c1'), [added(1, 1, 1), { sequenceNr: 2, event: { type: 'poison' }, timestamp: 1 }]);
+        await journal.persist(stream('c1'), [added(1, 1, 1), { ...envelope(2, { type: 'poison' }), type: 'poison' }]);
         const runtime = runtimeOver(journal);
         await expect(runtime.state('counter', 'c1')).rejects.toMatchObject({ code: 'handler-failed', handler: 'evolve' });
         await expect(runtime.send('counter', 'c1', { type: 'add', amount: 1 })).rejects.toMatchObject({

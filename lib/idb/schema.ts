@@ -1,0 +1,79 @@
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, unwrap } from 'idb';
+import type { IdempotencyRecord, PersistedEvent, Snapshot } from '../core/journal.ts';
+
+/** The journal's stores. */
+export interface JournalSchema extends DBSchema {
+  /**
+   * Events keyed out of line by `[entityId, sequenceNr]`: a range read returns a stream's events as stored, the last
+   * key of a range is the stream's head, and a duplicate key is refused by the store itself. The unique `position`
+   * index orders all events globally and refuses a position taken twice.
+   */
+  events: { key: [string, number]; value: PersistedEvent; indexes: { position: number } };
+  /** Snapshots keyed by `[entityId, sequenceNr]`; the newest few per entity are kept. */
+  snapshots: { key: [string, number]; value: Snapshot };
+  /** Idempotency records keyed by `[entityId, key]`. */
+  idempotency: { key: [string, string]; value: IdempotencyRecord };
+}
+
+/**
+ * The revision of eventfold's own layout of the database. IndexedDB has one version number per database, shared
+ * with the application's stores, so the number it sees is `revision * REVISION_STEP + the application's version`:
+ * either change raises it.
+ */
+const REVISION = 2;
+const REVISION_STEP = 1_000_000;
+
+/** The highest application version `openIndexedDbJournal` accepts. */
+export const MAX_APP_VERSION = REVISION_STEP - 1;
+
+/** The version IndexedDB sees for an application version. */
+export function databaseVersionOf(appVersion: number): number {
+  return REVISION * REVISION_STEP + appVersion;
+}
+
+/** The application's version within a database version (0 for a new database). */
+export function appVersionOf(databaseVersion: number): number {
+  return databaseVersion % REVISION_STEP;
+}
+
+/** eventfold's revision of a database's layout; 1 for databases written before revisions were counted. */
+function revisionOf(databaseVersion: number): number {
+  if (databaseVersion === 0) return 0;
+  return Math.max(1, Math.floor(databaseVersion / REVISION_STEP));
+}
+
+type UpgradeTransaction = IDBPTransaction<JournalSchema, StoreNames<JournalSchema>[], 'versionchange'>;
+
+/** Brings eventfold's stores to the current revision, from any earlier one, inside the upgrade transaction. */
+export function upgradeJournal(database: IDBPDatabase<JournalSchema>, tx: UpgradeTransaction, oldVersion: number): void {
+  const names = database.objectStoreNames;
+  const events = names.contains('events') ? tx.objectStore('events') : database.createObjectStore('events');
+  if (!events.indexNames.contains('position')) events.createIndex('position', 'position', { unique: true });
+  if (!names.contains('snapshots')) database.createObjectStore('snapshots');
+  if (!names.contains('idempotency')) database.createObjectStore('idempotency');
+  if (revisionOf(oldVersion) === 1) addEnvelopes(unwrap(tx).objectStore('events'));
+}
+
+/**
+ * Revision 1 stored `{ sequenceNr, event, timestamp }`: give each event an envelope and a global position, in key
+ * order (stream by stream, each stream in order). Runs in the upgrade transaction, so a failure leaves revision 1.
+ */
+function addEnvelopes(store: IDBObjectStore): void {
+  let position = 0;
+  const request = store.openCursor();
+  request.onsuccess = () => {
+    const cursor = request.result;
+    if (!cursor) return;
+    const old = cursor.value as { sequenceNr: number; event: unknown; timestamp: number };
+    const type = (old.event as { type?: unknown } | null)?.type;
+    cursor.update({
+      ...old,
+      eventId: crypto.randomUUID(),
+      type: typeof type === 'string' && type !== '' ? type : 'event',
+      schemaVersion: 1,
+      metadata: {},
+      position: ++position,
+    } satisfies PersistedEvent);
+    cursor.continue();
+  };
+}
