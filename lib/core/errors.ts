@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'stream-too-long'
   | 'idempotency-key-reused'
   | 'invalid-schema'
-  | 'unknown-event-type';
+  | 'unknown-event-type'
+  | 'projection-rebuilding';
 
 /** Base class of eventfold's errors. */
 export abstract class EventfoldError extends Error {
@@ -45,6 +46,7 @@ export interface ErrorsByCode {
   'idempotency-key-reused': IdempotencyKeyReusedError;
   'invalid-schema': InvalidSchemaError;
   'unknown-event-type': UnknownEventTypeError;
+  'projection-rebuilding': ProjectionRebuildingError;
 }
 
 /**
@@ -295,6 +297,20 @@ export class UnknownEventTypeError extends EventfoldError {
   }
 }
 
+/** A read model is being rebuilt from scratch, so it is incomplete: read it again once the rebuild is over. */
+export class ProjectionRebuildingError extends EventfoldError {
+  readonly code = 'projection-rebuilding';
+
+  constructor(
+    readonly projection: string,
+    /** Events applied so far, and to apply in all. */
+    readonly processed: number,
+    readonly total: number,
+  ) {
+    super(`The read model "${projection}" is being rebuilt (${processed} of ${total} events): read it again when it is done`);
+  }
+}
+
 const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]) => ErrorsByCode[C] } = {
   conflict: ConflictError,
   rejected: RejectedError,
@@ -310,6 +326,7 @@ const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]
   'idempotency-key-reused': IdempotencyKeyReusedError,
   'invalid-schema': InvalidSchemaError,
   'unknown-event-type': UnknownEventTypeError,
+  'projection-rebuilding': ProjectionRebuildingError,
 };
 
 /** The message of anything thrown, for error texts. */

@@ -1,5 +1,5 @@
 import { type ConflictError, isEventfoldError, StorageError } from './errors.ts';
-import type { EventJournal, StreamWrite } from './journal.ts';
+import type { EventJournal, PersistOptions, StreamWrite } from './journal.ts';
 
 /** How a write of a group commit ended. */
 export type WriteOutcome = { positions: readonly number[] } | { conflict: ConflictError } | { error: unknown };
@@ -22,7 +22,10 @@ export class GroupCommit {
   #waiting: PendingWrite[] = [];
   #busy = false;
 
-  constructor(private readonly journal: EventJournal) {}
+  constructor(
+    private readonly journal: EventJournal,
+    private readonly options: PersistOptions = {},
+  ) {}
 
   /** Adds a write to the next transaction. */
   enqueue(write: PendingWrite): void {
@@ -48,7 +51,7 @@ export class GroupCommit {
         const sealed = writes.map((write) => write.seal());
         let outcomes: WriteOutcome[];
         try {
-          const answers = await this.journal.persistMany(sealed);
+          const answers = await this.journal.persistMany(sealed, this.options);
           if (!Array.isArray(answers) || answers.length !== sealed.length) {
             throw new TypeError(`persistMany answered ${String(answers?.length)} outcomes for ${sealed.length} writes`);
           }

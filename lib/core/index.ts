@@ -27,6 +27,7 @@ export {
   InvalidSnapshotError,
   isEventfoldError,
   NotCloneableError,
+  ProjectionRebuildingError,
   RejectedError,
   restoreError,
   StorageError,
@@ -42,12 +43,26 @@ export {
   type JournalKind,
   type NewEvent,
   type PersistedEvent,
+  type PersistOptions,
   type PersistOutcome,
   type Snapshot,
   type StreamWrite,
 } from './journal.ts';
 export { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
 export { EntitySchema, type EventSchema, type EventSchemas } from './schema.ts';
+export {
+  type AnyProjection,
+  type Checkpoint,
+  type DocumentQuery,
+  defineProjection,
+  type Projection,
+  type ProjectionEvent,
+  project,
+  projectionEventOf,
+  type ReadModelDocument,
+  type ReadModelView,
+} from './projection.ts';
+export type { ProjectionStatus } from './projection-runner.ts';
 export {
   DEFAULT_PAGE_SIZE,
   foldEvents,
@@ -63,6 +78,7 @@ export {
   type EntityChange,
   type EntityDefinitions,
   EntityRuntime,
+  type ReadModel,
   type RuntimeErrorContext,
   type RuntimeOptions,
   streamIdOf,

@@ -1,4 +1,5 @@
 import type { EventfoldError } from './errors.ts';
+import type { AnyProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelView } from './projection.ts';
 
 /**
  * Facts about an event that are not part of the domain: who caused it and in which flow. The runtime sets
@@ -80,6 +81,16 @@ export interface StreamWrite {
  */
 export type PersistOutcome = { readonly positions: readonly number[] } | { readonly error: EventfoldError };
 
+/** Options of `persistMany`. */
+export interface PersistOptions {
+  /**
+   * Inline projections: each one whose checkpoint is at the journal's head is updated in the transaction of the
+   * writes, and its checkpoint moves with them. A write whose events a projection cannot apply (it throws) is not
+   * stored, and is reported by a `HandlerError` at its index. Projections that are behind are left to catch up.
+   */
+  readonly projections?: readonly AnyProjection[];
+}
+
 /**
  * Whether every copy of the application has its own store (`local`, like IndexedDB in one browser profile), or all
  * of them share one (`centralized`, like a server database).
@@ -110,7 +121,7 @@ export interface EventJournal {
    * continue its stream, or reuses a key, is skipped and reported by a `ConflictError` at its index; the others are
    * stored. Any other failure rejects the whole call and stores nothing. Writes to the same entity apply in order.
    */
-  persistMany(writes: readonly StreamWrite[]): Promise<PersistOutcome[]>;
+  persistMany(writes: readonly StreamWrite[], options?: PersistOptions): Promise<PersistOutcome[]>;
 
   /**
    * The entity's events with `fromSequenceNr <= sequenceNr <= toSequenceNr`, in ascending order; empty for an
@@ -147,6 +158,26 @@ export interface EventJournal {
 
   /** The sequence numbers of the entity's kept snapshots, ascending: where a timeline can start folding. */
   listSnapshots(entityId: string): Promise<number[]>;
+
+  /**
+   * Applies `events` (ascending positions, none skipped after `afterPosition`) to a projection's read model and
+   * moves its checkpoint to the last of them, in one atomic unit, if the checkpoint is still at `afterPosition`;
+   * resolves `false` and changes nothing when it is not (another tab got there first). Rejects with a
+   * `HandlerError`, changing nothing, when the projection throws.
+   */
+  projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean>;
+
+  /** A projection's checkpoint, or `undefined` when it has none yet. */
+  loadCheckpoint(projection: string): Promise<Checkpoint | undefined>;
+
+  /** Documents of a read model, in ascending order of id, read together with its checkpoint. */
+  readModel(projection: string, query?: DocumentQuery): Promise<ReadModelView>;
+
+  /**
+   * Deletes a read model and its checkpoint, in one atomic unit, so that it is rebuilt from the first event; the
+   * checkpoint says it is rebuilding until it reaches the journal's current head, which is returned.
+   */
+  resetProjection(projection: string): Promise<number>;
 
   /** Releases the underlying storage. Later calls reject with a `ClosedError`. */
   close(): Promise<void>;

@@ -1,10 +1,12 @@
 import { type CommandOptions, type CommandResult, validateCommandOptions } from './command.ts';
 import type { AnyEntityDefinition, CommandOf, EventOf, StateOf } from './entity.ts';
 import { type EntityChange, type EntityContext, EntityInstance } from './entity-instance.ts';
-import { ClosedError, InvalidArgumentError } from './errors.ts';
+import { ClosedError, InvalidArgumentError, ProjectionRebuildingError } from './errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
 import { DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
+import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validateProjection } from './projection.ts';
+import { ProjectionRunner, type ProjectionStatus } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
 import { assertEntityId, assertRange, assertSequenceNr, describe } from './validation.ts';
 
@@ -39,6 +41,18 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   onError?: (error: unknown, context: RuntimeErrorContext) => void;
   /** Called after each write of this runtime is durable: to tell other tabs, for instance. */
   onWrite?: (write: { type: string; id: string; sequenceNr: number }) => void;
+  /**
+   * The read models kept from the events, each under a unique name: inline ones are updated in the transactions of
+   * the commands, catch-up ones right after. Each catches up from its checkpoint when the runtime starts.
+   */
+  projections?: readonly AnyProjection[];
+}
+
+/** A read of a read model: its documents, the position of the journal they reflect, and the projection's status. */
+export interface ReadModel<Doc = unknown> {
+  readonly documents: ReadModelDocument<Doc>[];
+  readonly position: number;
+  readonly status: ProjectionStatus;
 }
 
 /** A change of one entity, as subscribers receive it. */
@@ -62,6 +76,8 @@ export class EntityRuntime<D extends EntityDefinitions> {
   readonly #clock: () => number;
   readonly #pageSize: number;
   readonly #context: (type: string, id: string) => EntityContext;
+  readonly #projections = new Map<string, ProjectionRunner>();
+  readonly #projectionListeners = new Map<string, Set<(status: ProjectionStatus) => void>>();
   #lastSweep: number;
   #closed = false;
 
@@ -78,7 +94,22 @@ export class EntityRuntime<D extends EntityDefinitions> {
     this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.#passivateAfterMs = options.passivateAfterMs ?? 60_000;
     this.#lastSweep = this.#clock();
-    const writer = new GroupCommit(options.journal);
+    const projections = options.projections ?? [];
+    const inline = projections.filter((projection) => {
+      validateProjection(projection);
+      if (this.#projections.has(projection.name)) {
+        throw new InvalidArgumentError(`Two projections are named ${describe(projection.name)}`, 'projections');
+      }
+      this.#projections.set(projection.name, new ProjectionRunner(projection, {
+        journal: options.journal,
+        pageSize: this.#pageSize,
+        onChange: (status) => {
+          for (const listener of this.#projectionListeners.get(projection.name) ?? []) listener(status);
+        },
+      }));
+      return (projection.mode ?? 'inline') === 'inline';
+    });
+    const writer = new GroupCommit(options.journal, inline.length > 0 ? { projections: inline } : {});
     const { onError, onWrite } = options;
     this.#context = (type, id) => ({
       journal: options.journal,
@@ -88,8 +119,12 @@ export class EntityRuntime<D extends EntityDefinitions> {
       clock: this.#clock,
       schema: this.#schemas.get(type)!,
       onError: (error, during) => onError?.(error, { streamId: streamIdOf(type, id), during }),
-      onWritten: (sequenceNr) => onWrite?.({ type, id, sequenceNr }),
+      onWritten: (sequenceNr) => {
+        this.#catchUpProjections();
+        onWrite?.({ type, id, sequenceNr });
+      },
     });
+    this.#catchUpProjections();
   }
 
   /**
@@ -142,8 +177,10 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * up with the journal and its subscribers hear of the new events. Entities not in memory need nothing.
    */
   refresh(type: keyof D & string, id: string): void {
+    if (this.#closed) return;
+    this.#catchUpProjections();
     const instance = this.#instances.get(streamIdOf(type, id));
-    if (!instance || this.#closed) return;
+    if (!instance) return;
     instance.read().catch(() => {
       // A failed catch-up is tried again by the next call that needs the state; nobody waits for this one.
     });
@@ -190,6 +227,50 @@ export class EntityRuntime<D extends EntityDefinitions> {
     return this.#journal.listSnapshots(streamIdOf(type, id));
   }
 
+  /**
+   * Documents of a read model, by ids or id prefix, in ascending order of id. Rejects with a
+   * `ProjectionRebuildingError` while the read model is rebuilt from scratch, and with an `InvalidArgumentError`
+   * for a projection this runtime does not have.
+   */
+  async readModel<Doc = unknown>(projection: string, query: DocumentQuery = {}): Promise<ReadModel<Doc>> {
+    this.#assertOpen();
+    const runner = this.#runner(projection);
+    const { checkpoint, documents } = await this.#journal.readModel(projection, query);
+    if (checkpoint?.rebuilding) {
+      throw new ProjectionRebuildingError(projection, checkpoint.position, checkpoint.rebuilding.total);
+    }
+    return { documents: documents as ReadModelDocument<Doc>[], position: checkpoint?.position ?? 0, status: runner.status };
+  }
+
+  /** Where a projection stands: live, catching up, rebuilding (with progress) or failed (with the error). */
+  projectionStatus(projection: string): ProjectionStatus {
+    return this.#runner(projection).status;
+  }
+
+  /**
+   * Calls `listener` with the projection's status whenever it changes, and whenever its read model may have
+   * changed. Returns the function that unsubscribes.
+   */
+  subscribeProjection(projection: string, listener: (status: ProjectionStatus) => void): () => void {
+    this.#runner(projection);
+    let listeners = this.#projectionListeners.get(projection);
+    if (!listeners) this.#projectionListeners.set(projection, (listeners = new Set()));
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  /**
+   * Deletes a read model and rebuilds it from the first event; subscribers follow the progress. Resolves with the
+   * final status: live, or failed on an event the projection throws on. Also the way to resume a failed projection
+   * once it is fixed.
+   */
+  async rebuildProjection(projection: string): Promise<ProjectionStatus> {
+    this.#assertOpen();
+    const runner = this.#runner(projection);
+    await runner.rebuild();
+    return runner.status;
+  }
+
   /** How many entities are in memory now. */
   get activeEntities(): number {
     return this.#instances.size;
@@ -200,6 +281,21 @@ export class EntityRuntime<D extends EntityDefinitions> {
     this.#closed = true;
     await Promise.all([...this.#instances.values()].map((instance) => instance.settled()));
     this.#instances.clear();
+    await Promise.all([...this.#projections.values()].map((runner) => runner.settled()));
+  }
+
+  /** Brings every projection up to the journal's head, in the background. */
+  #catchUpProjections(): void {
+    for (const runner of this.#projections.values()) void runner.catchUp();
+  }
+
+  #runner(projection: string): ProjectionRunner {
+    const runner = this.#projections.get(projection);
+    if (!runner) {
+      const known = [...this.#projections.keys()].join(', ') || 'none';
+      throw new InvalidArgumentError(`Unknown projection ${describe(projection)}; this runtime has: ${known}`, 'projection');
+    }
+    return runner;
   }
 
   #call<T>(type: string, id: string, call: (instance: EntityInstance<unknown, unknown, unknown>) => Promise<T>): Promise<T> {

@@ -1,6 +1,15 @@
 import { ConflictError, type EventfoldError, InvalidArgumentError, InvalidSnapshotError } from './errors.ts';
 import type { NewEvent, PersistOutcome, StreamWrite } from './journal.ts';
 import {
+  type AnyProjection,
+  type Checkpoint,
+  type DocumentChanges,
+  documentIdsOf,
+  type ProjectionEvent,
+  project,
+  projectionEventOf,
+} from './projection.ts';
+import {
   assertAppendsTo,
   assertEntityId,
   describe,
@@ -101,6 +110,88 @@ function keyError(
   }
   for (const id of mine) used.add(id);
   return undefined;
+}
+
+/** What a journal stores of a `persistMany` call with inline projections. */
+export interface ProjectedPlan extends WritePlan {
+  /** The documents each live projection changed, by projection name. */
+  readonly documents: Map<string, DocumentChanges>;
+  /** The new checkpoint of each live projection; absent when no event was stored. */
+  readonly position: number | undefined;
+}
+
+/**
+ * `planWrites`, then the inline projections that are `live` (caught up with the journal) applied to the accepted
+ * writes in order, each write's changes kept only if every projection applied all its events. A write that a
+ * projection fails on is left out with that error, and the rest planned again (positions move up). `read` gives a
+ * document's stored value; the documents of `documentIdsFor(...)` must be readable.
+ */
+export function planProjectedWrites(
+  writes: readonly StreamWrite[],
+  state: WriteState,
+  live: readonly AnyProjection[],
+  read: (projection: string, id: string) => unknown,
+): ProjectedPlan {
+  const failed = new Map<number, EventfoldError>();
+  for (;;) {
+    const indices = writes.map((_, i) => i).filter((i) => !failed.has(i));
+    const heads = new Map(state.heads);
+    const plan = planWrites(indices.map((i) => writes[i]!), { ...state, heads });
+    const documents = new Map<string, DocumentChanges>(live.map((projection) => [projection.name, new Map()]));
+    let failure: number | undefined;
+    let k = 0;
+    plan.outcomes.forEach((outcome, j) => {
+      if (failure !== undefined || 'error' in outcome) return;
+      const write = plan.accepted[k++]!;
+      const events = eventsOf(write);
+      const changes: [string, DocumentChanges][] = [];
+      try {
+        for (const projection of live) {
+          const done = documents.get(projection.name)!;
+          const read1 = (id: string) => (done.has(id) ? done.get(id) : read(projection.name, id));
+          changes.push([projection.name, project(projection, events, read1)]);
+        }
+      } catch (error) {
+        failure = indices[j]!;
+        failed.set(failure, error as EventfoldError);
+        return;
+      }
+      for (const [name, changed] of changes) for (const [id, document] of changed) documents.get(name)!.set(id, document);
+    });
+    if (failure !== undefined) continue;
+
+    for (const [id, head] of heads) state.heads.set(id, head);
+    const outcomes: PersistOutcome[] = writes.map((_, i) => {
+      const error = failed.get(i);
+      return error ? { error } : plan.outcomes[indices.indexOf(i)]!;
+    });
+    const position = plan.accepted.flatMap((write) => write.positions).at(-1);
+    return { outcomes, accepted: plan.accepted, documents, position };
+  }
+}
+
+/** The ids of the documents that `live` projections may change for `writes`, planned at `state` (not changed). */
+export function documentIdsFor(writes: readonly StreamWrite[], state: WriteState, live: readonly AnyProjection[]): Map<string, string[]> {
+  const { accepted } = planWrites(writes, { ...state, heads: new Map(state.heads) });
+  const events = accepted.flatMap(eventsOf);
+  // A projection that throws here throws again when the write is planned, which leaves the write out.
+  const idsOf = (projection: AnyProjection, event: ProjectionEvent) => {
+    try {
+      return documentIdsOf(projection, [event]);
+    } catch {
+      return [];
+    }
+  };
+  return new Map(live.map((projection) => [projection.name, [...new Set(events.flatMap((event) => idsOf(projection, event)))]]));
+}
+
+/** Whether a projection with this checkpoint is caught up with a journal whose highest position is `position`. */
+export function isLive(checkpoint: Checkpoint | undefined, position: number): boolean {
+  return (checkpoint?.position ?? 0) === position && checkpoint?.rebuilding === undefined;
+}
+
+function eventsOf(write: AcceptedWrite): ProjectionEvent[] {
+  return write.events.map((event, i) => projectionEventOf(write.entityId, { ...event, position: write.positions[i]! }));
 }
 
 /** `persist` in terms of `persistMany`: one write, its error thrown, its positions returned. */

@@ -134,7 +134,7 @@ describe('IndexedDbJournal', () => {
       const request = indexedDB.open(name);
       request.onsuccess = () => resolve(request.result);
     });
-    expect([...raw.objectStoreNames].sort()).toEqual(['events', 'idempotency', 'snapshots', 'summaries']);
+    expect([...raw.objectStoreNames].sort()).toEqual(['checkpoints', 'documents', 'events', 'idempotency', 'snapshots', 'summaries']);
     raw.close();
   });
 

@@ -14,12 +14,34 @@ import {
   type IdempotencyRecord,
   type NewEvent,
   type PersistedEvent,
+  type PersistOptions,
   type PersistOutcome,
   type Snapshot,
   type StreamWrite,
 } from '../core/journal.ts';
+import {
+  type AnyProjection,
+  type Checkpoint,
+  checkpointAt,
+  type DocumentChanges,
+  type DocumentQuery,
+  documentIdsOf,
+  type ProjectionEvent,
+  project,
+  type ReadModelView,
+  validateProjection,
+  validateQuery,
+} from '../core/projection.ts';
 import { assertEntityId, assertName, assertRange, assertSequenceNr } from '../core/validation.ts';
-import { type AcceptedWrite, entityIdsOf, persistOne, planWrites, validateWrites } from '../core/write-plan.ts';
+import {
+  type AcceptedWrite,
+  documentIdsFor,
+  entityIdsOf,
+  isLive,
+  persistOne,
+  planProjectedWrites,
+  validateWrites,
+} from '../core/write-plan.ts';
 import { appVersionOf, databaseVersionOf, type JournalSchema, MAX_APP_VERSION, upgradeJournal } from './schema.ts';
 
 type Stores = StoreNames<JournalSchema>;
@@ -94,7 +116,7 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
     opening.then((late) => late.close(), () => {});
     throw isEventfoldError(error) ? error : new StorageError(`opening database "${name}"`, error);
   }
-  for (const store of ['events', 'snapshots', 'idempotency'] as const) {
+  for (const store of ['events', 'snapshots', 'idempotency', 'documents', 'checkpoints'] as const) {
     if (!database.objectStoreNames.contains(store)) {
       database.close();
       throw new StorageError(`opening database "${name}"`, new Error(`it has no "${store}" store; is it an eventfold journal?`));
@@ -146,9 +168,11 @@ export class IndexedDbJournal implements EventJournal {
     return persistOne(this, entityId, events);
   }
 
-  async persistMany(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
+  async persistMany(writes: readonly StreamWrite[], { projections = [] }: PersistOptions = {}): Promise<PersistOutcome[]> {
     validateWrites(writes);
+    projections.forEach(validateProjection);
     if (writes.length === 0) return [];
+    if (projections.length > 0) return this.#persistCareful(writes, projections);
     if (writes.every(writesBlind)) {
       try {
         return await this.#persistBlind(writes);
@@ -201,25 +225,39 @@ export class IndexedDbJournal implements EventJournal {
     });
   }
 
-  /** The careful path: reads heads, positions and keys first, then stores only the writes that may be stored. */
-  #persistCareful(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
-    return this.#transact('persist', storesFor(writes), 'readwrite', async (tx) => {
+  /**
+   * The careful path: reads heads, positions, keys and the checkpoints of inline projections first, then stores
+   * only the writes that may be stored, with the documents of the projections that are caught up.
+   */
+  #persistCareful(writes: readonly StreamWrite[], projections: readonly AnyProjection[] = []): Promise<PersistOutcome[]> {
+    const stores = storesFor(writes);
+    if (projections.length > 0) stores.push('documents', 'checkpoints');
+    return this.#transact('persist', stores, 'readwrite', async (tx) => {
       const ids = entityIdsOf(writes);
       const events = tx.objectStore('events');
       const keys = writes.flatMap(({ entityId, idempotency = [] }) => idempotency.map(({ key }) => [entityId, key] as [string, string]));
-      const [heads, position, taken] = await Promise.all([
+      const [heads, position, taken, checkpoints] = await Promise.all([
         Promise.all(ids.map((id) => headOf(events, id))),
         lastPosition(tx),
         Promise.all(keys.map((key) => tx.objectStore('idempotency').getKey(key))),
+        Promise.all(projections.map((projection) => tx.objectStore('checkpoints').get(projection.name))),
       ]);
       ids.forEach((id, i) => this.#learnHead(id, heads[i]!));
       const takenKeys = new Set(keys.filter((_, i) => taken[i] !== undefined).map((key) => JSON.stringify(key)));
-      const plan = planWrites(writes, {
+      const state = {
         heads: new Map(ids.map((id, i) => [id, heads[i]!])),
         position,
-        keyTaken: (entityId, key) => takenKeys.has(JSON.stringify([entityId, key])),
-      });
+        keyTaken: (entityId: string, key: string) => takenKeys.has(JSON.stringify([entityId, key])),
+      };
+      const live = projections.filter((_, i) => isLive(checkpoints[i], position));
+      const documents = await readDocuments(tx, documentIdsFor(writes, state, live));
+      const plan = planProjectedWrites(writes, state, live, documents);
       issueWrites(tx, plan.accepted);
+      if (plan.position !== undefined) {
+        for (const [name, changes] of plan.documents) {
+          issueDocuments(tx, name, changes, checkpointAt(checkpoints[projections.findIndex((p) => p.name === name)], plan.position));
+        }
+      }
       await this.#pruneSnapshotsOf(tx, plan.accepted);
       this.#position = Math.max(this.#position ?? 0, position);
       return plan;
@@ -263,6 +301,58 @@ export class IndexedDbJournal implements EventJournal {
       // An index's getAllKeys gives the records' primary keys, which hold the entity ids.
       const [events, keys] = await Promise.all([index.getAll(range, limit), index.getAllKeys(range, limit)]);
       return events.map((event, i) => ({ ...event, entityId: keys[i]![0] }));
+    });
+  }
+
+  async projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean> {
+    validateProjection(projection);
+    assertSequenceNr(afterPosition, 'afterPosition', 0);
+    const ids = documentIdsOf(projection, events);
+    return this.#transact('projectEvents', ['documents', 'checkpoints'], 'readwrite', async (tx) => {
+      const checkpoint = await tx.objectStore('checkpoints').get(projection.name);
+      if ((checkpoint?.position ?? 0) !== afterPosition) return false;
+      const read = await readDocuments(tx, new Map([[projection.name, ids]]));
+      const changes = project(projection, events, (id) => read(projection.name, id));
+      const last = events.at(-1)?.position;
+      if (last !== undefined) issueDocuments(tx, projection.name, changes, checkpointAt(checkpoint, last));
+      return true;
+    });
+  }
+
+  async loadCheckpoint(projection: string): Promise<Checkpoint | undefined> {
+    assertName(projection, 'projection');
+    return this.#transact('loadCheckpoint', ['checkpoints'], 'readonly', (tx) => tx.objectStore('checkpoints').get(projection));
+  }
+
+  async readModel(projection: string, query: DocumentQuery = {}): Promise<ReadModelView> {
+    assertName(projection, 'projection');
+    validateQuery(query);
+    return this.#transact('readModel', ['documents', 'checkpoints'], 'readonly', async (tx) => {
+      const store = tx.objectStore('documents');
+      const { ids, prefix = '', limit } = query;
+      const checkpoint = tx.objectStore('checkpoints').get(projection);
+      let documents: { id: string; document: unknown }[];
+      if (ids) {
+        const wanted = [...new Set(ids)].sort();
+        const values = await Promise.all(wanted.map((id) => store.get([projection, id])));
+        documents = wanted.map((id, i) => ({ id, document: values[i] })).filter(({ document }) => document !== undefined);
+        if (limit !== undefined) documents = documents.slice(0, limit);
+      } else {
+        const range = IDBKeyRange.bound([projection, prefix], [projection, `${prefix}\uffff`]);
+        const [values, keys] = await Promise.all([store.getAll(range, limit), store.getAllKeys(range, limit)]);
+        documents = values.map((document, i) => ({ id: keys[i]![1], document }));
+      }
+      return { checkpoint: await checkpoint, documents };
+    });
+  }
+
+  async resetProjection(projection: string): Promise<number> {
+    assertName(projection, 'projection');
+    return this.#transact('resetProjection', ['events', 'documents', 'checkpoints'], 'readwrite', async (tx) => {
+      const total = await lastPosition(tx);
+      unwrap(tx.objectStore('documents')).delete(IDBKeyRange.bound([projection], [projection, []]));
+      unwrap(tx.objectStore('checkpoints')).put({ position: 0, ...(total > 0 && { rebuilding: { total } }) }, projection);
+      return total;
     });
   }
 
@@ -421,6 +511,37 @@ function issueWrites(tx: WriteTransaction, writes: readonly AcceptedWrite[]): vo
 function writesBlind({ events, snapshot }: StreamWrite): boolean {
   const last = events.at(-1)?.sequenceNr;
   return last !== undefined && (!snapshot || snapshot.sequenceNr <= last);
+}
+
+/**
+ * Reads the documents that projections may change, so that they can be applied synchronously; a document that
+ * was not read is refused, since its stored value is unknown.
+ */
+async function readDocuments(
+  tx: IDBPTransaction<JournalSchema, Stores[], IDBTransactionMode>,
+  ids: Map<string, string[]>,
+): Promise<(projection: string, id: string) => unknown> {
+  const read = new Map<string, unknown>();
+  await Promise.all(
+    [...ids].flatMap(([projection, list]) =>
+      list.map(async (id) => read.set(JSON.stringify([projection, id]), await tx.objectStore('documents').get([projection, id]))),
+    ),
+  );
+  return (projection, id) => {
+    const key = JSON.stringify([projection, id]);
+    if (!read.has(key)) throw new Error(`document "${id}" was not read: documentId must not depend on an event's position`);
+    return read.get(key);
+  };
+}
+
+/** Issues the writes of a projection's changed documents and its new checkpoint. */
+function issueDocuments(tx: WriteTransaction, projection: string, changes: DocumentChanges, checkpoint: Checkpoint): void {
+  const documents = unwrap(tx.objectStore('documents'));
+  for (const [id, document] of changes) {
+    if (document === undefined) documents.delete([projection, id]);
+    else documents.put(document, [projection, id]);
+  }
+  unwrap(tx.objectStore('checkpoints')).put(checkpoint, projection);
 }
 
 function storesFor(writes: readonly StreamWrite[]): Stores[] {

@@ -1,5 +1,6 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, unwrap } from 'idb';
 import type { IdempotencyRecord, PersistedEvent, Snapshot } from '../core/journal.ts';
+import type { Checkpoint } from '../core/projection.ts';
 
 /** The journal's stores. */
 export interface JournalSchema extends DBSchema {
@@ -13,6 +14,10 @@ export interface JournalSchema extends DBSchema {
   snapshots: { key: [string, number]; value: Snapshot };
   /** Idempotency records keyed by `[entityId, key]`. */
   idempotency: { key: [string, string]; value: IdempotencyRecord };
+  /** Read-model documents keyed by `[projection, documentId]`. */
+  documents: { key: [string, string]; value: unknown };
+  /** Projection checkpoints keyed by projection name. */
+  checkpoints: { key: string; value: Checkpoint };
 }
 
 /**
@@ -50,7 +55,9 @@ export function upgradeJournal(database: IDBPDatabase<JournalSchema>, tx: Upgrad
   const events = names.contains('events') ? tx.objectStore('events') : database.createObjectStore('events');
   if (!events.indexNames.contains('position')) events.createIndex('position', 'position', { unique: true });
   if (!names.contains('snapshots')) database.createObjectStore('snapshots');
-  if (!names.contains('idempotency')) database.createObjectStore('idempotency');
+  for (const store of ['idempotency', 'documents', 'checkpoints'] as const) {
+    if (!names.contains(store)) database.createObjectStore(store);
+  }
   if (revisionOf(oldVersion) === 1) addEnvelopes(unwrap(tx).objectStore('events'));
 }
 

@@ -5,12 +5,25 @@ import {
   type IdempotencyRecord,
   type NewEvent,
   type PersistedEvent,
+  type PersistOptions,
   type PersistOutcome,
   type Snapshot,
   type StreamWrite,
 } from '../core/journal.ts';
+import {
+  type AnyProjection,
+  type Checkpoint,
+  checkpointAt,
+  type DocumentChanges,
+  type DocumentQuery,
+  type ProjectionEvent,
+  project,
+  type ReadModelView,
+  validateProjection,
+  validateQuery,
+} from '../core/projection.ts';
 import { assertEntityId, assertName, assertRange, assertSequenceNr } from '../core/validation.ts';
-import { entityIdsOf, persistOne, planWrites, validateWrites } from '../core/write-plan.ts';
+import { entityIdsOf, isLive, persistOne, planProjectedWrites, validateWrites } from '../core/write-plan.ts';
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
 const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
@@ -34,6 +47,9 @@ export class InMemoryJournal implements EventJournal {
   readonly #log: Stored[] = [];
   readonly #snapshots = new Map<string, Snapshot[]>();
   readonly #keys = new Map<string, IdempotencyRecord>();
+  /** Read models: documents by id, by projection name. */
+  readonly #documents = new Map<string, Map<string, unknown>>();
+  readonly #checkpoints = new Map<string, Checkpoint>();
   readonly #snapshotsKept: number;
   #closed = false;
 
@@ -46,14 +62,24 @@ export class InMemoryJournal implements EventJournal {
     return persistOne(this, entityId, events);
   }
 
-  async persistMany(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
+  async persistMany(writes: readonly StreamWrite[], { projections = [] }: PersistOptions = {}): Promise<PersistOutcome[]> {
     this.#assertOpen();
     validateWrites(writes);
-    const { outcomes, accepted } = planWrites(writes, {
-      heads: new Map(entityIdsOf(writes).map((id) => [id, this.#streams.get(id)?.length ?? 0])),
-      position: this.#log.length,
-      keyTaken: (entityId, key) => this.#keys.has(keyOf(entityId, key)),
-    });
+    projections.forEach(validateProjection);
+    const position = this.#log.length;
+    const live = projections.filter((projection) => isLive(this.#checkpoints.get(projection.name), position));
+    const plan = planProjectedWrites(
+      writes,
+      {
+        heads: new Map(entityIdsOf(writes).map((id) => [id, this.#streams.get(id)?.length ?? 0])),
+        position,
+        keyTaken: (entityId, key) => this.#keys.has(keyOf(entityId, key)),
+      },
+      live,
+      (projection, id) => structuredClone(this.#documents.get(projection)?.get(id)),
+    );
+    const { outcomes, accepted } = plan;
+    for (const [name, changes] of plan.documents) this.#store(name, changes, plan.position);
     for (const { entityId, events, snapshot, idempotency, positions } of structuredClone(accepted)) {
       const stream = this.#streams.get(entityId) ?? [];
       events.forEach((event, i) => {
@@ -106,6 +132,57 @@ export class InMemoryJournal implements EventJournal {
     assertName(key, 'key');
     const record = this.#keys.get(keyOf(entityId, key));
     return record && structuredClone(record);
+  }
+
+  async projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean> {
+    this.#assertOpen();
+    validateProjection(projection);
+    assertSequenceNr(afterPosition, 'afterPosition', 0);
+    if ((this.#checkpoints.get(projection.name)?.position ?? 0) !== afterPosition) return false;
+    const stored = this.#documents.get(projection.name);
+    const changes = project(projection, events, (id) => structuredClone(stored?.get(id)));
+    this.#store(projection.name, changes, events.at(-1)?.position);
+    return true;
+  }
+
+  async loadCheckpoint(projection: string): Promise<Checkpoint | undefined> {
+    this.#assertOpen();
+    assertName(projection, 'projection');
+    return structuredClone(this.#checkpoints.get(projection));
+  }
+
+  async readModel(projection: string, query: DocumentQuery = {}): Promise<ReadModelView> {
+    this.#assertOpen();
+    assertName(projection, 'projection');
+    validateQuery(query);
+    const stored = this.#documents.get(projection) ?? new Map<string, unknown>();
+    const { ids, prefix = '', limit = Number.POSITIVE_INFINITY } = query;
+    const chosen = ids ? [...new Set(ids)].filter((id) => stored.has(id)) : [...stored.keys()].filter((id) => id.startsWith(prefix));
+    const documents = chosen
+      .sort()
+      .slice(0, limit)
+      .map((id) => ({ id, document: stored.get(id) }));
+    return structuredClone({ checkpoint: this.#checkpoints.get(projection), documents });
+  }
+
+  async resetProjection(projection: string): Promise<number> {
+    this.#assertOpen();
+    assertName(projection, 'projection');
+    this.#documents.delete(projection);
+    const total = this.#log.length;
+    this.#checkpoints.set(projection, { position: 0, ...(total > 0 && { rebuilding: { total } }) });
+    return total;
+  }
+
+  /** Stores a projection's changed documents and moves its checkpoint to `position`, when given. */
+  #store(projection: string, changes: DocumentChanges, position: number | undefined): void {
+    const stored = this.#documents.get(projection) ?? new Map<string, unknown>();
+    for (const [id, document] of structuredClone(changes)) {
+      if (document === undefined) stored.delete(id);
+      else stored.set(id, document);
+    }
+    this.#documents.set(projection, stored);
+    if (position !== undefined) this.#checkpoints.set(projection, checkpointAt(this.#checkpoints.get(projection), position));
   }
 
   async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {

@@ -1,6 +1,16 @@
-import type { EventJournal, NewEvent, PersistOutcome, Snapshot, StreamWrite } from 'eventfold';
+import type {
+  AnyProjection,
+  DocumentQuery,
+  EventJournal,
+  NewEvent,
+  PersistOptions,
+  PersistOutcome,
+  ProjectionEvent,
+  Snapshot,
+  StreamWrite,
+} from 'eventfold';
 
-type Method = 'persist' | 'load' | 'loadSnapshot';
+type Method = 'persist' | 'load' | 'loadSnapshot' | 'projectEvents';
 
 /**
  * Fault injection around a real journal: the next call of a chosen method fails with a given error, as a full
@@ -51,9 +61,9 @@ export class FaultyJournal implements EventJournal {
   persist(entityId: string, events: readonly NewEvent[]) {
     return this.#write(() => this.inner.persist(entityId, events));
   }
-  async persistMany(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
+  async persistMany(writes: readonly StreamWrite[], options?: PersistOptions): Promise<PersistOutcome[]> {
     this.persistManyCalls++;
-    const outcomes = await this.#write(() => this.inner.persistMany(writes));
+    const outcomes = await this.#write(() => this.inner.persistMany(writes, options));
     for (const outcome of outcomes) if ('error' in outcome) this.writeFailures.push(outcome.error);
     return outcomes;
   }
@@ -74,6 +84,19 @@ export class FaultyJournal implements EventJournal {
   }
   findIdempotencyRecord(entityId: string, key: string) {
     return this.inner.findIdempotencyRecord(entityId, key);
+  }
+  async projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], after: number) {
+    this.#fault('projectEvents');
+    return this.inner.projectEvents(projection, events, after);
+  }
+  loadCheckpoint(projection: string) {
+    return this.inner.loadCheckpoint(projection);
+  }
+  readModel(projection: string, query?: DocumentQuery) {
+    return this.inner.readModel(projection, query);
+  }
+  resetProjection(projection: string) {
+    return this.inner.resetProjection(projection);
   }
   highestSequenceNr(entityId: string) {
     return this.inner.highestSequenceNr(entityId);

@@ -14,6 +14,7 @@ import { type CounterEvent, counter } from './counter.ts';
 import { FaultyJournal } from './faulty-journal.ts';
 import { envelope } from './events.ts';
 import { describeEnvelopesAndIdempotency } from './runtime-idempotency-suite.ts';
+import { describeProjections } from './runtime-projection-suite.ts';
 import { describeSchemaEvolution } from './runtime-schema-suite.ts';
 import { gate } from './gate.ts';
 
@@ -60,6 +61,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
     };
     describeEnvelopesAndIdempotency({ open, openSecond });
     describeSchemaEvolution({ open, openSecond });
+    describeProjections({ open, openSecond });
 
     describe('commands', () => {
       it('adds 10 then 5, reads 15, and the journal holds both events', async () => {

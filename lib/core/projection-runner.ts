@@ -1,0 +1,150 @@
+import { isEventfoldError, StorageError } from './errors.ts';
+import type { EventJournal } from './journal.ts';
+import { type AnyProjection, type Checkpoint, type ProjectionEvent, projectionEventOf } from './projection.ts';
+
+/**
+ * Where a projection stands: `live` (caught up with the journal), `catching-up` (applying events it has not seen),
+ * `rebuilding` (from scratch: its read model is incomplete), or `failed` (it threw on the event at `failedAt`, and
+ * waits for a fixed version of the app or a rebuild).
+ */
+export interface ProjectionStatus {
+  readonly name: string;
+  readonly mode: 'inline' | 'catch-up';
+  readonly state: 'catching-up' | 'live' | 'rebuilding' | 'failed';
+  /** The global position of the last event applied to the read model. */
+  readonly position: number;
+  /** While rebuilding: the events applied so far, and in all. */
+  readonly processed?: number;
+  readonly total?: number;
+  /** When failed: why, and the position of the event it failed on. */
+  readonly error?: unknown;
+  readonly failedAt?: number;
+}
+
+/** What a runner needs from its runtime. */
+export interface ProjectionRunnerContext {
+  readonly journal: EventJournal;
+  readonly pageSize: number;
+  /** Called after every status change and after every batch that changed the read model. */
+  readonly onChange: (status: ProjectionStatus) => void;
+}
+
+/**
+ * Moves one projection's checkpoint up to the journal's head, a page of events at a time, each page applied with
+ * its checkpoint in one transaction: the read model reflects every event exactly once, whichever tab applies it.
+ * Passes never overlap; asking for one during a pass makes another run after it.
+ */
+export class ProjectionRunner {
+  #status: ProjectionStatus;
+  #running: Promise<void> | undefined;
+  #again = false;
+  /** Set when the projection threw: it would throw again on the same event, so only a rebuild or a new app helps. */
+  #stuck = false;
+  /** The checkpoint position last seen: when it moves without us (another tab), the read model changed. */
+  #seen = -1;
+
+  constructor(
+    readonly projection: AnyProjection,
+    private readonly context: ProjectionRunnerContext,
+  ) {
+    this.#status = { name: projection.name, mode: projection.mode ?? 'inline', state: 'catching-up', position: 0 };
+  }
+
+  get status(): ProjectionStatus {
+    return this.#status;
+  }
+
+  /**
+   * Catches up with the journal; resolves when the projection is live, or failed. A failed projection stays so
+   * until it is rebuilt (a projection that threw would throw again on the same event).
+   */
+  catchUp(): Promise<void> {
+    if (this.#stuck) return Promise.resolve();
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#pass();
+        } while (this.#again && !this.#stuck);
+      } finally {
+        this.#running = undefined;
+      }
+    })();
+    return this.#running;
+  }
+
+  /** Resolves when the pass under way, if any, is over. */
+  async settled(): Promise<void> {
+    await this.#running;
+  }
+
+  /** Deletes the read model and builds it again from the first event. */
+  async rebuild(): Promise<void> {
+    await this.#running;
+    const total = await this.context.journal.resetProjection(this.projection.name);
+    this.#stuck = false;
+    this.#set({ state: total > 0 ? 'rebuilding' : 'live', position: 0, ...(total > 0 && { processed: 0, total }) });
+    await this.catchUp();
+  }
+
+  async #pass(): Promise<void> {
+    const { journal, pageSize } = this.context;
+    try {
+      for (;;) {
+        const checkpoint = await journal.loadCheckpoint(this.projection.name);
+        const position = checkpoint?.position ?? 0;
+        const page = await journal.loadAfter(position, pageSize);
+        if (page.length === 0) {
+          this.#set({ state: 'live', position }, position !== this.#seen);
+          this.#seen = position;
+          return;
+        }
+        this.#set(progress(checkpoint, position));
+        const events = page.map((event) => projectionEventOf(event.entityId, event));
+        try {
+          await journal.projectEvents(this.projection, events, position);
+        } catch (error) {
+          if (!isEventfoldError(error, 'handler-failed')) throw error;
+          return await this.#failAt(events, position);
+        }
+      }
+    } catch (error) {
+      // A storage failure, not the projection's: the next pass tries again.
+      this.#set({ state: 'failed', error: isEventfoldError(error) ? error : new StorageError('projection', error) });
+    }
+  }
+
+  /** Applies a page that failed one event at a time, to move the checkpoint up to the event that fails. */
+  async #failAt(events: readonly ProjectionEvent[], from: number): Promise<void> {
+    let position = from;
+    for (const event of events) {
+      try {
+        await this.context.journal.projectEvents(this.projection, [event], position);
+        position = event.position;
+      } catch (error) {
+        this.#stuck = isEventfoldError(error, 'handler-failed');
+        this.#set({ state: 'failed', position, error, failedAt: event.position });
+        return;
+      }
+    }
+  }
+
+  #set(change: Partial<ProjectionStatus>, force = true): void {
+    const { name, mode } = this.#status;
+    const next: ProjectionStatus = { name, mode, position: this.#status.position, ...change } as ProjectionStatus;
+    const same = next.state === this.#status.state && next.position === this.#status.position && next.processed === this.#status.processed;
+    this.#status = next;
+    if (!same || force) this.context.onChange(next);
+  }
+}
+
+function progress(checkpoint: Checkpoint | undefined, position: number): Partial<ProjectionStatus> {
+  const rebuilding = checkpoint?.rebuilding;
+  return rebuilding
+    ? { state: 'rebuilding', position, processed: position, total: rebuilding.total }
+    : { state: 'catching-up', position };
+}

@@ -1,0 +1,181 @@
+import {
+  createRuntime,
+  defineProjection,
+  type EventJournal,
+  type Projection,
+  type ProjectionStatus,
+  type RuntimeOptions,
+  streamIdOf,
+} from 'eventfold';
+import { describe, expect, it } from 'vitest';
+import { type CounterEvent, counter } from './counter.ts';
+import { envelope } from './events.ts';
+import type { SuiteJournals } from './runtime-idempotency-suite.ts';
+
+interface CounterView {
+  readonly value: number;
+  readonly commands: number;
+}
+
+/** Per counter: its value and how many `added` events it had. Throws on an amount of 13. */
+const counterView = (mode: 'inline' | 'catch-up', unlucky = 13): Projection<CounterView, CounterEvent> =>
+  defineProjection<CounterView, CounterEvent>({
+    name: `counter-view-${mode}`,
+    mode,
+    entityTypes: ['counter'],
+    documentId: (event) => event.entityId,
+    evolve(view, { event }) {
+      if (event.type !== 'added') return view;
+      if (event.amount === unlucky) throw new Error(`unlucky ${unlucky}`);
+      return { value: (view?.value ?? 0) + event.amount, commands: (view?.commands ?? 0) + 1 };
+    },
+  });
+
+/** Read models kept by the runtime, inline and catch-up, over one journal implementation. */
+export function describeProjections({ open, openSecond }: SuiteJournals): void {
+  const runtimeOver = (journal: EventJournal, projections: RuntimeOptions<never>['projections'], pageSize?: number) =>
+    createRuntime({ journal, entities: { counter: counter() }, projections, ...(pageSize && { pageSize }) });
+  const documents = async (runtime: ReturnType<typeof runtimeOver>, name: string) =>
+    Object.fromEntries((await runtime.readModel(name)).documents.map(({ id, document }) => [id, document]));
+  const until = async (runtime: ReturnType<typeof runtimeOver>, name: string, state: ProjectionStatus['state']) => {
+    await expect.poll(() => runtime.projectionStatus(name).state).toBe(state);
+    return runtime.projectionStatus(name);
+  };
+
+  describe('inline projections', () => {
+    const inline = counterView('inline');
+
+    it('keep the read model in step with every acknowledged command, in its transaction', async () => {
+      const journal = await open();
+      const runtime = runtimeOver(journal, [inline]);
+      await runtime.send('counter', 'a', { type: 'add', amount: 2 });
+      expect(await documents(runtime, inline.name)).toEqual({ a: { value: 2, commands: 1 } });
+      const results = await Promise.all([
+        runtime.send('counter', 'a', { type: 'add', amount: 3 }),
+        runtime.send('counter', 'b', { type: 'add', amount: 4 }),
+      ]);
+      expect(await documents(runtime, inline.name)).toEqual({ a: { value: 5, commands: 2 }, b: { value: 4, commands: 1 } });
+      const { position } = await runtime.readModel(inline.name);
+      expect(position).toBe(Math.max(...results.map((result) => result.events[0]!.position)));
+    });
+
+    it('reject a command whose events the projection throws on, storing nothing, and keep the entity usable', async () => {
+      const journal = await open();
+      const runtime = runtimeOver(journal, [inline]);
+      await runtime.send('counter', 'a', { type: 'add', amount: 1 });
+      await expect(runtime.send('counter', 'a', { type: 'add', amount: 13 })).rejects.toMatchObject({
+        code: 'handler-failed',
+        handler: 'project',
+        entityId: inline.name,
+        message: expect.stringContaining('unlucky 13'),
+      });
+      expect(await journal.highestSequenceNr(streamIdOf('counter', 'a'))).toBe(1);
+      expect(await runtime.send('counter', 'a', { type: 'add', amount: 2 })).toMatchObject({ state: { value: 3 }, sequenceNr: 2 });
+      expect(await documents(runtime, inline.name)).toEqual({ a: { value: 3, commands: 2 } });
+    });
+
+    it('catch up with the events stored before they existed, then follow inline', async () => {
+      const journal = await open();
+      const stored = Array.from({ length: 5 }, (_, i) => ({
+        ...envelope(i + 1, { type: 'added', amount: 1, total: i + 1 }),
+        type: 'added',
+      }));
+      await journal.persist(streamIdOf('counter', 'a'), stored);
+      const runtime = runtimeOver(journal, [inline], 2);
+      await until(runtime, inline.name, 'live');
+      expect(await documents(runtime, inline.name)).toEqual({ a: { value: 5, commands: 5 } });
+      await runtime.send('counter', 'a', { type: 'add', amount: 5 });
+      expect(await documents(runtime, inline.name)).toEqual({ a: { value: 10, commands: 6 } });
+    });
+  });
+
+  describe('catch-up projections', () => {
+    const catchUp = counterView('catch-up');
+
+    it('follow the global position after the commands, and tell subscribers', async () => {
+      const journal = await open();
+      const runtime = runtimeOver(journal, [catchUp], 3);
+      const heard: ProjectionStatus[] = [];
+      runtime.subscribeProjection(catchUp.name, (status) => heard.push(status));
+      await Promise.all(Array.from({ length: 20 }, (_, i) => runtime.send('counter', `c${i % 4}`, { type: 'add', amount: 1 })));
+      await expect.poll(async () => (await runtime.readModel(catchUp.name)).position).toBe(await journal.highestPosition());
+      expect(await documents(runtime, catchUp.name)).toEqual(
+        Object.fromEntries(['c0', 'c1', 'c2', 'c3'].map((id) => [id, { value: 5, commands: 5 }])),
+      );
+      expect(heard.at(-1)).toMatchObject({ state: 'live', position: 20 });
+    });
+
+    it('stop at an event they throw on, with the error visible, and resume from there once fixed', async () => {
+      const journal = await open();
+      const runtime = runtimeOver(journal, [catchUp]);
+      await runtime.send('counter', 'a', { type: 'add', amount: 1 });
+      await runtime.send('counter', 'a', { type: 'add', amount: 13 });
+      await runtime.send('counter', 'a', { type: 'add', amount: 2 });
+      const failed = await until(runtime, catchUp.name, 'failed');
+      expect(failed).toMatchObject({ position: 1, failedAt: 2, error: { code: 'handler-failed', handler: 'project' } });
+      expect(await documents(runtime, catchUp.name)).toEqual({ a: { value: 1, commands: 1 } });
+      // Commands go on while the read model waits.
+      await runtime.send('counter', 'a', { type: 'add', amount: 3 });
+      await runtime.close();
+
+      const fixed = runtimeOver(await openSecond(journal), [{ ...counterView('catch-up', -1) }]);
+      await until(fixed, catchUp.name, 'live');
+      expect(await documents(fixed, catchUp.name)).toEqual({ a: { value: 19, commands: 4 } });
+    });
+
+    it('apply every event exactly once when two tabs run the same projection', async () => {
+      const journal = await open();
+      const tabs = [runtimeOver(journal, [catchUp], 2), runtimeOver(await openSecond(journal), [catchUp], 2)];
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => tabs[i % 2]!.send('counter', `c${i % 3}`, { type: 'add', amount: 20 + i })),
+      );
+      for (const tab of tabs) tab.refresh('counter', 'c0');
+      for (const tab of tabs) {
+        await expect.poll(async () => (await tab.readModel(catchUp.name)).position).toBe(await journal.highestPosition());
+      }
+      const expected = [0, 1, 2].map((c) => {
+        const amounts = Array.from({ length: 10 }, (_, k) => 20 + 3 * k + c);
+        return [`c${c}`, { value: amounts.reduce((a, b) => a + b, 0), commands: 10 }];
+      });
+      expect(await documents(tabs[0]!, catchUp.name)).toEqual(Object.fromEntries(expected));
+    });
+  });
+
+  describe('rebuilds and reads', () => {
+    it('rebuild a read model from scratch with progress, refusing reads until it is complete', async () => {
+      const journal = await open();
+      const projection = counterView('inline');
+      const runtime = runtimeOver(journal, [projection], 10);
+      for (let i = 0; i < 30; i++) await runtime.send('counter', `c${i % 3}`, { type: 'add', amount: 1 });
+      const before = await documents(runtime, projection.name);
+
+      const progress: [number | undefined, number | undefined][] = [];
+      const reads: Promise<unknown>[] = [];
+      runtime.subscribeProjection(projection.name, (status) => {
+        if (status.state !== 'rebuilding') return;
+        progress.push([status.processed, status.total]);
+        reads.push(runtime.readModel(projection.name).catch((error: unknown) => error));
+      });
+      expect(await runtime.rebuildProjection(projection.name)).toMatchObject({ state: 'live', position: 30 });
+      expect(progress).toEqual([
+        [0, 30],
+        [0, 30],
+        [10, 30],
+        [20, 30],
+      ]);
+      for (const read of await Promise.all(reads)) {
+        expect(read).toMatchObject({ code: 'projection-rebuilding', projection: projection.name, total: 30 });
+      }
+      expect(await documents(runtime, projection.name)).toEqual(before);
+    });
+
+    it('refuse an unknown projection, and two projections of one name', async () => {
+      const journal = await open();
+      const runtime = runtimeOver(journal, []);
+      await expect(runtime.readModel('nothing')).rejects.toMatchObject({ code: 'invalid-argument', argument: 'projection' });
+      expect(() => runtime.projectionStatus('nothing')).toThrow(expect.objectContaining({ code: 'invalid-argument' }));
+      const twice = [counterView('inline'), counterView('inline')];
+      expect(() => runtimeOver(journal, twice)).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
+    });
+  });
+}
