@@ -7,36 +7,15 @@ import {
   StorageError,
   WorkerLostError,
 } from 'eventfold';
-import { type Client, connect } from 'eventfold/client';
-import { deleteIndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
+import { openIndexedDbJournal } from 'eventfold/idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { account } from '../../demo-app/bank/account.ts';
-import type { entities } from '../test-support/test.worker.ts';
-
-type TestClient = Client<typeof entities>;
+import { type TestClient, testClients } from '../test-support/test-clients.ts';
 
 describe('the client and the worker runtime', () => {
-  const clients: TestClient[] = [];
-  const databases = new Set<string>();
-
-  /** A client over a fresh worker on `database`; `workers` lists every worker it started. */
-  function open(database = `client-${crypto.randomUUID()}`) {
-    databases.add(database);
-    const workers: Worker[] = [];
-    const client = connect<typeof entities>(() => {
-      const worker = new Worker(new URL('../test-support/test.worker.ts', import.meta.url), { type: 'module', name: database });
-      workers.push(worker);
-      return worker;
-    });
-    clients.push(client);
-    return { client, workers, database };
-  }
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()));
-    await Promise.all([...databases].map((name) => deleteIndexedDbJournal(name)));
-    databases.clear();
-  });
+  const clients = testClients();
+  const { open } = clients;
+  afterEach(clients.cleanup);
 
   it('deposits 1000 and 500 into 1500 over 2 transactions, and a new worker recovers them', async () => {
     const { client, database } = open();

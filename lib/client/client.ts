@@ -5,19 +5,23 @@ import {
   type CommandOf,
   type CommandOptions,
   type CommandResult,
+  type DocumentQuery,
   type EntityChange,
   type EntityDefinitions,
   type EventOf,
   InvalidArgumentError,
   type PersistedEvent,
+  type ProjectionStatus,
+  type ReadModel,
   type StateOf,
   streamIdOf,
   type Versioned,
   validateCommandOptions,
   WorkerLostError,
 } from '../core/index.ts';
-import { registerErrorTransfer, type RuntimeService, type WorkerNotice } from '../worker/wire.ts';
+import { registerErrorTransfer, type RuntimeService, statusFromWire, type WorkerNotice } from '../worker/wire.ts';
 import { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStore } from './entity-store.ts';
+import { type ReadModelSnapshot, readModelStore } from './read-model-store.ts';
 import type { SourceStore } from './source-store.ts';
 import { SharedSubscription } from './shared-subscription.ts';
 import { Timeline, type TimelineOptions } from './timeline.ts';
@@ -56,6 +60,8 @@ export class Client<D extends EntityDefinitions> {
   readonly #heardIds = new Map<string, Set<string>>();
   readonly #stores = new Map<string, SourceStore<EntitySnapshot<unknown>>>();
   readonly #idsStores = new Map<string, SourceStore<EntityIdsSnapshot>>();
+  readonly #projectionWatches = new Map<string, Watch<ProjectionStatus>>();
+  readonly #readModelStores = new Map<string, SourceStore<ReadModelSnapshot<unknown>>>();
 
   /** @internal Use `connect`. */
   constructor(worker: Worker | (() => Worker)) {
@@ -224,6 +230,66 @@ export class Client<D extends EntityDefinitions> {
   }
 
   /**
+   * Documents of a read model (see `EntityRuntime.readModel`), with the position they reflect and the projection's
+   * status. Rejects with a `ProjectionRebuildingError` while the read model is rebuilt.
+   */
+  async readModel<Doc = unknown>(projection: string, query: DocumentQuery = {}): Promise<ReadModel<Doc>> {
+    const read = await this.#call((remote) => remote.readModel(projection, query));
+    return { ...read, status: statusFromWire(read.status) } as ReadModel<Doc>;
+  }
+
+  /** Where a projection stands: live, catching up, rebuilding (with progress) or failed (with the error). */
+  async projectionStatus(projection: string): Promise<ProjectionStatus> {
+    return statusFromWire(await this.#call((remote) => remote.projectionStatus(projection)));
+  }
+
+  /** Rebuilds a read model from scratch; resolves with the final status. Subscribers follow the progress. */
+  async rebuildProjection(projection: string): Promise<ProjectionStatus> {
+    return statusFromWire(await this.#call((remote) => remote.rebuildProjection(projection)));
+  }
+
+  /**
+   * Calls `listener` with the projection's status once known, then whenever it changes or its read model may have
+   * changed (after a write in any tab). Returns the function that unsubscribes.
+   */
+  subscribeProjection(
+    projection: string,
+    listener: (status: ProjectionStatus) => void,
+    onError?: (error: unknown) => void,
+  ): () => void {
+    let watch = this.#projectionWatches.get(projection);
+    if (!watch) {
+      const subscription = new SharedSubscription<ProjectionStatus>(() => {
+        this.#projectionWatches.delete(projection);
+        this.#quietly((remote) => remote.unwatchProjection(projection));
+      });
+      const start = () =>
+        this.#call((remote) => remote.watchProjection(projection)).then(
+          (status) => subscription.publish(statusFromWire(status)),
+          (error: unknown) => subscription.fail(error),
+        );
+      watch = { subscription, start };
+      this.#projectionWatches.set(projection, watch);
+      start();
+    }
+    return watch.subscription.join(listener, onError);
+  }
+
+  /** A store of a read model's live documents for `useSyncExternalStore`; see `useReadModel`. */
+  readModelStore<Doc = unknown>(projection: string, query: DocumentQuery = {}): SourceStore<ReadModelSnapshot<Doc>> {
+    const key = JSON.stringify([projection, query]);
+    let store = this.#readModelStores.get(key);
+    if (!store) {
+      store = readModelStore({
+        subscribe: (listener, onError) => this.subscribeProjection(projection, listener, onError),
+        read: () => this.readModel(projection, query),
+      });
+      this.#readModelStores.set(key, store);
+    }
+    return store as SourceStore<ReadModelSnapshot<Doc>>;
+  }
+
+  /**
    * Starts a new worker after the old one was lost, from the function given to `connect`, and watches again the
    * entities that have subscribers. Everything acknowledged before is in the journal.
    */
@@ -272,7 +338,9 @@ export class Client<D extends EntityDefinitions> {
       },
       () => {},
     );
-    for (const watch of [...this.#watches.values(), ...this.#idsWatches.values()]) watch.start();
+    for (const watch of [...this.#watches.values(), ...this.#idsWatches.values(), ...this.#projectionWatches.values()]) {
+      watch.start();
+    }
   }
 
   #call<T>(invoke: (remote: Remote<RuntimeService>) => Promise<T>): Promise<T> {
@@ -298,6 +366,10 @@ export class Client<D extends EntityDefinitions> {
       if (!subscription) return;
       if (!ids) this.#heardIds.get(notice.type)?.add(notice.id);
       else if (!ids.includes(notice.id)) subscription.publish([...ids, notice.id].sort());
+      return;
+    }
+    if (notice.kind === 'projection') {
+      this.#projectionWatches.get(notice.status.name)?.subscription.publish(statusFromWire(notice.status));
       return;
     }
     if (notice.kind === 'closed') {

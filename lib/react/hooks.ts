@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { Client, ClientStatus } from '../client/client.ts';
 import type { EntityIdsSnapshot, EntitySnapshot } from '../client/entity-store.ts';
+import type { ReadModelSnapshot } from '../client/read-model-store.ts';
 import type { TimelineOptions, TimelineSnapshot } from '../client/timeline.ts';
-import type { EntityDefinitions, EventOf, StateOf } from '../core/index.ts';
+import type { DocumentQuery, EntityDefinitions, EventOf, StateOf } from '../core/index.ts';
 
 /**
  * The live state of an entity: `{ status: 'loading' }`, then `{ status: 'ready', state, sequenceNr }`, updated on
@@ -20,6 +21,20 @@ export function useEntity<D extends EntityDefinitions, K extends keyof D & strin
 /** The ids of the entities of a type, updated when an entity of that type first appears, in any tab. */
 export function useEntityIds<D extends EntityDefinitions>(client: Client<D>, type: keyof D & string): EntityIdsSnapshot {
   const store = client.entityIdsStore(type);
+  return useSyncExternalStore(store.subscribe, store.getSnapshot);
+}
+
+/**
+ * The live documents of a read model: `{ status: 'loading' }`, then `{ status: 'ready', documents, position }`,
+ * read again after every write that may change it (in any tab); `{ status: 'rebuilding', processed, total }` while
+ * it is rebuilt; or `{ status: 'error', error }`. Pass a stable `query` (a constant, or memoised).
+ */
+export function useReadModel<Doc = unknown, D extends EntityDefinitions = EntityDefinitions>(
+  client: Client<D>,
+  projection: string,
+  query?: DocumentQuery,
+): ReadModelSnapshot<Doc> {
+  const store = client.readModelStore<Doc>(projection, query);
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
 

@@ -1,1 +1,1 @@
-export { type TimelineControls, useClientStatus, useEntity, useEntityIds, useTimeline } from './hooks.ts';
+export { type TimelineControls, useClientStatus, useEntity, useEntityIds, useReadModel, useTimeline } from './hooks.ts';

@@ -1,10 +1,11 @@
 // The worker of the client tests: the counter and the bank account over the IndexedDB database named by the
 // worker's own name, so that each test can use a fresh database.
-import { defineEntity, snapshotEvery } from 'eventfold';
+import { defineEntity, defineProjection, snapshotEvery } from 'eventfold';
 import { openIndexedDbJournal } from 'eventfold/idb';
 import { exposeRuntime } from 'eventfold/worker';
 import { account } from '../../demo-app/bank/account.ts';
-import { counter } from './counter.ts';
+import { accountSummaries } from '../../demo-app/bank/account-summaries.ts';
+import { type CounterEvent, counter } from './counter.ts';
 import { detachedBuffer } from './detached.ts';
 
 /**
@@ -25,8 +26,22 @@ const fault = defineEntity<null, 'crash-later' | 'store-unstorable', { bytes: Ar
 
 export const entities = { counter: counter(snapshotEvery(100)), account, fault };
 
+/** Counts what each counter was given, after the fact; an amount of 13 makes it throw. */
+const counterAudit = defineProjection<{ given: number }, CounterEvent>({
+  name: 'counter-audit',
+  mode: 'catch-up',
+  entityTypes: ['counter'],
+  documentId: (event) => event.entityId,
+  evolve(audit, { event }) {
+    if (event.type !== 'added') return audit;
+    if (event.amount === 13) throw new Error('the audit refuses 13');
+    return { given: (audit?.given ?? 0) + event.amount };
+  },
+});
+
 exposeRuntime({
   journal: ({ onClosed }) => openIndexedDbJournal(self.name, { onClosed }),
   entities,
+  projections: [accountSummaries, counterAudit],
   channel: `eventfold-test:${self.name}`,
 });

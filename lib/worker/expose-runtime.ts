@@ -9,7 +9,7 @@ import {
   type RuntimeOptions,
   streamIdOf,
 } from '../core/index.ts';
-import { registerErrorSerializer, type RuntimeService, type WorkerNotice } from './wire.ts';
+import { registerErrorSerializer, type RuntimeService, statusToWire, type WorkerNotice } from './wire.ts';
 
 /** Options of `exposeRuntime`. */
 export interface ExposeRuntimeOptions<D extends EntityDefinitions> extends Omit<RuntimeOptions<D>, 'journal'> {
@@ -58,6 +58,7 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
   const channel = channelName === false ? undefined : new BroadcastChannel(channelName);
   const watches = new Map<string, () => void>();
   const watchedTypes = new Set<string>();
+  const projectionWatches = new Map<string, () => void>();
   let notify: (notice: WorkerNotice) => void = () => {};
   let runtime: Promise<EntityRuntime<D>> | undefined;
   let closed = false;
@@ -135,6 +136,24 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       const streamId = streamIdOf(type, id);
       watches.get(streamId)?.();
       watches.delete(streamId);
+    },
+    async readModel(projection, query) {
+      const read = await (await ready()).readModel(projection, query);
+      return { ...read, status: statusToWire(read.status) };
+    },
+    projectionStatus: async (projection) => statusToWire((await ready()).projectionStatus(projection)),
+    rebuildProjection: async (projection) => statusToWire(await (await ready()).rebuildProjection(projection)),
+    async watchProjection(projection) {
+      const live = await ready();
+      if (!projectionWatches.has(projection)) {
+        const stop = live.subscribeProjection(projection, (status) => tell({ kind: 'projection', status: statusToWire(status) }));
+        projectionWatches.set(projection, stop);
+      }
+      return statusToWire(live.projectionStatus(projection));
+    },
+    async unwatchProjection(projection) {
+      projectionWatches.get(projection)?.();
+      projectionWatches.delete(projection);
     },
     async close() {
       closed = true;

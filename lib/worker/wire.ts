@@ -2,9 +2,12 @@ import { type TransferHandler, transferHandlers } from 'comlink';
 import {
   type CommandOptions,
   type CommandResult,
+  type DocumentQuery,
   type EntityChange,
   isEventfoldError,
   type PersistedEvent,
+  type ProjectionStatus,
+  type ReadModel,
   restoreError,
   type Versioned,
 } from '../core/index.ts';
@@ -14,7 +17,9 @@ export type WorkerNotice =
   | ({ kind: 'change'; type: string; id: string } & EntityChange<unknown, unknown>)
   /** An entity of a type whose ids are watched was written, in this tab or another. */
   | { kind: 'written'; type: string; id: string; sequenceNr: number }
-  | { kind: 'closed'; reason: 'version-change' | 'terminated' };
+  | { kind: 'closed'; reason: 'version-change' | 'terminated' }
+  /** A watched projection's status changed, or its read model may have. */
+  | { kind: 'projection'; status: ProjectionStatus };
 
 /** The API a worker exposes through Comlink; `connect` wraps it in a typed client. */
 export interface RuntimeService {
@@ -32,7 +37,26 @@ export interface RuntimeService {
   /** Starts sending `change` notices for an entity; returns its current state. */
   watch(type: string, id: string): Promise<Versioned<unknown>>;
   unwatch(type: string, id: string): Promise<void>;
+  readModel(projection: string, query: DocumentQuery): Promise<ReadModel>;
+  projectionStatus(projection: string): Promise<ProjectionStatus>;
+  rebuildProjection(projection: string): Promise<ProjectionStatus>;
+  /** Starts sending `projection` notices for a projection; returns its status. */
+  watchProjection(projection: string): Promise<ProjectionStatus>;
+  unwatchProjection(projection: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A projection status that can cross to the page: its error (an object with a class and fields) goes as data, to
+ * be rebuilt with `statusFromWire`.
+ */
+export function statusToWire(status: ProjectionStatus): ProjectionStatus {
+  return status.error === undefined ? status : { ...status, error: toWire(status.error) };
+}
+
+/** The page's half of `statusToWire`. */
+export function statusFromWire(status: ProjectionStatus): ProjectionStatus {
+  return status.error === undefined ? status : { ...status, error: fromWire(status.error as Wire) };
 }
 
 interface WireError {

@@ -1,0 +1,30 @@
+import { type Client, connect } from 'eventfold/client';
+import { deleteIndexedDbJournal } from 'eventfold/idb';
+import type { entities } from './test.worker.ts';
+
+export type TestClient = Client<typeof entities>;
+
+/** Clients of the test worker, each over a database of its own unless told to share one, and their cleanup. */
+export function testClients() {
+  const clients: TestClient[] = [];
+  const databases = new Set<string>();
+  return {
+    /** A client over a fresh worker on `database`; `workers` lists every worker it started. */
+    open(database = `client-${crypto.randomUUID()}`) {
+      databases.add(database);
+      const workers: Worker[] = [];
+      const client = connect<typeof entities>(() => {
+        const worker = new Worker(new URL('./test.worker.ts', import.meta.url), { type: 'module', name: database });
+        workers.push(worker);
+        return worker;
+      });
+      clients.push(client);
+      return { client, workers, database };
+    },
+    async cleanup() {
+      await Promise.all(clients.splice(0).map((client) => client.close()));
+      await Promise.all([...databases].map((name) => deleteIndexedDbJournal(name)));
+      databases.clear();
+    },
+  };
+}
