@@ -20,7 +20,9 @@ test('deposits 1000 and 500 into a balance of 1,500 over 2 transactions, kept ac
   await page.reload();
   await expect(page.getByTestId('balance')).toHaveText('1,500');
   await expect(page.getByTestId('tx-count')).toHaveText('2 transactions');
-  await expect(page.getByRole('list', { name: 'Accounts' })).toContainText('Ada Lovelace');
+  const row = page.getByRole('list', { name: 'Accounts' }).getByRole('listitem').filter({ hasText: 'Ada Lovelace' });
+  await expect(row).toContainText('1,500');
+  await expect(row).toContainText('2 transactions');
 });
 
 test('rejects a withdrawal beyond the balance with its reason, adding no event', async ({ page }) => {

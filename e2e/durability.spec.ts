@@ -76,6 +76,12 @@ test('two tabs depositing into one account at once leave a contiguous journal wh
     await expect(second.getByTestId('balance')).toHaveText(shown);
     await expect(first.getByTestId('tx-count')).toHaveText('30 transactions');
     await expect(second.getByTestId('tx-count')).toHaveText('30 transactions');
+    // The account list is a read model, updated in the transactions of both tabs' events.
+    for (const page of [first, second]) {
+      const row = page.getByRole('list', { name: 'Accounts' }).getByRole('listitem').filter({ hasText: 'Two Tabs' });
+      await expect(row).toContainText(shown);
+      await expect(row).toContainText('30 transactions');
+    }
   } finally {
     await browser.dispose();
   }

@@ -2,6 +2,7 @@
 import { openIndexedDbJournal } from 'eventfold/idb';
 import { exposeRuntime } from 'eventfold/worker';
 import { account } from './account.ts';
+import { accountSummaries } from './account-summaries.ts';
 
 /** The entity types the bank serves; the page imports only this type. */
 export const entities = { account };
@@ -9,5 +10,6 @@ export const entities = { account };
 exposeRuntime({
   journal: ({ onClosed }) => openIndexedDbJournal('eventfold-bank', { onClosed }),
   entities,
+  projections: [accountSummaries],
   channel: 'eventfold-bank',
 });

@@ -1,8 +1,9 @@
-import { isEventfoldError } from 'eventfold';
-import { useEntity, useEntityIds } from 'eventfold/react';
+import { isEventfoldError, type ReadModelDocument } from 'eventfold';
+import { useReadModel } from 'eventfold/react';
 import { type FormEvent, useState } from 'react';
+import type { AccountSummary } from '../bank/account-summaries.ts';
 import { type Bank, newAccountId } from '../bank/connection.ts';
-import { formatAmount } from '../format.ts';
+import { formatAmount, formatTime } from '../format.ts';
 
 interface Props {
   bank: Bank;
@@ -11,7 +12,7 @@ interface Props {
 }
 
 export function AccountList({ bank, selected, onSelect }: Props) {
-  const ids = useEntityIds(bank, 'account');
+  const summaries = useReadModel<AccountSummary>(bank, 'account-summaries');
   const [owner, setOwner] = useState('');
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -35,11 +36,18 @@ export function AccountList({ bank, selected, onSelect }: Props) {
   return (
     <aside className="card accounts">
       <h2 id="accounts-title">Accounts</h2>
-      {ids.status === 'error' && <p role="alert">{String(ids.error)}</p>}
+      {summaries.status === 'error' && <p role="alert">{String(summaries.error)}</p>}
+      {summaries.status === 'rebuilding' && (
+        <p role="status" className="muted">
+          Rebuilding the account list: {summaries.processed.toLocaleString('en-US')} of {summaries.total.toLocaleString('en-US')} events
+        </p>
+      )}
       <ul aria-labelledby="accounts-title" className="account-list">
-        {ids.status === 'ready' && ids.ids.length === 0 && <li className="muted">No accounts yet.</li>}
-        {ids.status === 'ready' &&
-          ids.ids.map((id) => <AccountRow key={id} bank={bank} id={id} selected={id === selected} onSelect={onSelect} />)}
+        {summaries.status === 'ready' && summaries.documents.length === 0 && <li className="muted">No accounts yet.</li>}
+        {summaries.status === 'ready' &&
+          summaries.documents.map((row) => (
+            <AccountRow key={row.id} row={row} selected={row.id === selected} onSelect={onSelect} />
+          ))}
       </ul>
       <form onSubmit={open} className="new-account">
         <label>
@@ -59,9 +67,15 @@ export function AccountList({ bank, selected, onSelect }: Props) {
   );
 }
 
-function AccountRow({ bank, id, selected, onSelect }: { bank: Bank; id: string; selected: boolean; onSelect: (id: string) => void }) {
-  const view = useEntity(bank, 'account', id);
-  const owner = view.status === 'ready' ? (view.state.owner ?? id) : id;
+function AccountRow({
+  row: { id, document: summary },
+  selected,
+  onSelect,
+}: {
+  row: ReadModelDocument<AccountSummary>;
+  selected: boolean;
+  onSelect: (id: string) => void;
+}) {
   return (
     <li>
       <button
@@ -70,8 +84,11 @@ function AccountRow({ bank, id, selected, onSelect }: { bank: Bank; id: string; 
         aria-current={selected ? 'true' : undefined}
         onClick={() => onSelect(id)}
       >
-        <span className="owner">{owner}</span>
-        <span className="amount">{view.status === 'ready' ? formatAmount(view.state.balance) : '…'}</span>
+        <span className="owner">{summary.owner}</span>
+        <span className="amount">{formatAmount(summary.balance)}</span>
+        <span className="meta muted">
+          {summary.txCount} {summary.txCount === 1 ? 'transaction' : 'transactions'} · {formatTime(summary.lastActivity)}
+        </span>
       </button>
     </li>
   );

@@ -1,2 +1,3 @@
 export { DeciderSpecification, SpecificationError, type Then } from './decider-specification.ts';
 export { deepEqual } from './deep-equal.ts';
+export { type GivenEvent, ProjectionSpecification, type ThenReadModel } from './projection-specification.ts';
