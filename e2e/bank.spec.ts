@@ -95,3 +95,16 @@ test('keeps two pages of one browser in step', async ({ page, context }) => {
   await expect(page.getByTestId('balance')).toHaveText('500');
   await expect(page.getByRole('slider', { name: 'History' })).toHaveValue('3');
 });
+
+test('rebuilds the account list from the journal and shows the same rows', async ({ page }) => {
+  await openAccount(page, 'Rebuilt Owner');
+  await command(page, 'Deposit', '42');
+  const rows = page.getByRole('list', { name: 'Accounts' }).getByRole('listitem');
+  const row = rows.filter({ hasText: 'Rebuilt Owner' });
+  await expect(row).toContainText('1 transaction');
+  const before = await rows.allTextContents();
+  await page.getByRole('button', { name: 'Rebuild list' }).click();
+  await expect(page.getByRole('button', { name: 'Rebuild list' })).toBeEnabled();
+  await expect(row).toContainText('42');
+  expect(await rows.allTextContents()).toEqual(before);
+});

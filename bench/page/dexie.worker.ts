@@ -1,13 +1,12 @@
 // The event store a team would write by hand on Dexie: a table keyed by [streamId+sequenceNr] (a duplicate key is
-// the concurrency check), `add` per command, `bulkAdd` for what arrives while a write is in flight.
+// the concurrency check) with a unique global position, `add` per command, `bulkAdd` for what arrives while a
+// write is in flight.
 import { expose } from 'comlink';
 import Dexie, { type Table } from 'dexie';
+import { type EnvelopeRecord, envelopeOf } from './envelope.ts';
 
-interface Row {
+interface Row extends EnvelopeRecord {
   streamId: string;
-  sequenceNr: number;
-  event: unknown;
-  timestamp: number;
 }
 
 class EventStore extends Dexie {
@@ -15,13 +14,14 @@ class EventStore extends Dexie {
 
   constructor(name: string, durability: 'strict' | 'relaxed' | 'default') {
     super(name, { chromeTransactionDurability: durability });
-    this.version(1).stores({ events: '[streamId+sequenceNr]' });
+    this.version(1).stores({ events: '[streamId+sequenceNr], &position' });
   }
 }
 
 let store: EventStore;
 let queue: { row: Row; settle: (error?: unknown) => void }[] = [];
 let flushing = false;
+let position = 0;
 
 async function flush(): Promise<void> {
   while (queue.length > 0) {
@@ -39,13 +39,15 @@ async function flush(): Promise<void> {
 
 export const dexie = {
   async open(name: string, durability: 'strict' | 'relaxed' | 'default'): Promise<void> {
+    position = 0;
     store = new EventStore(name, durability);
     await store.open();
   },
-  async addOne(row: Row): Promise<void> {
-    await store.events.add(row);
+  async addOne(streamId: string, sequenceNr: number, event: { type: string }): Promise<void> {
+    await store.events.add({ streamId, ...envelopeOf(sequenceNr, event, ++position) });
   },
-  addGrouped(row: Row): Promise<void> {
+  addGrouped(streamId: string, sequenceNr: number, event: { type: string }): Promise<void> {
+    const row = { streamId, ...envelopeOf(sequenceNr, event, ++position) };
     return new Promise((resolve, reject) => {
       queue.push({ row, settle: (error) => (error ? reject(error) : resolve()) });
       if (!flushing) {

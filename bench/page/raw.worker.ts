@@ -1,17 +1,13 @@
-// Baseline: what a worker does with IndexedDB and nothing else. Same records, same durability, same message pattern
-// from the page as eventfold's worker gets; no validation, no stream head, no decisions.
+// Baseline: what a worker does with IndexedDB and nothing else. Same records (envelopes with a unique position
+// index), same durability, same message pattern from the page as eventfold's worker gets; no validation, no stream
+// head, no decisions.
 import { expose } from 'comlink';
 import { type IDBPDatabase, openDB, unwrap } from 'idb';
-
-interface EventRecord {
-  sequenceNr: number;
-  event: unknown;
-  timestamp: number;
-}
+import { type EnvelopeRecord, envelopeOf } from './envelope.ts';
 
 interface Queued {
   key: [string, number];
-  value: EventRecord;
+  value: EnvelopeRecord;
   settle: (error?: unknown) => void;
 }
 
@@ -19,6 +15,8 @@ let database: IDBPDatabase;
 let durability: IDBTransactionDurability = 'strict';
 let queue: Queued[] = [];
 let flushing = false;
+/** The global position, kept by the worker as a hand-written store would. */
+let position = 0;
 
 /** One transaction for everything that arrived while the previous one was in flight. */
 async function flush(): Promise<void> {
@@ -43,16 +41,21 @@ const range = (streamId: string, from = 0) => IDBKeyRange.bound([streamId, from]
 export const raw = {
   async open(name: string, mode: IDBTransactionDurability): Promise<void> {
     durability = mode;
-    database = await openDB(name, 1, { upgrade: (db) => void db.createObjectStore('events') });
+    position = 0;
+    database = await openDB(name, 1, {
+      upgrade: (db) => void db.createObjectStore('events').createIndex('position', 'position', { unique: true }),
+    });
   },
   /** One put per transaction. */
-  async putOne(streamId: string, value: EventRecord): Promise<void> {
+  async putOne(streamId: string, sequenceNr: number, event: { type: string }): Promise<void> {
+    const value = envelopeOf(sequenceNr, event, ++position);
     const tx = database.transaction('events', 'readwrite', { durability });
     unwrap(tx.objectStore('events')).put(value, [streamId, value.sequenceNr]);
     await tx.done;
   },
   /** Puts grouped into the next transaction while one is in flight. */
-  putGrouped(streamId: string, value: EventRecord): Promise<void> {
+  putGrouped(streamId: string, sequenceNr: number, event: { type: string }): Promise<void> {
+    const value = envelopeOf(sequenceNr, event, ++position);
     return new Promise((resolve, reject) => {
       queue.push({ key: [streamId, value.sequenceNr], value, settle: (error) => (error ? reject(error) : resolve()) });
       if (!flushing) {

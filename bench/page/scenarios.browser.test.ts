@@ -9,7 +9,7 @@ describe('benchmark harness (smoke run)', () => {
 
   it('takes single appends apart inside the worker', async () => {
     const rates = await appendAnatomy(12);
-    expect(Object.keys(rates).sort()).toEqual(['add', 'journal', 'keyThenAdd', 'put', 'shaped', 'twoStores']);
+    expect(Object.keys(rates).sort()).toEqual(['bare', 'envelope', 'journal', 'keyThenEnvelope']);
   });
 
   it('measures deposits one at a time, interleaving the stores', async () => {

@@ -32,7 +32,7 @@ export function labWorker(): Remote<typeof Lab> {
 }
 
 const uniqueName = (prefix: string) => `bench-${prefix}-${crypto.randomUUID()}`;
-const deposit = (sequenceNr: number) => ({ sequenceNr, event: { type: 'deposited', amount: 1 }, timestamp: Date.now() });
+const deposited = { type: 'deposited', amount: 1 };
 
 /** A store opened for a write workload: `send(i)` writes the i-th deposit and resolves once it is durable. */
 interface Session {
@@ -63,7 +63,7 @@ async function openSession(store: Store, accounts: number, grouped: boolean): Pr
     await raw.open(name, 'strict');
     const put = grouped ? raw.putGrouped : raw.putOne;
     return {
-      send: (i) => put(`account:acc-${i % accounts}`, deposit(next[i % accounts]!++)),
+      send: (i) => put(`account:acc-${i % accounts}`, next[i % accounts]!++, deposited),
       close: async () => {
         await raw.close();
         await drop();
@@ -74,7 +74,7 @@ async function openSession(store: Store, accounts: number, grouped: boolean): Pr
   await dexie.open(name, 'strict');
   const add = grouped ? dexie.addGrouped : dexie.addOne;
   return {
-    send: (i) => add({ streamId: `account:acc-${i % accounts}`, ...deposit(next[i % accounts]!++) }),
+    send: (i) => add(`account:acc-${i % accounts}`, next[i % accounts]!++, deposited),
     close: async () => {
       await dexie.close();
       await drop();

@@ -17,6 +17,14 @@ export function AccountList({ bank, selected, onSelect }: Props) {
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
 
+  const rebuild = () => {
+    setProblem(undefined);
+    bank.rebuildProjection('account-summaries').then(
+      (status) => status.state === 'failed' && setProblem(`The account list could not be rebuilt: ${String(status.error)}`),
+      (error: unknown) => setProblem(String(error)),
+    );
+  };
+
   const open = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
@@ -39,7 +47,8 @@ export function AccountList({ bank, selected, onSelect }: Props) {
       {summaries.status === 'error' && <p role="alert">{String(summaries.error)}</p>}
       {summaries.status === 'rebuilding' && (
         <p role="status" className="muted">
-          Rebuilding the account list: {summaries.processed.toLocaleString('en-US')} of {summaries.total.toLocaleString('en-US')} events
+          Rebuilding the account list: {summaries.processed.toLocaleString('en-US')} of{' '}
+          {summaries.total.toLocaleString('en-US')} events
         </p>
       )}
       <ul aria-labelledby="accounts-title" className="account-list">
@@ -63,6 +72,9 @@ export function AccountList({ bank, selected, onSelect }: Props) {
           {problem}
         </p>
       )}
+      <button type="button" className="secondary rebuild" onClick={rebuild} disabled={summaries.status === 'rebuilding'}>
+        Rebuild list
+      </button>
     </aside>
   );
 }

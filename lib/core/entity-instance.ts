@@ -10,7 +10,7 @@ import {
 } from './errors.ts';
 import type { GroupCommit, PendingWrite, WriteOutcome } from './group-commit.ts';
 import { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
-import type { EventJournal, IdempotencyRecord, NewEvent, PersistedEvent, Snapshot, StreamWrite } from './journal.ts';
+import type { EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StreamWrite } from './journal.ts';
 import { foldEvents, readAll, readPages, recover, type Versioned } from './replay.ts';
 import type { EntitySchema } from './schema.ts';
 import { assertCloneable, validateBatch } from './validation.ts';
@@ -201,7 +201,8 @@ export class EntityInstance<S, C, E> {
       ticket.keyChecked = true;
     } catch (error) {
       // Settled here: the inbox may have changed while the journal was read.
-      this.#inbox.splice(this.#inbox.indexOf(ticket), 1);
+      const at = this.#inbox.indexOf(ticket);
+      if (at >= 0) this.#inbox.splice(at, 1);
       ticket.settle.reject(isEventfoldError(error) ? error : new StorageError('idempotency check', error));
     }
   }
@@ -252,15 +253,18 @@ export class EntityInstance<S, C, E> {
     }
   }
 
-  /** The command's events in their envelopes, numbered after `head`. */
-  #envelopes(ticket: CommandTicket<C>, events: readonly E[], head: number): NewEvent<E>[] {
+  /**
+   * The command's events in their envelopes, numbered after `head`. Their `position` is 0 until their write has
+   * committed: these objects are the entity's own until then, so the write sets it in place.
+   */
+  #envelopes(ticket: CommandTicket<C>, events: readonly E[], head: number): Positioned<E>[] {
     const { options, commandId } = ticket;
     const metadata = { ...options.metadata, correlationId: options.correlationId ?? commandId, causationId: commandId };
     const timestamp = this.context.clock();
     return events.map((event, i) => {
       const type = eventTypeOf(event);
       const schemaVersion = this.context.schema.versionOf(this.streamId, type);
-      return { sequenceNr: head + 1 + i, event, timestamp, eventId: randomId(), type, schemaVersion, metadata };
+      return { sequenceNr: head + 1 + i, event, timestamp, eventId: randomId(), type, schemaVersion, metadata, position: 0 };
     });
   }
 
@@ -394,9 +398,12 @@ export class EntityInstance<S, C, E> {
   }
 }
 
+/** An event whose position its write sets once committed. */
+type Positioned<E> = { -readonly [K in keyof PersistedEvent<E>]: PersistedEvent<E>[K] };
+
 /** An entity's events waiting for, or in, one group-commit transaction, with the tickets that wait for it. */
 class EntityWrite<S, C, E> implements PendingWrite {
-  readonly events: NewEvent<E>[] = [];
+  readonly events: Positioned<E>[] = [];
   readonly decided: Decided<C>[] = [];
   readonly #keys: IdempotencyRecord[] = [];
   /** Where each writing ticket's events start in `events`, how many there are, and the state after them. */
@@ -411,7 +418,7 @@ class EntityWrite<S, C, E> implements PendingWrite {
     this.result = base;
   }
 
-  add(ticket: CommandTicket<C>, events: NewEvent<E>[], result: Versioned<S>, key: IdempotencyRecord | undefined): void {
+  add(ticket: CommandTicket<C>, events: Positioned<E>[], result: Versioned<S>, key: IdempotencyRecord | undefined): void {
     this.#slices.set(ticket, [this.events.length, events.length, result]);
     for (const event of events) this.events.push(event);
     if (key) this.#keys.push(key);
@@ -432,7 +439,8 @@ class EntityWrite<S, C, E> implements PendingWrite {
 
   /** The events as stored, at `positions`; each writing ticket's outcome becomes its events and the state after. */
   stored(positions: readonly number[]): PersistedEvent<E>[] {
-    const events = this.events.map((event, i) => ({ ...event, position: positions[i]! }));
+    const { events } = this;
+    events.forEach((event, i) => (event.position = positions[i]!));
     for (const decided of this.decided) {
       const slice = this.#slices.get(decided.ticket);
       if (slice) decided.outcome = { value: { ...slice[2], events: events.slice(slice[0], slice[0] + slice[1]) } };

@@ -40,6 +40,8 @@ export class ProjectionRunner {
   #again = false;
   /** Set when the projection threw: it would throw again on the same event, so only a rebuild or a new app helps. */
   #stuck = false;
+  /** Whether this runner saw the journal empty before the projection had a checkpoint: then it is new, not behind. */
+  #sawEmpty = false;
   /** The checkpoint position last seen: when it moves without us (another tab), the read model changed. */
   #seen = -1;
 
@@ -98,6 +100,12 @@ export class ProjectionRunner {
         const checkpoint = await journal.loadCheckpoint(this.projection.name);
         const position = checkpoint?.position ?? 0;
         const page = await journal.loadAfter(position, pageSize);
+        if (checkpoint === undefined && page.length > 0 && !this.#sawEmpty) {
+          // A projection added to a journal with history: build it as a rebuild, so that nobody reads it half-built.
+          await journal.resetProjection(this.projection.name);
+          continue;
+        }
+        if (checkpoint === undefined && page.length === 0) this.#sawEmpty = true;
         if (page.length === 0) {
           this.#set({ state: 'live', position }, position !== this.#seen);
           this.#seen = position;

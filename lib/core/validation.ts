@@ -29,6 +29,8 @@ export function validateBatch(entityId: string, events: readonly NewEvent[]): nu
     throw new InvalidArgumentError(`events must be an array, got ${describe(events)}`, 'events');
   }
   const first = events[0]?.sequenceNr ?? 0;
+  // The events of one command share their metadata: check each object once.
+  let checkedMetadata: unknown;
   events.forEach((persisted, index) => {
     const at = `events[${index}]`;
     if (typeof persisted !== 'object' || persisted === null) {
@@ -47,10 +49,14 @@ export function validateBatch(entityId: string, events: readonly NewEvent[]): nu
         `${at} has sequence number ${persisted.sequenceNr} where ${first + index} continues the batch`,
       );
     }
-    if (typeof persisted.metadata !== 'object' || persisted.metadata === null || Array.isArray(persisted.metadata)) {
-      throw new InvalidArgumentError(`${at}.metadata must be an object, got ${describe(persisted.metadata)}`, 'events');
+    const { metadata } = persisted;
+    if (metadata !== checkedMetadata) {
+      if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+        throw new InvalidArgumentError(`${at}.metadata must be an object, got ${describe(metadata)}`, 'events');
+      }
+      assertCloneable(metadata, `${at}.metadata`);
+      checkedMetadata = metadata;
     }
-    assertCloneable(persisted.metadata, `${at}.metadata`);
     assertCloneable(persisted.event, `${at}.event`);
   });
   return first;

@@ -132,6 +132,10 @@ export function planProjectedWrites(
   live: readonly AnyProjection[],
   read: (projection: string, id: string) => unknown,
 ): ProjectedPlan {
+  if (live.length === 0) {
+    const plan = planWrites(writes, state);
+    return { ...plan, documents: new Map(), position: plan.accepted.flatMap((write) => write.positions).at(-1) };
+  }
   const failed = new Map<number, EventfoldError>();
   for (;;) {
     const indices = writes.map((_, i) => i).filter((i) => !failed.has(i));

@@ -74,7 +74,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       expect(await documents(runtime, inline.name)).toEqual({ a: { value: 3, commands: 2 } });
     });
 
-    it('catch up with the events stored before they existed, then follow inline', async () => {
+    it('are built from the events stored before they existed, refusing reads until built, then follow inline', async () => {
       const journal = await open();
       const stored = Array.from({ length: 5 }, (_, i) => ({
         ...envelope(i + 1, { type: 'added', amount: 1, total: i + 1 }),
@@ -82,7 +82,13 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       }));
       await journal.persist(streamIdOf('counter', 'a'), stored);
       const runtime = runtimeOver(journal, [inline], 2);
+      const reads: Promise<unknown>[] = [];
+      runtime.subscribeProjection(inline.name, (status) => {
+        if (status.state === 'rebuilding') reads.push(runtime.readModel(inline.name).catch((error: unknown) => error));
+      });
       await until(runtime, inline.name, 'live');
+      expect(reads.length).toBeGreaterThan(0);
+      for (const read of await Promise.all(reads)) expect(read).toMatchObject({ code: 'projection-rebuilding', total: 5 });
       expect(await documents(runtime, inline.name)).toEqual({ a: { value: 5, commands: 5 } });
       await runtime.send('counter', 'a', { type: 'add', amount: 5 });
       expect(await documents(runtime, inline.name)).toEqual({ a: { value: 10, commands: 6 } });
