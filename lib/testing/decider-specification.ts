@@ -1,10 +1,6 @@
 import { type EntityDefinition, isRejection } from '../core/entity.ts';
 import { deepEqual } from './deep-equal.ts';
-
-/** Thrown when a decider specification does not hold; test runners report it as a failed assertion. */
-export class SpecificationError extends Error {
-  override readonly name = 'SpecificationError';
-}
+import { fail, show } from './specification-error.ts';
 
 /** The outcome of `when`, to be checked with one of the `then…` methods. */
 export interface Then<S, E> {
@@ -82,16 +78,4 @@ function outcome<S, C, E>(definition: EntityDefinition<S, C, E>, given: readonly
       if (!deepEqual(after, expected)) fail(`state ${show(expected)}`, { state: after });
     },
   };
-}
-
-function fail(expected: string, actual: object): never {
-  throw new SpecificationError(`Expected ${expected}, but got ${show(actual)}`);
-}
-
-function show(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
-  }
 }

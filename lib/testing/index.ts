@@ -1,3 +1,4 @@
-export { DeciderSpecification, SpecificationError, type Then } from './decider-specification.ts';
+export { DeciderSpecification, type Then } from './decider-specification.ts';
 export { deepEqual } from './deep-equal.ts';
 export { type GivenEvent, ProjectionSpecification, type ThenReadModel } from './projection-specification.ts';
+export { SpecificationError } from './specification-error.ts';

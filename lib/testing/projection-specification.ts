@@ -1,7 +1,7 @@
 import { eventTypeOf } from '../core/identity.ts';
 import { type AnyProjection, type Projection, type ProjectionEvent, project, projectionEventOf } from '../core/projection.ts';
-import { SpecificationError } from './decider-specification.ts';
 import { deepEqual } from './deep-equal.ts';
+import { fail, show } from './specification-error.ts';
 
 /**
  * A given event of a projection specification: the domain event and the entity it belongs to. The entity type
@@ -96,16 +96,4 @@ function outcome<D>(projection: AnyProjection, events: readonly ProjectionEvent[
       if (check && !check(result.threw)) fail('the projection to throw an error that passes the check', { threw: String(result.threw) });
     },
   };
-}
-
-function fail(expected: string, actual: object): never {
-  throw new SpecificationError(`Expected ${expected}, but got ${show(actual)}`);
-}
-
-function show(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
-  }
 }
