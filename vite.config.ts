@@ -14,7 +14,7 @@ export default defineConfig({
   resolve: { alias: libraryAliases },
   build: { outDir: 'demo-dist', target: 'es2022' },
   worker: { format: 'es' },
-  optimizeDeps: { include: ['idb', 'comlink', 'dexie', 'react', 'react-dom/client'] },
+  optimizeDeps: { include: ['idb', 'comlink', 'dexie', 'fast-check', 'react', 'react-dom/client'] },
   preview: { port: 4173, strictPort: true },
   test: {
     projects: [
