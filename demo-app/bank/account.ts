@@ -27,6 +27,7 @@ export const account = defineEntity<AccountState, AccountCommand, AccountEvent>(
   initialState: () => ({ owner: null, balance: 0, txCount: 0 }),
 
   decide(command, state) {
+    if (typeof command !== 'object' || command === null) return reject('a command must be an object with a type');
     switch (command.type) {
       case 'open': {
         if (state.owner !== null) return reject(`the account is already open for ${state.owner}`);

@@ -83,7 +83,7 @@ describe('the client and the worker runtime', () => {
       await expect(client.send('counter', 42 as unknown as string, { type: 'noop' })).rejects.toMatchObject({
         code: 'invalid-argument',
       });
-      await expect(client.send('account', 'a', null as never)).rejects.toMatchObject({ code: 'handler-failed' });
+      await expect(client.send('account', 'a', null as never)).rejects.toMatchObject({ code: 'rejected' });
       await expect(client.send('account', 'a', { type: 'launch' } as never)).rejects.toMatchObject({
         code: 'rejected',
         reason: 'unknown command "launch"',

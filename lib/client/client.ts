@@ -1,6 +1,5 @@
 import { proxy, type Remote, wrap } from 'comlink';
 import {
-  assertCloneable,
   ClosedError,
   type CommandOf,
   type CommandOptions,
@@ -16,7 +15,7 @@ import {
   type StateOf,
   streamIdOf,
   type Versioned,
-  validateCommandOptions,
+  validateCommand,
   WorkerLostError,
 } from '../core/index.ts';
 import { registerErrorTransfer, type RuntimeService, statusFromWire, type WorkerNotice } from '../worker/wire.ts';
@@ -94,8 +93,7 @@ export class Client<D extends EntityDefinitions> {
     options: CommandOptions = {},
   ): Promise<CommandResult<StateOf<D[K]>, EventOf<D[K]>>> {
     try {
-      assertCloneable(command, 'command');
-      validateCommandOptions(options);
+      validateCommand(command, options);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -1,7 +1,7 @@
 import type { ExpectedVersion } from './entity.ts';
 import { InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
-import { assertCloneable, assertName, describe } from './validation.ts';
+import { assertCloneable, assertName, describe, MAX_PAYLOAD_BYTES } from './validation.ts';
 
 /** Options of one command. */
 export interface CommandOptions {
@@ -32,12 +32,26 @@ export interface CommandResult<S, E> {
   readonly events: readonly PersistedEvent<E>[];
 }
 
-/** Throws an `InvalidArgumentError` (or a `NotCloneableError` for metadata) unless the options are well formed. */
-export function validateCommandOptions(options: CommandOptions): void {
+/**
+ * Throws unless a command can be sent: a `NotCloneableError` for a command that cannot be stored or is heavier than
+ * 1 MiB, an `InvalidArgumentError` (or a `NotCloneableError` for metadata) for malformed options.
+ */
+export function validateCommand(command: unknown, options: CommandOptions): void {
+  assertCloneable(command, 'command', MAX_PAYLOAD_BYTES);
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(`options must be an object, got ${describe(options)}`, 'options');
   }
-  const { idempotencyKey, commandId, correlationId, metadata } = options;
+  const { expectedVersion, idempotencyKey, commandId, correlationId, metadata } = options;
+  if (
+    expectedVersion !== undefined &&
+    !['any', 'no-stream', 'stream-exists'].includes(expectedVersion as string) &&
+    !(Number.isSafeInteger(expectedVersion) && (expectedVersion as number) >= 0)
+  ) {
+    throw new InvalidArgumentError(
+      `expectedVersion must be a sequence number, 'any', 'no-stream' or 'stream-exists', got ${describe(expectedVersion)}`,
+      'expectedVersion',
+    );
+  }
   if (idempotencyKey !== undefined) assertName(idempotencyKey, 'idempotencyKey');
   if (commandId !== undefined) assertName(commandId, 'commandId');
   if (correlationId !== undefined) assertName(correlationId, 'correlationId');
@@ -45,6 +59,6 @@ export function validateCommandOptions(options: CommandOptions): void {
     if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
       throw new InvalidArgumentError(`metadata must be an object, got ${describe(metadata)}`, 'metadata');
     }
-    assertCloneable(metadata, 'metadata');
+    assertCloneable(metadata, 'metadata', MAX_PAYLOAD_BYTES);
   }
 }

@@ -125,7 +125,8 @@ export class InvalidArgumentError extends EventfoldError {
 
 /**
  * An event, command or snapshot holds a value that IndexedDB cannot store faithfully (a function, a symbol, a
- * DOM node, a class instance). `path` locates it, as in `events[0].payload.callback`.
+ * DOM node, a class instance), or one eventfold refuses (nested too deep, too heavy, a `__proto__` key). `path`
+ * locates it, as in `events[0].payload.callback`.
  */
 export class NotCloneableError extends EventfoldError {
   readonly code = 'not-cloneable';
@@ -135,7 +136,11 @@ export class NotCloneableError extends EventfoldError {
     /** What was found there, such as `function` or `HTMLDivElement`. */
     readonly found: string,
   ) {
-    super(`${path} is a ${found}, which cannot be stored: use plain data (objects, arrays, strings, numbers…)`);
+    super(
+      /^(value|key) /.test(found)
+        ? `${path} is a ${found}: eventfold refuses it`
+        : `${path} is a ${found}, which cannot be stored: use plain data (objects, arrays, strings, numbers…)`,
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-export { type CommandOptions, type CommandResult, validateCommandOptions } from './command.ts';
+export { type CommandOptions, type CommandResult, validateCommand } from './command.ts';
 export {
   type AnyEntityDefinition,
   type CommandOf,
@@ -84,4 +84,4 @@ export {
   streamIdOf,
 } from './runtime.ts';
 export { neverSnapshot, type SnapshotContext, type SnapshotPolicy, snapshotEvery } from './snapshot-policy.ts';
-export { assertCloneable, MAX_ENTITY_ID_LENGTH } from './validation.ts';
+export { assertCloneable, MAX_DEPTH, MAX_ENTITY_ID_LENGTH, MAX_PAYLOAD_BYTES } from './validation.ts';

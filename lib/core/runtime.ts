@@ -1,4 +1,4 @@
-import { type CommandOptions, type CommandResult, validateCommandOptions } from './command.ts';
+import { type CommandOptions, type CommandResult, validateCommand } from './command.ts';
 import type { AnyEntityDefinition, CommandOf, EventOf, StateOf } from './entity.ts';
 import { type EntityChange, type EntityContext, EntityInstance } from './entity-instance.ts';
 import { ClosedError, InvalidArgumentError, ProjectionRebuildingError } from './errors.ts';
@@ -143,7 +143,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
     options: CommandOptions = {},
   ): Promise<CommandResult<StateOf<D[K]>, EventOf<D[K]>>> {
     return this.#call(type, id, (instance) => {
-      validateCommandOptions(options);
+      validateCommand(command, options);
       return instance.execute(command, options);
     }) as Promise<
       CommandResult<StateOf<D[K]>, EventOf<D[K]>>

@@ -57,7 +57,7 @@ export function validateBatch(entityId: string, events: readonly NewEvent[]): nu
       assertCloneable(metadata, `${at}.metadata`);
       checkedMetadata = metadata;
     }
-    assertCloneable(persisted.event, `${at}.event`);
+    assertCloneable(persisted.event, `${at}.event`, MAX_PAYLOAD_BYTES);
   });
   return first;
 }
@@ -117,15 +117,24 @@ function assertTimestamp(value: unknown, argument: string): void {
   }
 }
 
+/** How deep values may nest: deeper ones are refused rather than risking the stack. */
+export const MAX_DEPTH = 256;
+
+/** The most a command or an event may weigh, counting its strings and binary data: 1 MiB. */
+export const MAX_PAYLOAD_BYTES = 1 << 20;
+
 /**
- * Throws a `NotCloneableError` naming the first value inside `value` that IndexedDB cannot store faithfully.
+ * Throws a `NotCloneableError` naming the first value inside `value` that IndexedDB cannot store faithfully, or
+ * that eventfold refuses: nested deeper than `MAX_DEPTH`, or an own key `__proto__` (prototype pollution waiting for
+ * a careless merge). With `maxBytes`, also a value heavier than that (strings at 2 bytes a character).
  *
  * Stricter than the structured clone algorithm on purpose: class instances clone without their prototype and
  * come back as plain objects with no methods, and symbol keys are silently dropped. Both are bugs waiting in a
  * replay, so both are refused here, where the path to the offending value can still be reported.
  */
-export function assertCloneable(value: unknown, path: string): void {
-  const found = findUncloneable(value, new Set());
+export function assertCloneable(value: unknown, path: string, maxBytes = Number.POSITIVE_INFINITY): void {
+  const walk = { seen: new Set<object>(), bytes: 0, maxBytes };
+  const found = findUncloneable(value, walk, 0);
   if (found) throw new NotCloneableError(path + found.path, found.kind);
 }
 
@@ -134,45 +143,60 @@ interface Uncloneable {
   kind: string;
 }
 
+interface Walk {
+  readonly seen: Set<object>;
+  bytes: number;
+  readonly maxBytes: number;
+}
+
 const CLONEABLE_TAGS = new Set(['Date', 'RegExp', 'ArrayBuffer', 'Boolean', 'Number', 'String', 'BigInt']);
 
-function findUncloneable(value: unknown, seen: Set<object>): Uncloneable | undefined {
+function findUncloneable(value: unknown, walk: Walk, depth: number): Uncloneable | undefined {
   switch (typeof value) {
     case 'function':
       return { path: '', kind: 'function' };
     case 'symbol':
       return { path: '', kind: 'symbol' };
+    case 'string':
+      return weigh(walk, value.length * 2);
     case 'object':
       break;
     default:
-      return undefined;
+      return weigh(walk, 8);
   }
-  if (value === null || seen.has(value)) return undefined;
-  seen.add(value);
+  if (value === null || walk.seen.has(value)) return undefined;
+  if (depth >= MAX_DEPTH) return { path: '', kind: `value nested more than ${MAX_DEPTH} levels deep` };
+  walk.seen.add(value);
+  const inner = (child: unknown, at: string): Uncloneable | undefined => {
+    const found = findUncloneable(child, walk, depth + 1);
+    return found && { path: at + found.path, kind: found.kind };
+  };
 
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findUncloneable(value[i], seen);
-      if (found) return { path: `[${i}]${found.path}`, kind: found.kind };
+      const found = inner(value[i], `[${i}]`);
+      if (found) return found;
     }
     return undefined;
   }
   if (isPlainObject(value)) {
     if (Object.getOwnPropertySymbols(value).length > 0) return { path: '', kind: 'object with symbol keys' };
     for (const key of Object.keys(value)) {
-      const found = findUncloneable((value as Record<string, unknown>)[key], seen);
-      if (found) return { path: `${propertyPath(key)}${found.path}`, kind: found.kind };
+      if (key === '__proto__') return { path: propertyPath(key), kind: 'key "__proto__" (a prototype-pollution vector)' };
+      const found = weigh(walk, key.length * 2) ?? inner((value as Record<string, unknown>)[key], propertyPath(key));
+      if (found) return found;
     }
     return undefined;
   }
-  if (ArrayBuffer.isView(value)) return undefined;
+  if (ArrayBuffer.isView(value)) return weigh(walk, value.byteLength);
+  if (value instanceof ArrayBuffer) return weigh(walk, value.byteLength);
   const tag = Object.prototype.toString.call(value).slice(8, -1);
-  if (CLONEABLE_TAGS.has(tag)) return undefined;
+  if (CLONEABLE_TAGS.has(tag)) return weigh(walk, 16);
   if (value instanceof Map) {
     let i = 0;
     for (const [key, entry] of value) {
-      const found = findUncloneable(key, seen) ?? findUncloneable(entry, seen);
-      if (found) return { path: `<entry ${i}>${found.path}`, kind: found.kind };
+      const found = inner(key, `<entry ${i}>`) ?? inner(entry, `<entry ${i}>`);
+      if (found) return found;
       i++;
     }
     return undefined;
@@ -180,14 +204,20 @@ function findUncloneable(value: unknown, seen: Set<object>): Uncloneable | undef
   if (value instanceof Set) {
     let i = 0;
     for (const entry of value) {
-      const found = findUncloneable(entry, seen);
-      if (found) return { path: `<entry ${i}>${found.path}`, kind: found.kind };
+      const found = inner(entry, `<entry ${i}>`);
+      if (found) return found;
       i++;
     }
     return undefined;
   }
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
   return { path: '', kind: typeof name === 'string' && name !== '' && name !== 'Object' ? name : tag };
+}
+
+/** Adds `bytes` to the walk's weight; past its limit, the value is refused. */
+function weigh(walk: Walk, bytes: number): Uncloneable | undefined {
+  walk.bytes += bytes;
+  return walk.bytes > walk.maxBytes ? { path: '', kind: `value heavier than ${walk.maxBytes} bytes` } : undefined;
 }
 
 /** A plain object of any realm: its prototype is null, or a prototype whose own prototype is null. */

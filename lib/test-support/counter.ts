@@ -11,6 +11,8 @@ export type CounterCommand =
   | { type: 'take'; amount: number }
   | { type: 'noop' }
   | { type: 'emit'; payload: unknown }
+  /** Records an event holding a function: a decider bug that only the event check can catch. */
+  | { type: 'emit-unstorable' }
   | { type: 'throw-in-decide' }
   | { type: 'poison' };
 
@@ -38,6 +40,8 @@ export function counter(snapshotPolicy?: SnapshotPolicy) {
           return [];
         case 'emit':
           return [{ type: 'emitted', payload: command.payload }];
+        case 'emit-unstorable':
+          return [{ type: 'emitted', payload: { onClick: () => {} } }];
         case 'throw-in-decide':
           throw new Error('decide exploded');
         case 'poison':

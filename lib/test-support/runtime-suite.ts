@@ -220,9 +220,13 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         await unchanged();
       });
 
-      it('refuses an event that cannot be stored, naming the value', async () => {
+      it('refuses a command or an event that cannot be stored, naming the value', async () => {
         const { runtime, unchanged } = await withOneEvent();
         await expect(runtime.send('counter', 'c1', { type: 'emit', payload: { onClick: () => {} } })).rejects.toMatchObject({
+          code: 'not-cloneable',
+          path: 'command.payload.onClick',
+        });
+        await expect(runtime.send('counter', 'c1', { type: 'emit-unstorable' })).rejects.toMatchObject({
           code: 'not-cloneable',
           path: 'events[0].event.payload.onClick',
         });
