@@ -1,7 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
+import { DEMO_PORT as port, HARNESS_PORT, HARNESS_URL } from './e2e/servers.ts';
 import { chromiumLaunchOptions } from './tools/chromium.mjs';
-
-const port = 4173;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -17,11 +16,19 @@ export default defineConfig({
   },
   // `devices[...]` does not carry launch options: repeat them, or Playwright looks for a browser it downloaded.
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'], launchOptions: chromiumLaunchOptions } }],
-  webServer: {
-    // The production build, as users get it; the typecheck runs elsewhere.
-    command: `npm run build && npm run preview -- --port ${port} --strictPort`,
-    url: `http://127.0.0.1:${port}`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 120_000,
-  },
+  webServer: [
+    {
+      // The production build, as users get it; the typecheck runs elsewhere.
+      command: `npm run build && npm run preview -- --port ${port} --strictPort`,
+      url: `http://127.0.0.1:${port}`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
+    },
+    {
+      command: `npx vite --host 127.0.0.1 --port ${HARNESS_PORT} --strictPort`,
+      url: HARNESS_URL,
+      reuseExistingServer: !process.env.CI,
+      timeout: 120_000,
+    },
+  ],
 });

@@ -1,0 +1,111 @@
+// The page the reliability tests drive: the demo bank's own worker and journal, without the UI, so that thousands of
+// commands can be sent and each acknowledgment reported to the test as it happens.
+import { connect } from 'eventfold/client';
+import type { entities } from '../../demo-app/bank/bank.worker.ts';
+
+const bank = connect<typeof entities>(
+  () => new Worker(new URL('../../demo-app/bank/bank.worker.ts', import.meta.url), { type: 'module', name: 'eventfold-bank' }),
+);
+
+/** What IndexedDB holds, read raw: no eventfold code between the test and the bytes. */
+export interface DatabaseContents {
+  events: { streamId: string; sequenceNr: number; event: { type: string; amount?: number; owner?: string }; position: number; causationId: string }[];
+  snapshots: { streamId: string; sequenceNr: number; state: unknown }[];
+  documents: { projection: string; id: string; document: unknown }[];
+  checkpoints: { projection: string; position: number }[];
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+const harness = {
+  /** Opens `accounts` accounts (acc-0, acc-1…) unless they are open already. */
+  async open(accounts: number): Promise<void> {
+    await Promise.all(
+      Array.from({ length: accounts }, (_, i) =>
+        bank.send('account', `acc-${i}`, { type: 'open', owner: `Owner ${i}` }).catch((error: { code?: string }) => {
+          if (error.code !== 'rejected') throw error;
+        }),
+      ),
+    );
+  },
+
+  /**
+   * Sends `count` random deposits and withdrawals over `accounts` accounts, `inFlight` at a time, each with the
+   * command id `${tag}-${i}`; reports each acknowledged one to `window.ack` the moment it resolves.
+   */
+  async burst(
+    tag: string,
+    count: number,
+    accounts: number,
+    inFlight: number,
+  ): Promise<{ acknowledged: number; rejected: number; conflicts: number }> {
+    let acknowledged = 0;
+    let rejected = 0;
+    let conflicts = 0;
+    const ack = (window as { ack?: (commandId: string, accountId: string) => Promise<void> }).ack;
+    for (let from = 0; from < count; from += inFlight) {
+      const wave = [];
+      for (let i = from; i < Math.min(count, from + inFlight); i++) {
+        const accountId = `acc-${Math.floor(Math.random() * accounts)}`;
+        const amount = 1 + Math.floor(Math.random() * 100);
+        const command = Math.random() < 0.6 ? { type: 'deposit' as const, amount } : { type: 'withdraw' as const, amount: amount * 2 };
+        const commandId = `${tag}-${i}`;
+        wave.push(
+          bank.send('account', accountId, command, { commandId }).then(
+            () => {
+              acknowledged++;
+              void ack?.(commandId, accountId);
+            },
+            (error: { code?: string }) => {
+              // A refusal, or a race lost more often than the runtime retries: either way, not acknowledged.
+              if (error.code === 'rejected') rejected++;
+              else if (error.code === 'conflict') conflicts++;
+              else throw error;
+            },
+          ),
+        );
+      }
+      await Promise.all(wave);
+    }
+    return { acknowledged, rejected, conflicts };
+  },
+
+  state: (id: string) => bank.state('account', id),
+
+  async readDatabase(): Promise<DatabaseContents> {
+    const database = await request(indexedDB.open('eventfold-bank'));
+    try {
+      const tx = database.transaction(['events', 'snapshots', 'documents', 'checkpoints']);
+      const all = (store: string) =>
+        Promise.all([request(tx.objectStore(store).getAll()), request(tx.objectStore(store).getAllKeys())]);
+      const [[events, eventKeys], [snapshots, snapshotKeys], [documents, documentKeys], [checkpoints, checkpointKeys]] =
+        await Promise.all([all('events'), all('snapshots'), all('documents'), all('checkpoints')]);
+      return {
+        events: events.map((e, i) => ({
+          streamId: (eventKeys[i] as [string, number])[0],
+          sequenceNr: e.sequenceNr,
+          event: e.event,
+          position: e.position,
+          causationId: e.metadata?.causationId,
+        })),
+        snapshots: snapshots.map((s, i) => ({ streamId: (snapshotKeys[i] as [string, number])[0], sequenceNr: s.sequenceNr, state: s.state })),
+        documents: documents.map((document, i) => {
+          const [projection, id] = documentKeys[i] as [string, string];
+          return { projection, id, document };
+        }),
+        checkpoints: checkpoints.map((c, i) => ({ projection: checkpointKeys[i] as string, position: c.position })),
+      };
+    } finally {
+      database.close();
+    }
+  },
+};
+
+export type Harness = typeof harness;
+Object.assign(window, { harness });
+document.body.dataset.ready = 'true';
