@@ -67,6 +67,8 @@ export const account = defineEntity<AccountState, AccountCommand, AccountEvent>(
   },
 
   snapshotPolicy: snapshotEvery(100),
+  // The registry: an event of any other type (written by a newer version, or edited in) is refused, not guessed at.
+  events: { opened: {}, deposited: {}, withdrawn: {} },
 });
 
 /** Why `amount` is not a valid amount, or `undefined` when it is: amounts are positive safe integers. */

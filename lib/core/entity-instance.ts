@@ -30,7 +30,7 @@ export interface EntityContext {
   readonly pageSize: number;
   readonly clock: () => number;
   readonly schema: EntitySchema;
-  readonly onError: (error: unknown, during: 'snapshot' | 'listener' | 'migration') => void;
+  readonly onError: (error: unknown, during: 'snapshot' | 'listener' | 'snapshot-ignored') => void;
   readonly onWritten: (sequenceNr: number) => void;
 }
 
@@ -354,7 +354,7 @@ export class EntityInstance<S, C, E> {
         this.#durable = await recover(journal, this.streamId, this.definition, {
           pageSize,
           schema: this.context.schema,
-          onMigrationError: (error) => this.context.onError(error, 'migration'),
+          onSnapshotIgnored: (error) => this.context.onError(error, 'snapshot-ignored'),
         });
       } else {
         const from = this.#durable.sequenceNr + 1;

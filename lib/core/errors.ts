@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'idempotency-key-reused'
   | 'invalid-schema'
   | 'unknown-event-type'
-  | 'projection-rebuilding';
+  | 'projection-rebuilding'
+  | 'corrupted-data';
 
 /** Base class of eventfold's errors. */
 export abstract class EventfoldError extends Error {
@@ -47,6 +48,7 @@ export interface ErrorsByCode {
   'invalid-schema': InvalidSchemaError;
   'unknown-event-type': UnknownEventTypeError;
   'projection-rebuilding': ProjectionRebuildingError;
+  'corrupted-data': CorruptedDataError;
 }
 
 /**
@@ -316,6 +318,25 @@ export class ProjectionRebuildingError extends EventfoldError {
   }
 }
 
+/**
+ * What storage holds for an entity is not what eventfold wrote: an event is missing from its stream, a record lacks
+ * its fields, a snapshot's state does not match its checksum or lies beyond the stream. Events are never repaired
+ * or skipped: the entity fails with this error, and the good events stay as they are. A bad snapshot is ignored
+ * instead, and the state rebuilt from the events (reported to the runtime's `onError`).
+ */
+export class CorruptedDataError extends EventfoldError {
+  readonly code = 'corrupted-data';
+
+  constructor(
+    readonly entityId: string,
+    /** The sequence number of the event or snapshot at fault. */
+    readonly sequenceNr: number,
+    readonly detail: string,
+  ) {
+    super(`The stored data of "${entityId}" is corrupted at sequence number ${sequenceNr}: ${detail}`);
+  }
+}
+
 const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]) => ErrorsByCode[C] } = {
   conflict: ConflictError,
   rejected: RejectedError,
@@ -332,6 +353,7 @@ const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]
   'invalid-schema': InvalidSchemaError,
   'unknown-event-type': UnknownEventTypeError,
   'projection-rebuilding': ProjectionRebuildingError,
+  'corrupted-data': CorruptedDataError,
 };
 
 /** The message of anything thrown, for error texts. */

@@ -46,6 +46,11 @@ export interface Snapshot<S = unknown> {
   readonly timestamp: number;
   /** The version of the state's schema (the definition's `stateVersion` when it was taken). Absent means 1. */
   readonly schemaVersion?: number;
+  /**
+   * `fingerprintOf(state)`, stamped by the journal when it stores the snapshot: a state that no longer matches it
+   * (edited behind the journal's back) is not used.
+   */
+  readonly checksum?: string;
 }
 
 /**

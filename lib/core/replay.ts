@@ -1,6 +1,7 @@
 import type { EntityDefinition } from './entity.ts';
-import { HandlerError, StreamTooLongError } from './errors.ts';
-import type { EventJournal, PersistedEvent } from './journal.ts';
+import { CorruptedDataError, HandlerError, StreamTooLongError } from './errors.ts';
+import { fingerprintOf } from './identity.ts';
+import type { EventJournal, PersistedEvent, Snapshot } from './journal.ts';
 import { EntitySchema } from './schema.ts';
 
 /** Events read per journal call when replaying: bounds memory however long the stream is. */
@@ -18,7 +19,8 @@ export interface ReadPagesOptions {
 
 /**
  * Reads an entity's events in pages of bounded size, in ascending order, so that a stream of any length can be
- * folded without holding it whole. Relies on sequence numbers being contiguous: a short page is the end.
+ * folded without holding it whole. Relies on sequence numbers being contiguous (a short page is the end), and checks
+ * it: a page with an event missing, or a record without its envelope, fails with a `CorruptedDataError`.
  */
 export async function* readPages(
   journal: EventJournal,
@@ -28,9 +30,27 @@ export async function* readPages(
   for (let next = from; next <= to; next += pageSize) {
     const last = Math.min(to, next + pageSize - 1);
     const page = await journal.load(entityId, next, last);
+    assertStoredEvents(entityId, page, next);
     if (page.length > 0) yield page;
     if (page.length < last - next + 1) return;
   }
+}
+
+/**
+ * Throws a `CorruptedDataError` unless `events` are whole records numbered from `from` on without a gap. Stored
+ * data can be edited behind eventfold's back (devtools, extensions, another program): it is checked where it is read.
+ */
+export function assertStoredEvents(entityId: string, events: readonly PersistedEvent[], from: number): void {
+  events.forEach((stored, i) => {
+    const expected = from + i;
+    if (typeof stored !== 'object' || stored === null || stored.sequenceNr !== expected) {
+      const found = (stored as { sequenceNr?: unknown } | null)?.sequenceNr;
+      throw new CorruptedDataError(entityId, expected, `event ${expected} is missing (found ${String(found)} in its place)`);
+    }
+    if (typeof stored.type !== 'string' || !Number.isSafeInteger(stored.schemaVersion) || !Number.isSafeInteger(stored.position)) {
+      throw new CorruptedDataError(entityId, expected, 'the record lacks its envelope (type, schema version or position)');
+    }
+  });
 }
 
 /** A state and the sequence number of the last event folded into it. */
@@ -46,8 +66,11 @@ export interface RecoverOptions {
   pageSize?: number;
   /** The definition's schemas, when the caller has them checked already. */
   schema?: EntitySchema;
-  /** Hears why a snapshot's state could not be migrated (the state is then rebuilt from the events). */
-  onMigrationError?: (error: unknown) => void;
+  /**
+   * Hears why a snapshot was not used: its state fails its checksum, it lies beyond the stream, or its migration
+   * threw. The state is then rebuilt from the events.
+   */
+  onSnapshotIgnored?: (error: unknown) => void;
 }
 
 /**
@@ -61,10 +84,10 @@ export async function recover<S, E>(
   journal: EventJournal,
   entityId: string,
   definition: EntityDefinition<S, unknown, E>,
-  { upTo, pageSize, schema = new EntitySchema('entity', definition), onMigrationError = () => {} }: RecoverOptions = {},
+  { upTo, pageSize, schema = new EntitySchema('entity', definition), onSnapshotIgnored = () => {} }: RecoverOptions = {},
 ): Promise<Versioned<S>> {
-  const snapshot = await journal.loadSnapshot(entityId, upTo);
-  const migrated = snapshot && schema.stateOf<S>(snapshot, onMigrationError);
+  const snapshot = await usableSnapshot(journal, entityId, upTo, onSnapshotIgnored);
+  const migrated = snapshot && schema.stateOf<S>(snapshot, onSnapshotIgnored);
   const from = migrated === undefined ? undefined : snapshot;
   let state = from ? (migrated as S) : definition.initialState();
   let sequenceNr = from?.sequenceNr ?? 0;
@@ -77,7 +100,37 @@ export async function recover<S, E>(
     state = foldEvents(entityId, definition, state, readAll(schema, entityId, page));
     sequenceNr = page[page.length - 1]!.sequenceNr;
   }
+  if (upTo !== undefined) await assertReached(journal, entityId, sequenceNr, upTo);
   return { state, sequenceNr };
+}
+
+/**
+ * After a read bounded by `upTo` stopped at `reached`: throws a `CorruptedDataError` when the stream goes on beyond
+ * `reached` though the read ended before `upTo`, that is, when the event after `reached` is missing.
+ */
+export async function assertReached(journal: EventJournal, entityId: string, reached: number, upTo: number): Promise<void> {
+  if (reached >= upTo) return;
+  const head = await journal.highestSequenceNr(entityId);
+  if (head > reached) throw new CorruptedDataError(entityId, reached + 1, `event ${reached + 1} is missing`);
+}
+
+/** The newest snapshot at or below `upTo`, unless it is corrupted (checksum, shape) or lies beyond the stream. */
+async function usableSnapshot(
+  journal: EventJournal,
+  entityId: string,
+  upTo: number | undefined,
+  onIgnored: (error: unknown) => void,
+): Promise<Snapshot | undefined> {
+  const snapshot = await journal.loadSnapshot(entityId, upTo);
+  if (snapshot === undefined) return undefined;
+  const { sequenceNr, checksum, state } = snapshot;
+  let problem: string | undefined;
+  if (!Number.isSafeInteger(sequenceNr) || sequenceNr < 1) problem = 'the snapshot has no valid sequence number';
+  else if (checksum === undefined || fingerprintOf(state) !== checksum) problem = 'the snapshot\'s state does not match its checksum';
+  else if (sequenceNr > (await journal.highestSequenceNr(entityId))) problem = 'the snapshot lies beyond the stream';
+  if (problem === undefined) return snapshot;
+  onIgnored(new CorruptedDataError(entityId, Number(sequenceNr) || 0, `${problem}; the state is rebuilt from the events`));
+  return undefined;
 }
 
 /** Stored events as this build reads them (see `EntitySchema.read`). */

@@ -4,7 +4,7 @@ import { type EntityChange, type EntityContext, EntityInstance } from './entity-
 import { ClosedError, InvalidArgumentError, ProjectionRebuildingError } from './errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
-import { DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
+import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
 import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validateProjection } from './projection.ts';
 import { ProjectionRunner, type ProjectionStatus } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
@@ -18,9 +18,10 @@ export interface RuntimeErrorContext {
   readonly streamId: string;
   /**
    * `snapshot`: a snapshot could not be taken (the events were written without it); `listener`: a subscriber threw;
-   * `migration`: a snapshot's state migration threw (the state was rebuilt from the events instead).
+   * `snapshot-ignored`: a stored snapshot was not used — its state fails its checksum, it lies beyond its stream, or
+   * its migration threw — and the state was rebuilt from the events instead.
    */
-  readonly during: 'snapshot' | 'listener' | 'migration';
+  readonly during: 'snapshot' | 'listener' | 'snapshot-ignored';
 }
 
 /** Options of `createRuntime`. */
@@ -210,7 +211,10 @@ export class EntityRuntime<D extends EntityDefinitions> {
     this.#definition(type, id);
     assertRange(from, to);
     const streamId = streamIdOf(type, id);
-    return readAll(this.#schemas.get(type)!, streamId, await this.#journal.load(streamId, from, to));
+    const events = await this.#journal.load(streamId, from, to);
+    assertStoredEvents(streamId, events, from);
+    await assertReached(this.#journal, streamId, events.at(-1)?.sequenceNr ?? from - 1, to ?? Number.POSITIVE_INFINITY);
+    return readAll(this.#schemas.get(type)!, streamId, events);
   }
 
   /** The ids of the entities of a type that have events, in ascending order. */

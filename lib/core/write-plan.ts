@@ -1,5 +1,6 @@
 import { ConflictError, type EventfoldError, InvalidArgumentError, InvalidSnapshotError } from './errors.ts';
-import type { NewEvent, PersistOutcome, StreamWrite } from './journal.ts';
+import { fingerprintOf } from './identity.ts';
+import type { NewEvent, PersistOutcome, Snapshot, StreamWrite } from './journal.ts';
 import {
   type AnyProjection,
   type Checkpoint,
@@ -77,9 +78,14 @@ export function planWrites(writes: readonly StreamWrite[], state: WriteState): W
     heads.set(write.entityId, next);
     const positions = write.events.map(() => ++position);
     outcomes.push({ positions });
-    accepted.push({ ...write, positions });
+    accepted.push({ ...write, positions, ...(write.snapshot && { snapshot: stamped(write.snapshot) }) });
   }
   return { outcomes, accepted };
+}
+
+/** A snapshot with the checksum of its state, as journals store it. */
+export function stamped(snapshot: Snapshot): Snapshot {
+  return { ...snapshot, checksum: fingerprintOf(snapshot.state) };
 }
 
 function appendError(write: StreamWrite, head: number): EventfoldError | undefined {

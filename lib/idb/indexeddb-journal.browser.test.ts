@@ -1,3 +1,4 @@
+import { fingerprintOf } from 'eventfold';
 import { type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteTestDatabases, openTestJournal, uniqueDatabaseName } from '../test-support/databases.ts';
@@ -172,7 +173,13 @@ describe('IndexedDbJournal', () => {
       expect.objectContaining({ entityId: 'account:a', position: 2 }),
       expect.objectContaining({ entityId: 'other:b', event: 42, type: 'event', position: 3 }),
     ]);
-    expect(await journal.loadSnapshot('account:a')).toEqual({ sequenceNr: 1, state: { owner: 'Ada' }, timestamp: 10 });
+    // Snapshots get the checksum of their state, without which they would not be used.
+    expect(await journal.loadSnapshot('account:a')).toEqual({
+      sequenceNr: 1,
+      state: { owner: 'Ada' },
+      timestamp: 10,
+      checksum: fingerprintOf({ owner: 'Ada' }),
+    });
     expect(await journal.persist('account:a', numbered(3, 1))).toEqual([4]);
   });
 });

@@ -40,6 +40,7 @@ import {
   isLive,
   persistOne,
   planProjectedWrites,
+  stamped,
   validateWrites,
 } from '../core/write-plan.ts';
 import { appVersionOf, databaseVersionOf, type JournalSchema, MAX_APP_VERSION, upgradeJournal } from './schema.ts';
@@ -214,7 +215,11 @@ export class IndexedDbJournal implements EventJournal {
       const checked = Promise.all(checks);
       checked.catch(() => {});
       let position = this.#position ?? (await lastPosition(tx));
-      const accepted = writes.map((write) => ({ ...write, positions: write.events.map(() => ++position) }));
+      const accepted = writes.map((write) => ({
+        ...write,
+        positions: write.events.map(() => ++position),
+        ...(write.snapshot && { snapshot: stamped(write.snapshot) }),
+      }));
       issueWrites(tx, accepted);
       await checked;
       await this.#pruneSnapshotsOf(tx, writes);

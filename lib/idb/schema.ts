@@ -1,6 +1,7 @@
 import { type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames, unwrap } from 'idb';
 import type { IdempotencyRecord, PersistedEvent, Snapshot } from '../core/journal.ts';
 import type { Checkpoint } from '../core/projection.ts';
+import { stamped } from '../core/write-plan.ts';
 
 /** The journal's stores. */
 export interface JournalSchema extends DBSchema {
@@ -58,7 +59,21 @@ export function upgradeJournal(database: IDBPDatabase<JournalSchema>, tx: Upgrad
   for (const store of ['idempotency', 'documents', 'checkpoints'] as const) {
     if (!names.contains(store)) database.createObjectStore(store);
   }
-  if (revisionOf(oldVersion) === 1) addEnvelopes(unwrap(tx).objectStore('events'));
+  if (revisionOf(oldVersion) === 1) {
+    addEnvelopes(unwrap(tx).objectStore('events'));
+    stampSnapshots(unwrap(tx).objectStore('snapshots'));
+  }
+}
+
+/** Revision 1 stored snapshots without a checksum: stamp each with the checksum of its state. */
+function stampSnapshots(store: IDBObjectStore): void {
+  const request = store.openCursor();
+  request.onsuccess = () => {
+    const cursor = request.result;
+    if (!cursor) return;
+    cursor.update(stamped(cursor.value as Snapshot));
+    cursor.continue();
+  };
 }
 
 /**

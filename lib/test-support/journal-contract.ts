@@ -1,4 +1,4 @@
-import { type EventJournal, projectionEventOf, readPages } from 'eventfold';
+import { type EventJournal, fingerprintOf, projectionEventOf, readPages } from 'eventfold';
 import { afterEach, describe, expect, it } from 'vitest';
 import { envelope, numbered, unpositioned } from './events.ts';
 import { totals } from './totals.ts';
@@ -376,7 +376,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         expect(await journal.highestSequenceNr('a')).toBe(4);
         expect(await journal.highestSequenceNr('b')).toBe(2);
         expect(await journal.highestSequenceNr('c')).toBe(1);
-        expect(await journal.loadSnapshot('a')).toEqual({ sequenceNr: 3, state: 'a3', timestamp: 1 });
+        expect(await journal.loadSnapshot('a')).toEqual({ sequenceNr: 3, state: 'a3', timestamp: 1, checksum: fingerprintOf('a3') });
       });
 
       it('stores nothing of a call with a malformed write or a snapshot beyond its stream', async () => {
@@ -513,7 +513,10 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         await journal.persist('e1', numbered(1, 5));
         const snapshot = { sequenceNr: 5, state: { total: 15, names: ['a'] }, timestamp: 7, schemaVersion: 3 };
         await journal.saveSnapshot('e1', snapshot);
-        expect(await journal.loadSnapshot('e1')).toEqual(snapshot);
+        // Stamped with the checksum of its state, whatever checksum it came with.
+        expect(await journal.loadSnapshot('e1')).toEqual({ ...snapshot, checksum: fingerprintOf(snapshot.state) });
+        await journal.saveSnapshot('e1', { ...snapshot, sequenceNr: 4, checksum: 'forged' });
+        expect((await journal.loadSnapshot('e1', 4))?.checksum).toBe(fingerprintOf(snapshot.state));
       });
 
       it('gives undefined when there is no snapshot', async () => {
@@ -633,7 +636,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         opened.push(reopened);
         expect(unpositioned(await reopened.load('e1'))).toEqual(numbered(1, 3));
         expect(await reopened.highestSequenceNr('e1')).toBe(3);
-        expect(await reopened.loadSnapshot('e1')).toEqual({ sequenceNr: 2, state: { total: 3 }, timestamp: 1 });
+        expect(await reopened.loadSnapshot('e1')).toMatchObject({ sequenceNr: 2, state: { total: 3 }, timestamp: 1 });
         await reopened.persist('e1', numbered(4, 1));
         expect(await reopened.highestSequenceNr('e1')).toBe(4);
         expect((await reopened.load('e1')).map((e) => e.position)).toEqual([1, 2, 3, 4]);
