@@ -229,6 +229,23 @@ describe('the client and the worker runtime', () => {
     await newer.close();
   });
 
+  it('says the worker is lost when the database is deleted under it, and starts afresh on reconnect', async () => {
+    const { client, database } = open();
+    await client.send('counter', 'c', { type: 'add', amount: 5 });
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(database);
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+    });
+    await expect.poll(() => client.status).toBe('lost');
+    await expect(client.send('counter', 'c', { type: 'add', amount: 1 })).rejects.toMatchObject({
+      code: 'worker-lost',
+      message: expect.stringContaining('its database was deleted'),
+    });
+    client.reconnect();
+    expect(await client.send('counter', 'c', { type: 'add', amount: 1 })).toMatchObject({ state: { value: 1 }, sequenceNr: 1 });
+  });
+
   it('replays two tabs racing on one account into one contiguous journal', async () => {
     const { client: first, database } = open();
     const { client: second } = open(database);

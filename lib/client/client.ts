@@ -371,8 +371,9 @@ export class Client<D extends EntityDefinitions> {
       return;
     }
     if (notice.kind === 'closed') {
+      // A newer version needs a reload; a deleted or closed database only a new worker, which `reconnect` starts.
       if (notice.reason === 'version-change') this.#setStatus('version-change');
-      else this.#lose('the browser closed its database');
+      else this.#lose(notice.reason === 'deleted' ? 'its database was deleted' : 'the browser closed its database');
       return;
     }
     const watch = this.#watches.get(streamIdOf(notice.type, notice.id));

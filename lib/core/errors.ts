@@ -210,14 +210,16 @@ export class ClosedError extends EventfoldError {
 
   constructor(
     readonly what: string,
-    readonly reason: 'closed' | 'version-change' | 'terminated' = 'closed',
+    readonly reason: 'closed' | 'version-change' | 'deleted' | 'terminated' = 'closed',
   ) {
     super(
       reason === 'version-change'
         ? `${what} was closed because a newer version of the app upgraded the database: reload the page`
-        : reason === 'terminated'
-          ? `${what} was closed unexpectedly by the browser`
-          : `${what} is closed`,
+        : reason === 'deleted'
+          ? `${what} was closed because its database was deleted (by another tab, or by clearing the site's data)`
+          : reason === 'terminated'
+            ? `${what} was closed unexpectedly by the browser`
+            : `${what} is closed`,
     );
   }
 }

@@ -1,4 +1,5 @@
 export {
+  type ClosedReason,
   type Durability,
   deleteIndexedDbJournal,
   IndexedDbJournal,

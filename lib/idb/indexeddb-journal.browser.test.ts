@@ -93,6 +93,24 @@ describe('IndexedDbJournal', () => {
     expect(unpositioned(await newer.load('e1'))).toEqual(numbered(1, 1));
   });
 
+  it('closes, and says so, when another tab deletes the database, without blocking the deletion', async () => {
+    const name = uniqueDatabaseName();
+    const told: string[] = [];
+    const journal = track(await openIndexedDbJournal(name, { onClosed: (reason) => told.push(reason) }));
+    await journal.persist('e1', numbered(1, 1));
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(name);
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error('the deletion was blocked'));
+    });
+    expect(told).toEqual(['deleted']);
+    await expect(journal.load('e1')).rejects.toMatchObject({ code: 'closed', reason: 'deleted' });
+    // A new journal starts afresh.
+    const fresh = track(await openIndexedDbJournal(name));
+    expect(await fresh.highestSequenceNr('e1')).toBe(0);
+  });
+
   it('fails to open with a typed error while an old connection blocks the upgrade, then opens', async () => {
     const name = uniqueDatabaseName();
     const old = await new Promise<IDBDatabase>((resolve, reject) => {

@@ -1,11 +1,10 @@
 import {
-  deleteDB,
   type IDBPDatabase,
   type IDBPObjectStore,
   type IDBPTransaction,
-  openDB,
   type StoreNames,
   unwrap,
+  wrap,
 } from 'idb';
 import { ClosedError, ConflictError, DatabaseBlockedError, isEventfoldError, StorageError } from '../core/errors.ts';
 import {
@@ -48,6 +47,9 @@ import { appVersionOf, databaseVersionOf, type JournalSchema, MAX_APP_VERSION, u
 type Stores = StoreNames<JournalSchema>;
 type WriteTransaction = IDBPTransaction<JournalSchema, Stores[], 'readwrite'>;
 
+/** Why a journal closed by itself; see `IndexedDbJournalOptions.onClosed`. */
+export type ClosedReason = 'version-change' | 'deleted' | 'terminated';
+
 /**
  * When a write transaction reports success. `'strict'` (the default) waits until the data is flushed to disk, so
  * an acknowledged command survives a power cut; `'relaxed'` reports once the data is handed to the operating
@@ -68,14 +70,20 @@ export interface IndexedDbJournalOptions {
    * IndexedDB sees; `upgrade` is given the application's versions.)
    */
   version?: number;
+  /**
+   * Where the database lives: the origin's IndexedDB by default, or a Storage Bucket's (`bucket.indexedDB`), which
+   * has a quota and an eviction policy of its own.
+   */
+  factory?: IDBFactory;
   /** Runs during a version upgrade, after eventfold's stores exist and hold the journal in its current form. */
   upgrade?: (database: IDBPDatabase<unknown>, oldVersion: number, newVersion: number) => void;
   /**
    * Called when the journal closed without being asked: `version-change` when another tab opened the database at a
-   * newer version (tell the user to reload), `terminated` when the browser closed the connection (storage cleared,
-   * disk failure). Calls on the journal then reject with a `ClosedError` giving that reason.
+   * newer version (tell the user to reload), `deleted` when another tab deleted the database (a new journal starts
+   * afresh), `terminated` when the browser closed the connection (site data cleared, disk failure). Calls on the
+   * journal then reject with a `ClosedError` giving that reason.
    */
-  onClosed?: (reason: 'version-change' | 'terminated') => void;
+  onClosed?: (reason: ClosedReason) => void;
 }
 
 /**
@@ -93,21 +101,30 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
   let rejectBlocked: (error: DatabaseBlockedError) => void = () => {};
   const blocked = new Promise<never>((_, reject) => (rejectBlocked = reject));
 
-  const opening = openDB<JournalSchema>(name, databaseVersionOf(version), {
-    upgrade(database, oldVersion, _newVersion, transaction) {
-      upgradeJournal(database, transaction, oldVersion);
-      options.upgrade?.(database as unknown as IDBPDatabase<unknown>, appVersionOf(oldVersion), version);
-    },
-    blocked(currentVersion) {
-      rejectBlocked(new DatabaseBlockedError(name, appVersionOf(currentVersion), version));
-    },
-    blocking() {
-      journal?.closeFor('version-change');
-    },
-    terminated() {
-      journal?.closeFor('terminated');
-    },
+  const factory = options.factory ?? indexedDB;
+  let request: IDBOpenDBRequest;
+  try {
+    request = factory.open(name, databaseVersionOf(version));
+  } catch (error) {
+    throw new StorageError(`opening database "${name}"`, error);
+  }
+  request.addEventListener('upgradeneeded', ({ oldVersion }) => {
+    const database = wrap(request.result) as IDBPDatabase<JournalSchema>;
+    upgradeJournal(database, wrap(request.transaction!) as unknown as Parameters<typeof upgradeJournal>[1], oldVersion);
+    options.upgrade?.(database as unknown as IDBPDatabase<unknown>, appVersionOf(oldVersion), version);
   });
+  request.addEventListener('blocked', ({ oldVersion }) => {
+    rejectBlocked(new DatabaseBlockedError(name, appVersionOf(oldVersion), version));
+  });
+  const opening = wrap(request) as Promise<IDBPDatabase<JournalSchema>>;
+  opening.then(
+    (database) => {
+      // No new version: the database is being deleted.
+      database.addEventListener('versionchange', ({ newVersion }) => journal?.closeFor(newVersion === null ? 'deleted' : 'version-change'));
+      database.addEventListener('close', () => journal?.closeFor('terminated'));
+    },
+    () => {},
+  );
 
   let database: IDBPDatabase<JournalSchema>;
   try {
@@ -127,10 +144,10 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
   return journal;
 }
 
-/** Deletes a journal's database. Waits until other connections close. */
-export async function deleteIndexedDbJournal(name: string): Promise<void> {
+/** Deletes a journal's database (in `factory`, the default IndexedDB unless given). Waits until other connections close. */
+export async function deleteIndexedDbJournal(name: string, { factory = indexedDB }: { factory?: IDBFactory } = {}): Promise<void> {
   try {
-    await deleteDB(name);
+    await wrap(factory.deleteDatabase(name));
   } catch (error) {
     throw new StorageError(`deleting database "${name}"`, error);
   }

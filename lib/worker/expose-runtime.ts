@@ -30,7 +30,7 @@ export interface ExposeRuntimeOptions<D extends EntityDefinitions> extends Omit<
 
 /** Hooks a journal calls when it closes by itself. */
 export interface JournalLifecycle {
-  onClosed(reason: 'version-change' | 'terminated'): void;
+  onClosed(reason: 'version-change' | 'deleted' | 'terminated'): void;
 }
 
 /** What one tab's worker tells the others after writing: which entity moved to which sequence number. */

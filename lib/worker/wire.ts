@@ -17,7 +17,7 @@ export type WorkerNotice =
   | ({ kind: 'change'; type: string; id: string } & EntityChange<unknown, unknown>)
   /** An entity of a type whose ids are watched was written, in this tab or another. */
   | { kind: 'written'; type: string; id: string; sequenceNr: number }
-  | { kind: 'closed'; reason: 'version-change' | 'terminated' }
+  | { kind: 'closed'; reason: 'version-change' | 'deleted' | 'terminated' }
   /** A watched projection's status changed, or its read model may have. */
   | { kind: 'projection'; status: ProjectionStatus };
 
