@@ -103,3 +103,20 @@ test('loads and works offline after a first visit', async ({ page, context }) =>
   await context.setOffline(false);
   await expect(page.getByTestId('network')).toHaveText('Online');
 });
+
+test('says so when the browser clears the site data under the app, and reconnects to a fresh store', async ({ page, context }) => {
+  await page.goto('/');
+  await openAccount(page, 'Before The Wipe');
+  await command(page, 'Deposit', '70');
+  // What "Clear site data" in the browser's settings does: the open IndexedDB connections are closed under the app.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.clearDataForOrigin', { origin: new URL(page.url()).origin, storageTypes: 'indexeddb' });
+  const banner = page.getByRole('status').filter({ hasText: "The browser closed the app's storage" });
+  await expect(banner).toBeVisible();
+  await banner.getByRole('button', { name: 'Reconnect' }).click();
+  await expect(banner).toBeHidden();
+  await openAccount(page, 'After The Wipe');
+  await command(page, 'Deposit', '5');
+  await expect(page.getByTestId('balance')).toHaveText('5');
+  await expect(page.getByRole('list', { name: 'Accounts' })).not.toContainText('Before The Wipe');
+});

@@ -49,7 +49,9 @@ export function StatusBar({ bank }: { bank: Bank }) {
       </span>
       {status === 'lost' && (
         <p role="status" className="banner">
-          The storage worker stopped. Nothing you saw confirmed is lost.{' '}
+          {/database/.test(bank.lostBecause ?? '')
+            ? `The browser closed the app's storage (${bank.lostBecause}). Reconnecting starts a fresh one.`
+            : 'The storage worker stopped. Nothing you saw confirmed is lost.'}{' '}
           <button type="button" onClick={() => bank.reconnect()}>
             Reconnect
           </button>

@@ -74,6 +74,14 @@ export class Client<D extends EntityDefinitions> {
     return this.#status;
   }
 
+  /**
+   * Why the worker was lost, while the status is `lost`: `it was terminated`, `it failed with an uncaught error…`,
+   * `its database was deleted`, `the browser closed its database`…
+   */
+  get lostBecause(): string | undefined {
+    return this.#status === 'lost' ? this.#lostDetail : undefined;
+  }
+
   /** Calls `listener` whenever the status changes; returns the function that stops it. */
   onStatus(listener: (status: ClientStatus) => void): () => void {
     this.#statusListeners.add(listener);
