@@ -1,11 +1,4 @@
-import {
-  type IDBPDatabase,
-  type IDBPObjectStore,
-  type IDBPTransaction,
-  type StoreNames,
-  unwrap,
-  wrap,
-} from 'idb';
+import { type IDBPDatabase, type IDBPTransaction, unwrap, wrap } from 'idb';
 import { ClosedError, ConflictError, DatabaseBlockedError, isEventfoldError, StorageError } from '../core/errors.ts';
 import {
   DEFAULT_SNAPSHOTS_KEPT,
@@ -22,7 +15,6 @@ import {
   type AnyProjection,
   type Checkpoint,
   checkpointAt,
-  type DocumentChanges,
   type DocumentQuery,
   documentIdsOf,
   type ProjectionEvent,
@@ -42,10 +34,22 @@ import {
   stamped,
   validateWrites,
 } from '../core/write-plan.ts';
+import {
+  headOf,
+  isConstraintFailure,
+  issueDocuments,
+  issueWrites,
+  lastPosition,
+  readDocuments,
+  type Stores,
+  settled,
+  snapshotRange,
+  storesFor,
+  type WriteTransaction,
+  writesBlind,
+} from './requests.ts';
 import { appVersionOf, databaseVersionOf, type JournalSchema, MAX_APP_VERSION, upgradeJournal } from './schema.ts';
 
-type Stores = StoreNames<JournalSchema>;
-type WriteTransaction = IDBPTransaction<JournalSchema, Stores[], 'readwrite'>;
 
 /** Why a journal closed by itself; see `IndexedDbJournalOptions.onClosed`. */
 export type ClosedReason = 'version-change' | 'deleted' | 'terminated';
@@ -499,97 +503,4 @@ export class IndexedDbJournal implements EventJournal {
       throw new StorageError(operation, aborted ?? error);
     }
   }
-}
-
-/**
- * Resolves when the transaction commits and rejects with the error that aborted it. idb's `tx.done` rejects on the
- * first `error` event, before the transaction records its error, and so reports a bare AbortError instead of the
- * ConstraintError or QuotaExceededError behind it.
- */
-function settled(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.addEventListener('complete', () => resolve(), { once: true });
-    tx.addEventListener('abort', () => reject(tx.error ?? new DOMException('The transaction was aborted', 'AbortError')), {
-      once: true,
-    });
-  });
-}
-
-/**
- * Issues the requests of writes known (or assumed) to continue their streams: their events, snapshots and
- * idempotency records. Raw requests: a failure aborts the transaction and surfaces once, through its abort, instead
- * of as one promise per event that would each need a handler.
- */
-function issueWrites(tx: WriteTransaction, writes: readonly AcceptedWrite[]): void {
-  const events = unwrap(tx.objectStore('events'));
-  for (const { entityId, events: batch, snapshot, idempotency, positions } of writes) {
-    batch.forEach((event, i) => events.add({ ...event, position: positions[i]! }, [entityId, event.sequenceNr]));
-    if (snapshot) unwrap(tx.objectStore('snapshots')).put(snapshot, [entityId, snapshot.sequenceNr]);
-    for (const record of idempotency ?? []) unwrap(tx.objectStore('idempotency')).add(record, [entityId, record.key]);
-  }
-}
-
-/** Whether a write can take the blind path: it has events, and its snapshot (if any) does not lie beyond them. */
-function writesBlind({ events, snapshot }: StreamWrite): boolean {
-  const last = events.at(-1)?.sequenceNr;
-  return last !== undefined && (!snapshot || snapshot.sequenceNr <= last);
-}
-
-/**
- * Reads the documents that projections may change, so that they can be applied synchronously; a document that
- * was not read is refused, since its stored value is unknown.
- */
-async function readDocuments(
-  tx: IDBPTransaction<JournalSchema, Stores[], IDBTransactionMode>,
-  ids: Map<string, string[]>,
-): Promise<(projection: string, id: string) => unknown> {
-  const read = new Map<string, unknown>();
-  await Promise.all(
-    [...ids].flatMap(([projection, list]) =>
-      list.map(async (id) => read.set(JSON.stringify([projection, id]), await tx.objectStore('documents').get([projection, id]))),
-    ),
-  );
-  return (projection, id) => {
-    const key = JSON.stringify([projection, id]);
-    if (!read.has(key)) throw new Error(`document "${id}" was not read: documentId must not depend on an event's position`);
-    return read.get(key);
-  };
-}
-
-/** Issues the writes of a projection's changed documents and its new checkpoint. */
-function issueDocuments(tx: WriteTransaction, projection: string, changes: DocumentChanges, checkpoint: Checkpoint): void {
-  const documents = unwrap(tx.objectStore('documents'));
-  for (const [id, document] of changes) {
-    if (document === undefined) documents.delete([projection, id]);
-    else documents.put(document, [projection, id]);
-  }
-  unwrap(tx.objectStore('checkpoints')).put(checkpoint, projection);
-}
-
-function storesFor(writes: readonly StreamWrite[]): Stores[] {
-  const stores: Stores[] = ['events'];
-  if (writes.some((write) => write.snapshot)) stores.push('snapshots');
-  if (writes.some((write) => write.idempotency?.length)) stores.push('idempotency');
-  return stores;
-}
-
-/** The highest global position taken: the last key of the position index, 0 when there is none. */
-async function lastPosition(tx: IDBPTransaction<JournalSchema, Stores[], IDBTransactionMode>): Promise<number> {
-  const cursor = await tx.objectStore('events').index('position').openKeyCursor(null, 'prev');
-  return cursor?.key ?? 0;
-}
-
-/** The sequence number of the stream's newest event (0 when it has none): the last key of its range. */
-async function headOf(store: IDBPObjectStore<JournalSchema, Stores[], 'events', IDBTransactionMode>, entityId: string): Promise<number> {
-  const cursor = await store.openKeyCursor(IDBKeyRange.bound([entityId, 0], [entityId, Infinity]), 'prev');
-  return cursor?.key[1] ?? 0;
-}
-
-/** A transaction aborted by a key the events store already holds: another writer appended first. */
-function isConstraintFailure(error: unknown): boolean {
-  return isEventfoldError(error, 'storage-failed') && (error.cause as { name?: unknown } | undefined)?.name === 'ConstraintError';
-}
-
-function snapshotRange(entityId: string, maxSequenceNr = Infinity): IDBKeyRange {
-  return IDBKeyRange.bound([entityId, 0], [entityId, maxSequenceNr]);
 }
