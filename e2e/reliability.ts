@@ -1,5 +1,5 @@
 import { expect, type Page } from '@playwright/test';
-import type { DatabaseContents, Harness } from './harness/harness.ts';
+import type { DatabaseContents, Harness } from './harness/contract.ts';
 import { HARNESS_URL } from './servers.ts';
 
 declare global {

@@ -2,18 +2,11 @@
 // commands can be sent and each acknowledgment reported to the test as it happens.
 import { connect } from 'eventfold/client';
 import type { entities } from '../../demo-app/bank/bank.worker.ts';
+import type { DatabaseContents, Harness } from './contract.ts';
 
 const bank = connect<typeof entities>(
   () => new Worker(new URL('../../demo-app/bank/bank.worker.ts', import.meta.url), { type: 'module', name: 'eventfold-bank' }),
 );
-
-/** What IndexedDB holds, read raw: no eventfold code between the test and the bytes. */
-export interface DatabaseContents {
-  events: { streamId: string; sequenceNr: number; event: { type: string; amount?: number; owner?: string }; position: number; causationId: string }[];
-  snapshots: { streamId: string; sequenceNr: number; state: unknown }[];
-  documents: { projection: string; id: string; document: unknown }[];
-  checkpoints: { projection: string; position: number }[];
-}
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -22,8 +15,7 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
   });
 }
 
-const harness = {
-  /** Opens `accounts` accounts (acc-0, acc-1…) unless they are open already. */
+const harness: Harness = {
   async open(accounts: number): Promise<void> {
     await Promise.all(
       Array.from({ length: accounts }, (_, i) =>
@@ -34,16 +26,7 @@ const harness = {
     );
   },
 
-  /**
-   * Sends `count` random deposits and withdrawals over `accounts` accounts, `inFlight` at a time, each with the
-   * command id `${tag}-${i}`; reports each acknowledged one to `window.ack` the moment it resolves.
-   */
-  async burst(
-    tag: string,
-    count: number,
-    accounts: number,
-    inFlight: number,
-  ): Promise<{ acknowledged: number; rejected: number; conflicts: number }> {
+  async burst(tag, count, accounts, inFlight) {
     let acknowledged = 0;
     let rejected = 0;
     let conflicts = 0;
@@ -106,6 +89,5 @@ const harness = {
   },
 };
 
-export type Harness = typeof harness;
 Object.assign(window, { harness });
 document.body.dataset.ready = 'true';
