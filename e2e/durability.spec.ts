@@ -119,4 +119,6 @@ test('says so when the browser clears the site data under the app, and reconnect
   await command(page, 'Deposit', '5');
   await expect(page.getByTestId('balance')).toHaveText('5');
   await expect(page.getByRole('list', { name: 'Accounts' })).not.toContainText('Before The Wipe');
+  // The new worker found the database gone though it existed: the app is told, and tells the user.
+  await expect(page.getByRole('alert').filter({ hasText: "The browser deleted this app's stored data" })).toBeVisible();
 });

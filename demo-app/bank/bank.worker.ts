@@ -8,7 +8,7 @@ import { accountSummaries } from './account-summaries.ts';
 export const entities = { account };
 
 exposeRuntime({
-  journal: ({ onClosed }) => openIndexedDbJournal('eventfold-bank', { onClosed }),
+  journal: (hooks) => openIndexedDbJournal('eventfold-bank', hooks),
   entities,
   projections: [accountSummaries],
   channel: 'eventfold-bank',

@@ -35,10 +35,21 @@ function usePersistentStorage(): boolean | undefined {
   return persisted;
 }
 
+/** Whether the worker found the bank's stored data deleted by the browser. */
+function useStorageLost(bank: Bank): boolean {
+  const [lost, setLost] = useState(bank.storageLost);
+  useEffect(() => {
+    setLost(bank.storageLost);
+    return bank.onStorageLost(() => setLost(true));
+  }, [bank]);
+  return lost;
+}
+
 export function StatusBar({ bank }: { bank: Bank }) {
   const online = useOnline();
   const persisted = usePersistentStorage();
   const status = useClientStatus(bank);
+  const storageLost = useStorageLost(bank);
   return (
     <div className="status">
       <span className={`pill ${online ? 'ok' : 'warn'}`} data-testid="network">
@@ -47,6 +58,12 @@ export function StatusBar({ bank }: { bank: Bank }) {
       <span className={`pill ${persisted ? 'ok' : 'muted'}`} data-testid="storage">
         {persisted === undefined ? 'Storage…' : persisted ? 'Storage persistent' : 'Storage best-effort'}
       </span>
+      {storageLost && (
+        <p role="alert" className="banner">
+          The browser deleted this app's stored data (after a crash left it damaged, or to free space): the accounts
+          and their history from before are gone.
+        </p>
+      )}
       {status === 'lost' && (
         <p role="status" className="banner">
           {/database/.test(bank.lostBecause ?? '')

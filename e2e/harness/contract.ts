@@ -18,8 +18,8 @@ export interface AccountView {
 
 /** The harness, as `window.harness`. */
 export interface Harness {
-  /** Opens `accounts` accounts (acc-0, acc-1…) unless they are open already. */
-  open(accounts: number): Promise<void>;
+  /** Opens `accounts` accounts (acc-0, acc-1…) unless they are open already; after a storage failure, tries again once. */
+  open(accounts: number, retried?: boolean): Promise<void>;
   /**
    * Sends `count` random deposits and withdrawals over `accounts` accounts, `inFlight` at a time, each with the
    * command id `${tag}-${i}`; reports each acknowledged one to `window.ack` the moment it resolves.
@@ -27,4 +27,6 @@ export interface Harness {
   burst(tag: string, count: number, accounts: number, inFlight: number): Promise<{ acknowledged: number; rejected: number; conflicts: number }>;
   state(id: string): Promise<{ state: AccountView; sequenceNr: number }>;
   readDatabase(): Promise<DatabaseContents>;
+  /** Whether the client was told that the worker found its stored data deleted by the browser. */
+  storageLost(): boolean;
 }

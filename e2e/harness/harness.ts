@@ -15,11 +15,18 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
   });
 }
 
+let storageLost = false;
+bank.onStorageLost(() => (storageLost = true));
+
 const harness: Harness = {
-  async open(accounts: number): Promise<void> {
+  storageLost: () => storageLost,
+
+  async open(accounts: number, retried = false): Promise<void> {
     await Promise.all(
       Array.from({ length: accounts }, (_, i) =>
-        bank.send('account', `acc-${i}`, { type: 'open', owner: `Owner ${i}` }).catch((error: { code?: string }) => {
+        bank.send('account', `acc-${i}`, { type: 'open', owner: `Owner ${i}` }).catch(async (error: { code?: string }) => {
+          // A storage failure on the first open after a crash (the browser found its data corrupt): try once more.
+          if (error.code === 'storage-failed' && !retried) return void (await harness.open(accounts, true));
           if (error.code !== 'rejected') throw error;
         }),
       ),

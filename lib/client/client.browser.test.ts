@@ -243,7 +243,10 @@ describe('the client and the worker runtime', () => {
       message: expect.stringContaining('its database was deleted'),
     });
     client.reconnect();
+    expect(client.storageLost).toBe(false);
     expect(await client.send('counter', 'c', { type: 'add', amount: 1 })).toMatchObject({ state: { value: 1 }, sequenceNr: 1 });
+    // The new worker found the database gone though it existed, and says so.
+    await expect.poll(() => client.storageLost).toBe(true);
   });
 
   it('replays two tabs racing on one account into one contiguous journal', async () => {

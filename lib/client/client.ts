@@ -54,6 +54,8 @@ export class Client<D extends EntityDefinitions> {
   readonly #inFlight = new Set<(error: unknown) => void>();
   readonly #watches = new Map<string, Watch<AnyChange>>();
   readonly #statusListeners = new Set<(status: ClientStatus) => void>();
+  readonly #lostListeners = new Set<() => void>();
+  #storageLost = false;
   readonly #idsWatches = new Map<string, Watch<readonly string[]>>();
   /** Ids heard of, per type, while the first list of that type was on its way. */
   readonly #heardIds = new Map<string, Set<string>>();
@@ -80,6 +82,20 @@ export class Client<D extends EntityDefinitions> {
    */
   get lostBecause(): string | undefined {
     return this.#status === 'lost' ? this.#lostDetail : undefined;
+  }
+
+  /**
+   * True once the worker found its journal's database missing though it existed: the browser deleted it (it deletes
+   * an IndexedDB it finds corrupt, which a crash can leave behind). Everything stored before is gone; tell the user.
+   */
+  get storageLost(): boolean {
+    return this.#storageLost;
+  }
+
+  /** Calls `listener` when the worker finds its stored data lost (see `storageLost`); returns how to stop. */
+  onStorageLost(listener: () => void): () => void {
+    this.#lostListeners.add(listener);
+    return () => this.#lostListeners.delete(listener);
   }
 
   /** Calls `listener` whenever the status changes; returns the function that stops it. */
@@ -372,6 +388,11 @@ export class Client<D extends EntityDefinitions> {
       if (!subscription) return;
       if (!ids) this.#heardIds.get(notice.type)?.add(notice.id);
       else if (!ids.includes(notice.id)) subscription.publish([...ids, notice.id].sort());
+      return;
+    }
+    if (notice.kind === 'storage-lost') {
+      this.#storageLost = true;
+      for (const listener of this.#lostListeners) listener();
       return;
     }
     if (notice.kind === 'projection') {

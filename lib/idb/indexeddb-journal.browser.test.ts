@@ -1,5 +1,5 @@
 import { fingerprintOf } from 'eventfold';
-import { type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
+import { deleteIndexedDbJournal, type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteTestDatabases, openTestJournal, uniqueDatabaseName } from '../test-support/databases.ts';
 import { envelope, numbered, unpositioned } from '../test-support/events.ts';
@@ -109,6 +109,27 @@ describe('IndexedDbJournal', () => {
     // A new journal starts afresh.
     const fresh = track(await openIndexedDbJournal(name));
     expect(await fresh.highestSequenceNr('e1')).toBe(0);
+  });
+
+  it('says when it finds its database gone though it existed, as after the browser deleted it', async () => {
+    const name = uniqueDatabaseName();
+    const lost: string[] = [];
+    const open = () => openIndexedDbJournal(name, { onLost: () => lost.push(name) });
+    await track(await open()).persist('e1', numbered(1, 1));
+    track(await open());
+    expect(lost).toEqual([]);
+    // What Chromium does to an IndexedDB it finds corrupt after a crash: it deletes it.
+    await new Promise((resolve) => (indexedDB.deleteDatabase(name).onsuccess = resolve));
+    const reopened = track(await open());
+    expect(lost).toEqual([name]);
+    expect(await reopened.highestSequenceNr('e1')).toBe(0);
+    track(await open());
+    expect(lost).toHaveLength(1);
+    // Deleting a journal on purpose is not a loss.
+    await Promise.all(journals.splice(0).map((journal) => journal.close()));
+    await deleteIndexedDbJournal(name);
+    track(await open());
+    expect(lost).toHaveLength(1);
   });
 
   it('fails to open with a typed error while an old connection blocks the upgrade, then opens', async () => {

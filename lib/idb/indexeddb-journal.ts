@@ -48,6 +48,7 @@ import {
   type WriteTransaction,
   writesBlind,
 } from './requests.ts';
+import { hadJournal, markJournal, unmarkJournal } from './loss-marker.ts';
 import { appVersionOf, databaseVersionOf, type JournalSchema, MAX_APP_VERSION, upgradeJournal } from './schema.ts';
 
 
@@ -88,6 +89,14 @@ export interface IndexedDbJournalOptions {
    * journal then reject with a `ClosedError` giving that reason.
    */
   onClosed?: (reason: ClosedReason) => void;
+  /**
+   * Called once the journal is open, when its database was found missing though this origin had it: the browser
+   * deleted it (Chromium deletes an IndexedDB it finds corrupt, which a crash during a write can leave behind), or
+   * something outside eventfold did. The journal is empty: what it held is gone. Tell the user, or restore from
+   * elsewhere. Needs the origin private file system, where eventfold notes which journals exist; never called in a
+   * Storage Bucket (`factory`).
+   */
+  onLost?: () => void;
 }
 
 /**
@@ -112,7 +121,9 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
   } catch (error) {
     throw new StorageError(`opening database "${name}"`, error);
   }
+  let created = false;
   request.addEventListener('upgradeneeded', ({ oldVersion }) => {
+    created = oldVersion === 0;
     const database = wrap(request.result) as IDBPDatabase<JournalSchema>;
     upgradeJournal(database, wrap(request.transaction!) as unknown as Parameters<typeof upgradeJournal>[1], oldVersion);
     options.upgrade?.(database as unknown as IDBPDatabase<unknown>, appVersionOf(oldVersion), version);
@@ -145,6 +156,10 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
     }
   }
   journal = new IndexedDbJournal(name, database, options);
+  if (!options.factory) {
+    if (created && (await hadJournal(name))) options.onLost?.();
+    await markJournal(name);
+  }
   return journal;
 }
 
@@ -152,6 +167,7 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
 export async function deleteIndexedDbJournal(name: string, { factory = indexedDB }: { factory?: IDBFactory } = {}): Promise<void> {
   try {
     await wrap(factory.deleteDatabase(name));
+    if (factory === indexedDB) await unmarkJournal(name);
   } catch (error) {
     throw new StorageError(`deleting database "${name}"`, error);
   }

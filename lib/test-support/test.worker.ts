@@ -40,7 +40,7 @@ const counterAudit = defineProjection<{ given: number }, CounterEvent>({
 });
 
 exposeRuntime({
-  journal: ({ onClosed }) => openIndexedDbJournal(self.name, { onClosed }),
+  journal: (hooks) => openIndexedDbJournal(self.name, hooks),
   entities,
   projections: [accountSummaries, counterAudit],
   channel: `eventfold-test:${self.name}`,

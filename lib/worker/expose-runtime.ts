@@ -15,8 +15,9 @@ import { registerErrorSerializer, type RuntimeService, statusToWire, type Worker
 export interface ExposeRuntimeOptions<D extends EntityDefinitions> extends Omit<RuntimeOptions<D>, 'journal'> {
   /**
    * A function that opens the journal. It is called on first use, and again on the next call after it failed (say,
-   * while another tab blocked an upgrade). Pass `onClosed` on to the journal, so the page hears when a newer
-   * version of the app takes the database: `journal: ({ onClosed }) => openIndexedDbJournal('bank', { onClosed })`.
+   * while another tab blocked an upgrade). Pass the lifecycle hooks on to the journal, so the page hears when a
+   * newer version of the app takes the database, or when the browser deleted it:
+   * `journal: (hooks) => openIndexedDbJournal('bank', hooks)`.
    */
   journal: (lifecycle: JournalLifecycle) => Promise<EventJournal>;
   /**
@@ -31,6 +32,7 @@ export interface ExposeRuntimeOptions<D extends EntityDefinitions> extends Omit<
 /** Hooks a journal calls when it closes by itself. */
 export interface JournalLifecycle {
   onClosed(reason: 'version-change' | 'deleted' | 'terminated'): void;
+  onLost(): void;
 }
 
 /** What one tab's worker tells the others after writing: which entity moved to which sequence number. */
@@ -70,7 +72,10 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
 
   let journal: EventJournal | undefined;
   const start = async (): Promise<EntityRuntime<D>> => {
-    journal = await source({ onClosed: (reason) => tell({ kind: 'closed', reason }) });
+    journal = await source({
+      onClosed: (reason) => tell({ kind: 'closed', reason }),
+      onLost: () => tell({ kind: 'storage-lost' }),
+    });
     return createRuntime({
       ...runtimeOptions,
       journal,

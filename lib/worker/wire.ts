@@ -18,6 +18,8 @@ export type WorkerNotice =
   /** An entity of a type whose ids are watched was written, in this tab or another. */
   | { kind: 'written'; type: string; id: string; sequenceNr: number }
   | { kind: 'closed'; reason: 'version-change' | 'deleted' | 'terminated' }
+  /** The journal's database was found missing though it existed: what it held is gone. */
+  | { kind: 'storage-lost' }
   /** A watched projection's status changed, or its read model may have. */
   | { kind: 'projection'; status: ProjectionStatus };
 
