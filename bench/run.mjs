@@ -43,12 +43,12 @@ async function librarySizes() {
         'worker',
         `import { openIndexedDbJournal } from ${lib('idb/index.ts')};
          import { exposeRuntime } from ${lib('worker/index.ts')};
-         exposeRuntime({ journal: ({ onClosed }) => openIndexedDbJournal('app', { onClosed }), entities: {} });`,
+         exposeRuntime({ journal: (hooks) => openIndexedDbJournal('app', hooks), entities: {} });`,
       ),
       page: await bundle(
         'page',
         `export { connect } from ${lib('client/index.ts')};
-         export { useClientStatus, useEntity, useEntityIds, useTimeline } from ${lib('react/index.ts')};
+         export { useClientStatus, useEntity, useEntityIds, useReadModel, useTimeline } from ${lib('react/index.ts')};
          export { isEventfoldError } from ${lib('index.ts')};`,
       ),
     };
