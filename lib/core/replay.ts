@@ -86,20 +86,44 @@ export async function recover<S, E>(
   definition: EntityDefinition<S, unknown, E>,
   { upTo, pageSize, schema = new EntitySchema('entity', definition), onSnapshotIgnored = () => {} }: RecoverOptions = {},
 ): Promise<Versioned<S>> {
-  const snapshot = await usableSnapshot(journal, entityId, upTo, onSnapshotIgnored);
+  const snapshot = await checkedSnapshot(journal, entityId, upTo, onSnapshotIgnored);
   const migrated = snapshot && schema.stateOf<S>(snapshot, onSnapshotIgnored);
-  const from = migrated === undefined ? undefined : snapshot;
-  let state = from ? (migrated as S) : definition.initialState();
-  let sequenceNr = from?.sequenceNr ?? 0;
+  const replay = (start: Versioned<S>) => replayFrom(journal, entityId, definition, schema, start, { upTo, pageSize });
+  if (snapshot && migrated !== undefined) {
+    const recovered = await replay({ state: migrated, sequenceNr: snapshot.sequenceNr });
+    if (recovered) return recovered;
+    const problem = 'the snapshot lies beyond the stream; the state is rebuilt from the events';
+    onSnapshotIgnored(new CorruptedDataError(entityId, snapshot.sequenceNr, problem));
+  }
+  return (await replay({ state: definition.initialState(), sequenceNr: 0 }))!;
+}
+
+/**
+ * Folds the events after `start` onto its state. The first page also reads the event at `start` itself: the proof
+ * that the stream reaches the snapshot, without a read of its own. Resolves `undefined` when it does not.
+ */
+async function replayFrom<S, E>(
+  journal: EventJournal,
+  entityId: string,
+  definition: EntityDefinition<S, unknown, E>,
+  schema: EntitySchema,
+  start: Versioned<S>,
+  { upTo, pageSize }: { upTo: number | undefined; pageSize: number | undefined },
+): Promise<Versioned<S> | undefined> {
+  let { state, sequenceNr } = start;
   const limit = definition.maxReplayedEvents;
   if (limit !== undefined) {
     const last = Math.min(upTo ?? Number.POSITIVE_INFINITY, await journal.highestSequenceNr(entityId));
     if (last - sequenceNr > limit) throw new StreamTooLongError(entityId, last - sequenceNr, limit);
   }
-  for await (const page of readPages(journal, entityId, { from: sequenceNr + 1, to: upTo, pageSize })) {
-    state = foldEvents(entityId, definition, state, readAll(schema, entityId, page));
+  let anchored = sequenceNr === 0;
+  for await (const page of readPages(journal, entityId, { from: Math.max(1, sequenceNr), to: upTo, pageSize })) {
+    const events = anchored ? page : page.slice(1);
+    anchored = true;
+    state = foldEvents(entityId, definition, state, readAll(schema, entityId, events));
     sequenceNr = page[page.length - 1]!.sequenceNr;
   }
+  if (!anchored) return undefined;
   if (upTo !== undefined) await assertReached(journal, entityId, sequenceNr, upTo);
   return { state, sequenceNr };
 }
@@ -114,8 +138,8 @@ export async function assertReached(journal: EventJournal, entityId: string, rea
   if (head > reached) throw new CorruptedDataError(entityId, reached + 1, `event ${reached + 1} is missing`);
 }
 
-/** The newest snapshot at or below `upTo`, unless it is corrupted (checksum, shape) or lies beyond the stream. */
-async function usableSnapshot(
+/** The newest snapshot at or below `upTo`, unless it is corrupted: a bad sequence number, a failed checksum. */
+async function checkedSnapshot(
   journal: EventJournal,
   entityId: string,
   upTo: number | undefined,
@@ -127,7 +151,6 @@ async function usableSnapshot(
   let problem: string | undefined;
   if (!Number.isSafeInteger(sequenceNr) || sequenceNr < 1) problem = 'the snapshot has no valid sequence number';
   else if (checksum === undefined || fingerprintOf(state) !== checksum) problem = 'the snapshot\'s state does not match its checksum';
-  else if (sequenceNr > (await journal.highestSequenceNr(entityId))) problem = 'the snapshot lies beyond the stream';
   if (problem === undefined) return snapshot;
   onIgnored(new CorruptedDataError(entityId, Number(sequenceNr) || 0, `${problem}; the state is rebuilt from the events`));
   return undefined;
