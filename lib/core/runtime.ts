@@ -30,7 +30,7 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   journal: EventJournal;
   /** The entity types served, by name. A name may not contain `:`. */
   entities: D;
-  /** How often a command is decided again after losing a race to another writer. Default 3. */
+  /** How often a command is decided again after losing a race to another writer (another tab, say). Default 10. */
   maxConflictRetries?: number;
   /** Events read per journal call during recovery. Default 2,500. */
   pageSize?: number;
@@ -115,7 +115,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
     this.#context = (type, id) => ({
       journal: options.journal,
       writer,
-      maxConflictRetries: options.maxConflictRetries ?? 3,
+      maxConflictRetries: options.maxConflictRetries ?? 10,
       pageSize: this.#pageSize,
       clock: this.#clock,
       schema: this.#schemas.get(type)!,
