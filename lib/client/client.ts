@@ -1,5 +1,6 @@
 import { proxy, type Remote, wrap } from 'comlink';
 import {
+  assertCloneable,
   ClosedError,
   type CommandOf,
   type CommandOptions,
@@ -9,13 +10,13 @@ import {
   type EntityDefinitions,
   type EventOf,
   InvalidArgumentError,
+  MAX_PAYLOAD_BYTES,
   type PersistedEvent,
   type ProjectionStatus,
   type ReadModel,
   type StateOf,
   streamIdOf,
   type Versioned,
-  validateCommand,
   WorkerLostError,
 } from '../core/index.ts';
 import { registerErrorTransfer, type RuntimeService, statusFromWire, type WorkerNotice } from '../worker/wire.ts';
@@ -117,7 +118,9 @@ export class Client<D extends EntityDefinitions> {
     options: CommandOptions = {},
   ): Promise<CommandResult<StateOf<D[K]>, EventOf<D[K]>>> {
     try {
-      validateCommand(command, options);
+      // What cannot cross to the worker is refused here, with its path; the worker checks the rest.
+      assertCloneable(command, 'command', MAX_PAYLOAD_BYTES);
+      assertCloneable(options, 'options', MAX_PAYLOAD_BYTES);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -70,7 +70,7 @@ describe('read models and idempotent commands through the client', () => {
     expect((await client.state('account', 'a')).state.balance).toBe(25);
     await expect(client.send('account', 'a', deposit, { metadata: { at: () => 1 } as never })).rejects.toMatchObject({
       code: 'not-cloneable',
-      path: 'metadata.at',
+      path: 'options.metadata.at',
     });
   });
 });
