@@ -42,11 +42,9 @@ test('keeps every acknowledged command through 20 browser kills in the middle of
       await openHarness(page);
 
       // After each kill: the accounts accept commands again, and everything acknowledged is there, whole — unless
-      // the browser found its whole IndexedDB corrupt and deleted it. eventfold cannot keep what the browser
-      // deletes; what it must never do is lose part of what was acknowledged.
-      // Chromium deletes an origin's IndexedDB when it finds it corrupt ("IndexedDB recovering from a corrupted (and
-      // deleted) database" in its log). Then the app must be told: the worker finds the database gone though it
-      // existed, and reports the loss.
+      // Chromium found its IndexedDB corrupt and deleted it whole ("IndexedDB recovering from a corrupted (and
+      // deleted) database" in its log). eventfold cannot keep what the browser deletes, but the app must be told,
+      // and no other loss is allowed.
       await page.evaluate((accounts) => window.harness.open(accounts), ACCOUNTS);
       await page.evaluate((tag) => window.harness.burst(tag, 1, 1, 1), `check-${round}`);
       const before = await page.evaluate(() => window.harness.readDatabase());
