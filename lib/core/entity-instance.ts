@@ -31,7 +31,8 @@ export interface EntityContext {
   readonly clock: () => number;
   readonly schema: EntitySchema;
   readonly onError: (error: unknown, during: 'snapshot' | 'listener' | 'snapshot-ignored') => void;
-  readonly onWritten: (sequenceNr: number) => void;
+  /** After each committed write with events: the stream's new head, and the global positions of the events. */
+  readonly onWritten: (sequenceNr: number, positions: readonly number[]) => void;
 }
 
 /** A call waiting in an entity's inbox. */
@@ -318,7 +319,7 @@ export class EntityInstance<S, C, E> {
       }
       if (events.length > 0) {
         this.#emit({ events, ...write.result });
-        this.context.onWritten(write.result.sequenceNr);
+        this.context.onWritten(write.result.sequenceNr, outcome.positions);
       }
       return;
     }

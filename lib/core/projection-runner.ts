@@ -79,6 +79,21 @@ export class ProjectionRunner {
     return this.#running;
   }
 
+  /**
+   * Told of a write of this runtime, with the global positions of its events. An inline projection that was live
+   * at the position just before them was updated in that very transaction: no need to read the journal to know it.
+   * Otherwise (a catch-up projection, or another writer's events in between), it catches up.
+   */
+  wrote(first: number, last: number): void {
+    const inline = (this.projection.mode ?? 'inline') === 'inline';
+    if (inline && !this.#running && this.#status.state === 'live' && this.#seen === first - 1) {
+      this.#seen = last;
+      this.#set({ state: 'live', position: last });
+      return;
+    }
+    void this.catchUp();
+  }
+
   /** Resolves when the pass under way, if any, is over. */
   async settled(): Promise<void> {
     await this.#running;

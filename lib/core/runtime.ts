@@ -120,8 +120,8 @@ export class EntityRuntime<D extends EntityDefinitions> {
       clock: this.#clock,
       schema: this.#schemas.get(type)!,
       onError: (error, during) => onError?.(error, { streamId: streamIdOf(type, id), during }),
-      onWritten: (sequenceNr) => {
-        this.#catchUpProjections();
+      onWritten: (sequenceNr, positions) => {
+        for (const runner of this.#projections.values()) runner.wrote(positions[0]!, positions.at(-1)!);
         onWrite?.({ type, id, sequenceNr });
       },
     });

@@ -200,7 +200,8 @@ export function isLive(checkpoint: Checkpoint | undefined, position: number): bo
   return (checkpoint?.position ?? 0) === position && checkpoint?.rebuilding === undefined;
 }
 
-function eventsOf(write: AcceptedWrite): ProjectionEvent[] {
+/** The events of an accepted write as projections see them. */
+export function eventsOf(write: AcceptedWrite): ProjectionEvent[] {
   return write.events.map((event, i) => projectionEventOf(write.entityId, { ...event, position: write.positions[i]! }));
 }
 

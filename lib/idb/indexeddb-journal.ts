@@ -28,6 +28,7 @@ import {
   type AcceptedWrite,
   documentIdsFor,
   entityIdsOf,
+  eventsOf,
   isLive,
   persistOne,
   planProjectedWrites,
@@ -210,15 +211,16 @@ export class IndexedDbJournal implements EventJournal {
     validateWrites(writes);
     projections.forEach(validateProjection);
     if (writes.length === 0) return [];
-    if (projections.length > 0) return this.#persistCareful(writes, projections);
     if (writes.every(writesBlind)) {
       try {
-        return await this.#persistBlind(writes);
+        return await this.#persistBlind(writes, projections);
       } catch (error) {
-        if (!isEventfoldError(error, 'conflict') && !isConstraintFailure(error)) throw error;
+        // A conflict, or a projection that throws: the careful path finds out which writes to leave out.
+        const careful = isEventfoldError(error, 'conflict') || isEventfoldError(error, 'handler-failed') || isConstraintFailure(error);
+        if (!careful) throw error;
       }
     }
-    return this.#persistCareful(writes);
+    return this.#persistCareful(writes, projections);
   }
 
   /**
@@ -229,8 +231,10 @@ export class IndexedDbJournal implements EventJournal {
    * cheap as a bare put. Positions continue the highest this connection knows; another tab's write since makes
    * the first of them taken, which the position index refuses.
    */
-  #persistBlind(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> {
-    return this.#transact('persist', storesFor(writes), 'readwrite', async (tx) => {
+  #persistBlind(writes: readonly StreamWrite[], projections: readonly AnyProjection[]): Promise<PersistOutcome[]> {
+    const stores = storesFor(writes);
+    if (projections.length > 0) stores.push('documents', 'checkpoints');
+    return this.#transact('persist', stores, 'readwrite', async (tx) => {
       const events = tx.objectStore('events');
       const checks: Promise<unknown>[] = [];
       const heads = new Map<string, number>();
@@ -251,13 +255,15 @@ export class IndexedDbJournal implements EventJournal {
       // Handled now: if issuing throws, the abort fails these lookups and nobody awaits them.
       const checked = Promise.all(checks);
       checked.catch(() => {});
-      let position = this.#position ?? (await lastPosition(tx));
+      const head = this.#position ?? (await lastPosition(tx));
+      let position = head;
       const accepted = writes.map((write) => ({
         ...write,
         positions: write.events.map(() => ++position),
         ...(write.snapshot && { snapshot: stamped(write.snapshot) }),
       }));
       issueWrites(tx, accepted);
+      if (projections.length > 0) await projectInline(tx, projections, accepted, head);
       await checked;
       await this.#pruneSnapshotsOf(tx, writes);
       return accepted;
@@ -519,4 +525,30 @@ export class IndexedDbJournal implements EventJournal {
       throw new StorageError(operation, aborted ?? error);
     }
   }
+}
+
+/**
+ * Applies the inline projections that are caught up with `head` to writes issued blind, in their transaction. A
+ * projection that throws aborts it all: the careful path then leaves out the write it throws on.
+ */
+async function projectInline(
+  tx: WriteTransaction,
+  projections: readonly AnyProjection[],
+  accepted: readonly AcceptedWrite[],
+  head: number,
+): Promise<void> {
+  const events = accepted.flatMap(eventsOf);
+  // Checkpoints and documents in one round trip: most of the time the projections are live.
+  const ids = new Map(projections.map((projection) => [projection.name, documentIdsOf(projection, events)]));
+  const [checkpoints, read] = await Promise.all([
+    Promise.all(projections.map((projection) => tx.objectStore('checkpoints').get(projection.name))),
+    readDocuments(tx, ids),
+  ]);
+  const live = projections.filter((_, i) => isLive(checkpoints[i], head));
+  if (live.length === 0) return;
+  const changes = live.map((projection) => project(projection, events, (id) => read(projection.name, id)));
+  const position = events.at(-1)!.position;
+  live.forEach((projection, i) => {
+    issueDocuments(tx, projection.name, changes[i]!, checkpointAt(checkpoints[projections.indexOf(projection)], position));
+  });
 }
