@@ -66,7 +66,7 @@ export function checkJournal(contents: DatabaseContents, acknowledged: Iterable<
       expect(snapshot.state, `${streamId}'s snapshot at ${snapshot.sequenceNr}`).toEqual({ owner, balance, txCount });
     }
     const summary = contents.documents.find((d) => d.projection === 'account-summaries' && `account:${d.id}` === streamId);
-    expect(summary?.document, `${streamId}'s row of the account list`).toMatchObject({
+    expect(summary?.doc, `${streamId}'s row of the account list`).toMatchObject({
       owner: folded.owner,
       balance: folded.balance,
       txCount: folded.txCount,

@@ -80,7 +80,7 @@ export function AccountList({ bank, selected, onSelect }: Props) {
 }
 
 function AccountRow({
-  row: { id, document: summary },
+  row: { id, doc: summary },
   selected,
   onSelect,
 }: {

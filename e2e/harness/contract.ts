@@ -5,7 +5,7 @@
 export interface DatabaseContents {
   events: { streamId: string; sequenceNr: number; event: { type: string; amount?: number; owner?: string }; position: number; causationId: string }[];
   snapshots: { streamId: string; sequenceNr: number; state: unknown }[];
-  documents: { projection: string; id: string; document: unknown }[];
+  documents: { projection: string; id: string; doc: unknown }[];
   checkpoints: { projection: string; position: number }[];
 }
 

@@ -84,9 +84,9 @@ const harness: Harness = {
           causationId: e.metadata?.causationId,
         })),
         snapshots: snapshots.map((s, i) => ({ streamId: (snapshotKeys[i] as [string, number])[0], sequenceNr: s.sequenceNr, state: s.state })),
-        documents: documents.map((document, i) => {
+        documents: documents.map((doc, i) => {
           const [projection, id] = documentKeys[i] as [string, string];
-          return { projection, id, document };
+          return { projection, id, doc };
         }),
         checkpoints: checkpoints.map((c, i) => ({ projection: checkpointKeys[i] as string, position: c.position })),
       };

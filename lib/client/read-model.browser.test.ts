@@ -24,7 +24,7 @@ describe('read models and idempotent commands through the client', () => {
         const snapshot = store.getSnapshot();
         return snapshot.status === 'ready' ? snapshot.documents : [];
       })
-      .toEqual([{ id: 'a', document: { owner: 'Ada', balance: 70, txCount: 1, lastActivity: events[0]!.timestamp } }]);
+      .toEqual([{ id: 'a', doc: { owner: 'Ada', balance: 70, txCount: 1, lastActivity: events[0]!.timestamp } }]);
     expect(seen.every((snapshot) => snapshot.status === 'ready')).toBe(true);
     stop();
 
@@ -52,7 +52,7 @@ describe('read models and idempotent commands through the client', () => {
     expect(status).toMatchObject({ position: 1, failedAt: 2, error: { code: 'handler-failed', handler: 'project' } });
     expect((status.error as Error).message).toContain('the audit refuses 13');
     expect(await client.send('counter', 'c', { type: 'add', amount: 2 })).toMatchObject({ sequenceNr: 3 });
-    expect((await client.readModel('counter-audit')).documents).toEqual([{ id: 'c', document: { given: 1 } }]);
+    expect((await client.readModel('counter-audit')).documents).toEqual([{ id: 'c', doc: { given: 1 } }]);
   });
 
   it('lets a command be retried with its idempotency key after the worker was lost, taking effect once', async () => {

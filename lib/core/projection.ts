@@ -15,7 +15,7 @@ export interface ProjectionEvent<E = unknown> extends PersistedEvent<E> {
  * of an `account_summaries` table. Pure functions, so that a projection can run inside a storage transaction,
  * be rebuilt from the journal at any time, and be tested with given events and an expected read model.
  *
- * @typeParam D - a document: plain, structured-cloneable data
+ * @typeParam D - a doc: plain, structured-cloneable data
  * @typeParam E - the events it reads
  */
 export interface Projection<D = unknown, E = any> {
@@ -30,16 +30,16 @@ export interface Projection<D = unknown, E = any> {
   readonly mode?: 'inline' | 'catch-up';
   /** The entity types whose events it reads. Default: all. */
   readonly entityTypes?: readonly string[];
-  /** The id of the document an event changes, or `undefined` to skip the event. Must not depend on the position. */
+  /** The id of the doc an event changes, or `undefined` to skip the event. Must not depend on the position. */
   documentId(event: ProjectionEvent<E>): string | undefined;
-  /** The document after the event (`undefined` when it had none); return `undefined` to delete it. */
-  evolve(document: D | undefined, event: ProjectionEvent<E>): D | undefined;
+  /** The doc after the event (`undefined` when it had none); return `undefined` to delete it. */
+  evolve(doc: D | undefined, event: ProjectionEvent<E>): D | undefined;
 }
 
-/** Any projection; `any` so that projections of every document and event type fit. */
+/** Any projection; `any` so that projections of every doc and event type fit. */
 export type AnyProjection = Projection<any, any>;
 
-/** Identity helper that infers the document and event types of a projection. */
+/** Identity helper that infers the doc and event types of a projection. */
 export function defineProjection<D, E = any>(projection: Projection<D, E>): Projection<D, E> {
   return projection;
 }
@@ -52,10 +52,10 @@ export interface Checkpoint {
   readonly rebuilding?: { readonly total: number };
 }
 
-/** A document of a read model, with its id. */
+/** A doc (one record) of a read model, with its id. */
 export interface ReadModelDocument<D = unknown> {
   readonly id: string;
-  readonly document: D;
+  readonly doc: D;
 }
 
 /** Which documents of a read model to read: by ids, or every id starting with `prefix`, up to `limit`. */
@@ -71,7 +71,7 @@ export interface ReadModelView<D = unknown> {
   readonly documents: ReadModelDocument<D>[];
 }
 
-/** Documents that a projection changed: a new value, or `undefined` for a deleted document. */
+/** Docs that a projection changed: a new value, or `undefined` for a deleted doc. */
 export type DocumentChanges = Map<string, unknown>;
 
 /** Checks a projection's shape; throws an `InvalidArgumentError` naming what is wrong. */
@@ -140,8 +140,8 @@ export function documentIdsOf(projection: AnyProjection, events: readonly Projec
 }
 
 /**
- * Applies events to documents: `read` gives a document's current value, and the result holds every document that
- * changed. Throws a `HandlerError` when the projection throws or makes a document that cannot be stored.
+ * Applies events to documents: `read` gives a doc's current value, and the result holds every doc that
+ * changed. Throws a `HandlerError` when the projection throws or makes a doc that cannot be stored.
  */
 export function project(
   projection: AnyProjection,
@@ -155,9 +155,9 @@ export function project(
     if (id === undefined) continue;
     const current = changes.has(id) ? changes.get(id) : read(id);
     const next = callProjection(projection, 'evolve', () => {
-      const document = projection.evolve(current, event);
-      assertCloneable(document, `document "${id}"`);
-      return document;
+      const doc = projection.evolve(current, event);
+      assertCloneable(doc, `doc "${id}"`);
+      return doc;
     });
     changes.set(id, next);
   }

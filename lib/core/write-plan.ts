@@ -130,7 +130,7 @@ export interface ProjectedPlan extends WritePlan {
  * `planWrites`, then the inline projections that are `live` (caught up with the journal) applied to the accepted
  * writes in order, each write's changes kept only if every projection applied all its events. A write that a
  * projection fails on is left out with that error, and the rest planned again (positions move up). `read` gives a
- * document's stored value; the documents of `documentIdsFor(...)` must be readable.
+ * doc's stored value; the documents of `documentIdsFor(...)` must be readable.
  */
 export function planProjectedWrites(
   writes: readonly StreamWrite[],
@@ -166,7 +166,7 @@ export function planProjectedWrites(
         failed.set(failure, error as EventfoldError);
         return;
       }
-      for (const [name, changed] of changes) for (const [id, document] of changed) documents.get(name)!.set(id, document);
+      for (const [name, changed] of changes) for (const [id, doc] of changed) documents.get(name)!.set(id, doc);
     });
     if (failure !== undefined) continue;
 

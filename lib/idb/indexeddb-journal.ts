@@ -379,16 +379,16 @@ export class IndexedDbJournal implements EventJournal {
       const store = tx.objectStore('documents');
       const { ids, prefix = '', limit } = query;
       const checkpoint = tx.objectStore('checkpoints').get(projection);
-      let documents: { id: string; document: unknown }[];
+      let documents: { id: string; doc: unknown }[];
       if (ids) {
         const wanted = [...new Set(ids)].sort();
         const values = await Promise.all(wanted.map((id) => store.get([projection, id])));
-        documents = wanted.map((id, i) => ({ id, document: values[i] })).filter(({ document }) => document !== undefined);
+        documents = wanted.map((id, i) => ({ id, doc: values[i] })).filter(({ doc }) => doc !== undefined);
         if (limit !== undefined) documents = documents.slice(0, limit);
       } else {
         const range = IDBKeyRange.bound([projection, prefix], [projection, `${prefix}\uffff`]);
         const [values, keys] = await Promise.all([store.getAll(range, limit), store.getAllKeys(range, limit)]);
-        documents = values.map((document, i) => ({ id: keys[i]![1], document }));
+        documents = values.map((doc, i) => ({ id: keys[i]![1], doc }));
       }
       return { checkpoint: await checkpoint, documents };
     });

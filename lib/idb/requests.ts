@@ -68,9 +68,9 @@ export async function readDocuments(
 /** Issues the writes of a projection's changed documents and its new checkpoint. */
 export function issueDocuments(tx: WriteTransaction, projection: string, changes: DocumentChanges, checkpoint: Checkpoint): void {
   const documents = unwrap(tx.objectStore('documents'));
-  for (const [id, document] of changes) {
-    if (document === undefined) documents.delete([projection, id]);
-    else documents.put(document, [projection, id]);
+  for (const [id, doc] of changes) {
+    if (doc === undefined) documents.delete([projection, id]);
+    else documents.put(doc, [projection, id]);
   }
   unwrap(tx.objectStore('checkpoints')).put(checkpoint, projection);
 }

@@ -161,7 +161,7 @@ export class InMemoryJournal implements EventJournal {
     const documents = chosen
       .sort()
       .slice(0, limit)
-      .map((id) => ({ id, document: stored.get(id) }));
+      .map((id) => ({ id, doc: stored.get(id) }));
     return structuredClone({ checkpoint: this.#checkpoints.get(projection), documents });
   }
 
@@ -177,9 +177,9 @@ export class InMemoryJournal implements EventJournal {
   /** Stores a projection's changed documents and moves its checkpoint to `position`, when given. */
   #store(projection: string, changes: DocumentChanges, position: number | undefined): void {
     const stored = this.#documents.get(projection) ?? new Map<string, unknown>();
-    for (const [id, document] of structuredClone(changes)) {
-      if (document === undefined) stored.delete(id);
-      else stored.set(id, document);
+    for (const [id, doc] of structuredClone(changes)) {
+      if (doc === undefined) stored.delete(id);
+      else stored.set(id, doc);
     }
     this.#documents.set(projection, stored);
     if (position !== undefined) this.#checkpoints.set(projection, checkpointAt(this.#checkpoints.get(projection), position));

@@ -124,7 +124,7 @@ it('agrees with a pure fold of the accepted commands after every step, restart a
           const stored = await live.journal.load(`account:${id}`);
           expect(stored.map((e) => e.sequenceNr)).toEqual(stored.map((_, i) => i + 1));
           expect(stored.map((e) => e.event)).toEqual(model.events.get(id));
-          const summary = summaries.documents.find((d) => d.id === id)?.document;
+          const summary = summaries.documents.find((d) => d.id === id)?.doc;
           const state = model.state(id);
           if (state.owner === null) expect(summary).toBeUndefined();
           else expect(summary).toMatchObject({ owner: state.owner, balance: state.balance, txCount: state.txCount });

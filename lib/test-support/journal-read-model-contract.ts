@@ -24,8 +24,8 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
       expect(await journal.readModel('totals')).toEqual({
         checkpoint: { position: 4 },
         documents: [
-          { id: 'a', document: { count: 3, sum: 13 } },
-          { id: 'b', document: { count: 1, sum: 5 } },
+          { id: 'a', doc: { count: 3, sum: 13 } },
+          { id: 'b', doc: { count: 1, sum: 5 } },
         ],
       });
     });
@@ -59,10 +59,10 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
       expect(await journal.projectEvents(totals, await eventsAfter(journal, 0), 0)).toBe(true);
       expect(await journal.readModel('totals')).toEqual({
         checkpoint: { position: 3 },
-        documents: [{ id: 'a', document: { count: 3, sum: 6 } }],
+        documents: [{ id: 'a', doc: { count: 3, sum: 6 } }],
       });
       await journal.persistMany([{ entityId: 'a', events: numbered(4, 1) }], { projections: [totals] });
-      expect((await journal.readModel('totals')).documents[0]!.document).toEqual({ count: 4, sum: 10 });
+      expect((await journal.readModel('totals')).documents[0]!.doc).toEqual({ count: 4, sum: 10 });
     });
 
     it('applies catch-up events only from the expected checkpoint, exactly once', async () => {
@@ -72,7 +72,7 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
       expect(await journal.projectEvents(totals, events.slice(0, 2), 0)).toBe(true);
       expect(await journal.projectEvents(totals, events.slice(0, 2), 0)).toBe(false);
       expect(await journal.projectEvents(totals, events.slice(2), 2)).toBe(true);
-      expect((await journal.readModel('totals')).documents[0]!.document).toEqual({ count: 3, sum: 6 });
+      expect((await journal.readModel('totals')).documents[0]!.doc).toEqual({ count: 3, sum: 6 });
     });
 
     it('changes nothing when a catch-up projection throws or makes a document that cannot be stored', async () => {
@@ -123,7 +123,7 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
       await journal.projectEvents(totals, events.slice(2), 2);
       expect(await journal.readModel('totals')).toEqual({
         checkpoint: { position: 4 },
-        documents: [{ id: 'a', document: { count: 4, sum: 10 } }],
+        documents: [{ id: 'a', doc: { count: 4, sum: 10 } }],
       });
     });
   });

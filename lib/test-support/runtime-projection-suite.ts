@@ -36,7 +36,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
   const runtimeOver = (journal: EventJournal, projections: RuntimeOptions<never>['projections'], pageSize?: number) =>
     createRuntime({ journal, entities: { counter: counter() }, projections, ...(pageSize && { pageSize }) });
   const documents = async (runtime: ReturnType<typeof runtimeOver>, name: string) =>
-    Object.fromEntries((await runtime.readModel(name)).documents.map(({ id, document }) => [id, document]));
+    Object.fromEntries((await runtime.readModel(name)).documents.map(({ id, doc }) => [id, doc]));
   const until = async (runtime: ReturnType<typeof runtimeOver>, name: string, state: ProjectionStatus['state']) => {
     await expect.poll(() => runtime.projectionStatus(name).state).toBe(state);
     return runtime.projectionStatus(name);

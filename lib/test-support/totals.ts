@@ -7,7 +7,7 @@ export interface Total {
 
 /**
  * A read model of the numbered test events: per stream, how many events and the sum of their `n`. An event with a
- * negative `n` deletes the stream's document; `n` of 13 makes the projection throw.
+ * negative `n` deletes the stream's doc; `n` of 13 makes the projection throw.
  */
 export const totals = defineProjection<Total, { n: number }>({
   name: 'totals',

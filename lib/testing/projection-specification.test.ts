@@ -24,7 +24,7 @@ describe('ProjectionSpecification', () => {
     );
   });
 
-  it('checks one document, or its absence', () => {
+  it('checks one doc, or its absence', () => {
     const then = spec.given([opened('a', 'Ada'), deposited('a', 5)]);
     then.thenDocument('a', { owner: 'Ada', balance: 5, txCount: 1, lastActivity: 2 });
     then.thenDocument('b', undefined);

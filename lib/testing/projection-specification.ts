@@ -71,7 +71,7 @@ function outcome<D>(projection: AnyProjection, events: readonly ProjectionEvent[
   try {
     const changes = project(projection, events, () => undefined);
     const documents: Record<string, D> = {};
-    for (const [id, document] of changes) if (document !== undefined) documents[id] = document as D;
+    for (const [id, doc] of changes) if (doc !== undefined) documents[id] = doc as D;
     result = { documents };
   } catch (error) {
     // The projection's own error, not the wrapper that the runtime adds.
@@ -89,7 +89,7 @@ function outcome<D>(projection: AnyProjection, events: readonly ProjectionEvent[
     },
     thenDocument(id, expected) {
       const actual = documents()[id];
-      if (!deepEqual(actual, expected)) fail(`document "${id}" to be ${show(expected)}`, { document: actual ?? null });
+      if (!deepEqual(actual, expected)) fail(`document "${id}" to be ${show(expected)}`, { doc: actual ?? null });
     },
     thenThrows(check) {
       if (!('threw' in result)) fail('the projection to throw', result);
