@@ -4,6 +4,7 @@
 import { expose } from 'comlink';
 import Dexie, { type Table } from 'dexie';
 import { type EnvelopeRecord, envelopeOf } from './envelope.ts';
+import { groupedWriter } from './grouped.ts';
 
 interface Row extends EnvelopeRecord {
   streamId: string;
@@ -19,23 +20,8 @@ class EventStore extends Dexie {
 }
 
 let store: EventStore;
-let queue: { row: Row; settle: (error?: unknown) => void }[] = [];
-let flushing = false;
 let position = 0;
-
-async function flush(): Promise<void> {
-  while (queue.length > 0) {
-    const batch = queue;
-    queue = [];
-    try {
-      await store.events.bulkAdd(batch.map((item) => item.row));
-      for (const item of batch) item.settle();
-    } catch (error) {
-      for (const item of batch) item.settle(error);
-    }
-  }
-  flushing = false;
-}
+const addGroupedRow = groupedWriter<Row>(async (rows) => void (await store.events.bulkAdd(rows)));
 
 export const dexie = {
   async open(name: string, durability: 'strict' | 'relaxed' | 'default'): Promise<void> {
@@ -47,14 +33,7 @@ export const dexie = {
     await store.events.add({ streamId, ...envelopeOf(sequenceNr, event, ++position) });
   },
   addGrouped(streamId: string, sequenceNr: number, event: { type: string }): Promise<void> {
-    const row = { streamId, ...envelopeOf(sequenceNr, event, ++position) };
-    return new Promise((resolve, reject) => {
-      queue.push({ row, settle: (error) => (error ? reject(error) : resolve()) });
-      if (!flushing) {
-        flushing = true;
-        void Promise.resolve().then(flush);
-      }
-    });
+    return addGroupedRow({ streamId, ...envelopeOf(sequenceNr, event, ++position) });
   },
   close(): void {
     store.close();

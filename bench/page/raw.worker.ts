@@ -4,37 +4,20 @@
 import { expose } from 'comlink';
 import { type IDBPDatabase, openDB, unwrap } from 'idb';
 import { type EnvelopeRecord, envelopeOf } from './envelope.ts';
-
-interface Queued {
-  key: [string, number];
-  value: EnvelopeRecord;
-  settle: (error?: unknown) => void;
-}
+import { groupedWriter } from './grouped.ts';
 
 let database: IDBPDatabase;
 let durability: IDBTransactionDurability = 'strict';
-let queue: Queued[] = [];
-let flushing = false;
 /** The global position, kept by the worker as a hand-written store would. */
 let position = 0;
 
 /** One transaction for everything that arrived while the previous one was in flight. */
-async function flush(): Promise<void> {
-  while (queue.length > 0) {
-    const batch = queue;
-    queue = [];
-    const tx = database.transaction('events', 'readwrite', { durability });
-    const store = unwrap(tx.objectStore('events'));
-    for (const { key, value } of batch) store.put(value, key);
-    try {
-      await tx.done;
-      for (const item of batch) item.settle();
-    } catch (error) {
-      for (const item of batch) item.settle(error);
-    }
-  }
-  flushing = false;
-}
+const putGroupedRecord = groupedWriter<{ key: [string, number]; value: EnvelopeRecord }>(async (batch) => {
+  const tx = database.transaction('events', 'readwrite', { durability });
+  const store = unwrap(tx.objectStore('events'));
+  for (const { key, value } of batch) store.put(value, key);
+  await tx.done;
+});
 
 const range = (streamId: string, from = 0) => IDBKeyRange.bound([streamId, from], [streamId, Infinity]);
 
@@ -55,14 +38,7 @@ export const raw = {
   },
   /** Puts grouped into the next transaction while one is in flight. */
   putGrouped(streamId: string, sequenceNr: number, event: { type: string }): Promise<void> {
-    const value = envelopeOf(sequenceNr, event, ++position);
-    return new Promise((resolve, reject) => {
-      queue.push({ key: [streamId, value.sequenceNr], value, settle: (error) => (error ? reject(error) : resolve()) });
-      if (!flushing) {
-        flushing = true;
-        void Promise.resolve().then(flush);
-      }
-    });
+    return putGroupedRecord({ key: [streamId, sequenceNr], value: envelopeOf(sequenceNr, event, ++position) });
   },
   /** Reads a stream whole with getAll; returns the number of records. */
   async readAll(streamId: string, from = 0): Promise<number> {
