@@ -1,5 +1,9 @@
+// Ports can be moved with EVENTFOLD_E2E_PORT (the demo's; the harness takes the one two above), so that two
+// checkouts can run their end-to-end tests side by side.
+const base = Number(process.env.EVENTFOLD_E2E_PORT ?? 4173);
+
 /** The production build of the demo, as users get it. */
-export const DEMO_PORT = 4173;
+export const DEMO_PORT = base;
 /** The Vite dev server, for the reliability harness page (`e2e/harness`), which the demo's build does not ship. */
-export const HARNESS_PORT = 4175;
+export const HARNESS_PORT = base + 2;
 export const HARNESS_URL = `http://127.0.0.1:${HARNESS_PORT}/e2e/harness/index.html`;
