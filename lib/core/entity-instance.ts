@@ -9,6 +9,7 @@ import {
   StorageError,
 } from './errors.ts';
 import type { GroupCommit, PendingWrite, WriteOutcome } from './group-commit.ts';
+import { holdsUnfreezable } from './freeze.ts';
 import { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
 import type { EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StreamWrite } from './journal.ts';
 import { foldEvents, readAll, readPages, recover, type Versioned } from './replay.ts';
@@ -57,6 +58,8 @@ interface CommandTicket<C> {
   /** The result the ticket resolved with: what a retry with the same key, decided meanwhile, resolves with too. */
   result?: CommandResult<unknown, unknown>;
   attempts: number;
+  /** Set when a projection failed on a write this command shared: it goes in a write of its own, to find the culprit. */
+  alone?: boolean;
   settle: Settle;
 }
 
@@ -236,7 +239,7 @@ export class EntityInstance<S, C, E> {
       if (events.length === 0 && key === undefined) return this.#after(ticket, { value: { ...base, events: [] } });
 
       const persisted = this.#envelopes(ticket, events, base.sequenceNr);
-      validateBatch(this.streamId, persisted);
+      const bytes = validateBatch(this.streamId, persisted);
       const state = foldEvents(this.streamId, this.definition, base.state, persisted);
       this.#speculative = { state, sequenceNr: base.sequenceNr + persisted.length };
       const record: IdempotencyRecord | undefined = key === undefined ? undefined : {
@@ -248,7 +251,7 @@ export class EntityInstance<S, C, E> {
         timestamp: this.context.clock(),
       };
       if (key !== undefined) this.#pendingKeys.set(key, ticket);
-      this.#collectingWrite(base).add(ticket, persisted, this.#speculative, record);
+      this.#collectingWrite(base, persisted.length, bytes, ticket.alone === true).add(ticket, persisted, this.#speculative, record, bytes);
     } catch (error) {
       this.#after(ticket, { error });
     }
@@ -297,11 +300,17 @@ export class EntityInstance<S, C, E> {
     ticket.settle.resolve(value);
   }
 
-  /** The write that new events join: the newest one if it is still collecting, else a new one from `base`. */
-  #collectingWrite(base: Versioned<S>): EntityWrite<S, C, E> {
+  /**
+   * The write that a command's events join: the newest one while it is still collecting and has room for them
+   * within a transaction's limits, else a new one from `base`. A command that must go `alone` gets a write of its
+   * own, which nothing joins.
+   */
+  #collectingWrite(base: Versioned<S>, events: number, bytes: number, alone: boolean): EntityWrite<S, C, E> {
     const latest = this.#writes.at(-1);
-    if (latest && !latest.sealed) return latest;
-    const write = new EntityWrite(this, base);
+    const { maxEvents, maxBytes } = this.context.writer.limits;
+    const fits = latest && latest.eventCount + events <= maxEvents && latest.byteCount + bytes <= maxBytes;
+    if (latest && !latest.sealed && !latest.closed && !alone && fits) return latest;
+    const write = new EntityWrite(this, base, alone);
     this.#writes.push(write);
     this.context.writer.enqueue(write);
     return write;
@@ -327,22 +336,32 @@ export class EntityInstance<S, C, E> {
     // Everything decided on top of the failed write is void: decide it again on the durable state.
     const later = this.#writes.splice(0);
     for (const voided of later) this.context.writer.withdraw(voided);
-    this.#speculative = this.#durable;
     this.#pendingKeys.clear();
+    const failure = 'conflict' in outcome ? outcome.conflict : 'unknown' in outcome ? outcome.unknown : outcome.error;
+    const writers = write.decided.filter(({ wrote }) => wrote).length;
+    // A projection that threw on a write of several commands threw on one of them: each goes alone, to find which.
+    const isolate = writers > 1 && isEventfoldError(failure, 'handler-failed') && failure.handler === 'project';
     const again: Ticket<C>[] = [];
     for (const { ticket, wrote } of write.decided) {
       if (!wrote) again.push(ticket);
       else if ('conflict' in outcome && ticket.kind === 'command' && ticket.attempts < this.context.maxConflictRetries) {
         ticket.attempts++;
         again.push(ticket);
+      } else if (isolate && ticket.kind === 'command') {
+        ticket.alone = true;
+        again.push(ticket);
       } else {
-        ticket.settle.reject('conflict' in outcome ? outcome.conflict : outcome.error);
+        ticket.settle.reject(failure);
       }
     }
     for (const { ticket } of later.flatMap((w) => w.decided)) again.push(ticket);
     // Another writer may have stored a key meanwhile: look again.
     for (const ticket of again) if (ticket.kind === 'command') ticket.keyChecked = false;
-    if ('conflict' in outcome) this.#stale = true;
+    // After a conflict the journal holds events we have not folded; after an unknown outcome, perhaps our own.
+    if ('conflict' in outcome || 'unknown' in outcome) this.#stale = true;
+    // Frozen states cannot have been changed by the decisions just voided; a Map or a Set inside one could have.
+    if (this.#durable && holdsUnfreezable(this.#durable.state)) this.#durable = undefined;
+    this.#speculative = this.#durable;
     this.#inbox.unshift(...again);
     void this.#drain();
   }
@@ -390,7 +409,9 @@ export class EntityInstance<S, C, E> {
       if (!due) return undefined;
       assertCloneable(result.state, 'snapshot.state');
       const { clock, schema } = this.context;
-      return { sequenceNr: result.sequenceNr, state: result.state, timestamp: clock(), schemaVersion: schema.stateVersion };
+      // A copy: what a later decision might change in place (a Map inside the state, say) must not reach storage.
+      const state = structuredClone(result.state);
+      return { sequenceNr: result.sequenceNr, state, timestamp: clock(), schemaVersion: schema.stateVersion };
     } catch (error) {
       // The events matter, the snapshot is an optimisation: write them without it.
       this.context.onError(error, 'snapshot');
@@ -399,6 +420,9 @@ export class EntityInstance<S, C, E> {
   }
 }
 
+// structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
+const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
+
 /** An event whose position its write sets once committed. */
 type Positioned<E> = { -readonly [K in keyof PersistedEvent<E>]: PersistedEvent<E>[K] };
 
@@ -406,6 +430,7 @@ type Positioned<E> = { -readonly [K in keyof PersistedEvent<E>]: PersistedEvent<
 class EntityWrite<S, C, E> implements PendingWrite {
   readonly events: Positioned<E>[] = [];
   readonly decided: Decided<C>[] = [];
+  byteCount = 0;
   readonly #keys: IdempotencyRecord[] = [];
   /** Where each writing ticket's events start in `events`, how many there are, and the state after them. */
   readonly #slices = new Map<Ticket<C>, [start: number, count: number, after: Versioned<S>]>();
@@ -415,12 +440,23 @@ class EntityWrite<S, C, E> implements PendingWrite {
   constructor(
     private readonly entity: EntityInstance<S, C, E>,
     private readonly base: Versioned<S>,
+    /** True when no other command may join the write. */
+    readonly closed: boolean,
   ) {
     this.result = base;
   }
 
-  add(ticket: CommandTicket<C>, events: Positioned<E>[], result: Versioned<S>, key: IdempotencyRecord | undefined): void {
+  get streamId(): string {
+    return this.entity.streamId;
+  }
+
+  get eventCount(): number {
+    return this.events.length;
+  }
+
+  add(ticket: CommandTicket<C>, events: Positioned<E>[], result: Versioned<S>, key: IdempotencyRecord | undefined, bytes: number): void {
     this.#slices.set(ticket, [this.events.length, events.length, result]);
+    this.byteCount += bytes;
     for (const event of events) this.events.push(event);
     if (key) this.#keys.push(key);
     this.result = result;

@@ -18,11 +18,19 @@ export type Decision<E> = readonly E[] | Rejection;
  * @typeParam E - the events it records, plain structured-cloneable data
  */
 export interface EntityDefinition<S, C, E> {
-  /** The state of an entity that has no events yet. Called once per entity, so the value may be mutable. */
+  /**
+   * The state of an entity that has no events yet. Like every state, it is frozen deeply once the runtime holds it:
+   * `decide` and `evolve` read states, and `evolve` returns a new one.
+   */
   initialState(): S;
   /** Decides what a command means for the current state: the events to record, or `reject(reason)`. */
   decide(command: C, state: S): Decision<E>;
-  /** Applies one event to a state. Pure and synchronous: it runs for live events and on every replay. */
+  /**
+   * Applies one event to a state and returns the next state. Pure and synchronous: it runs for live events and on
+   * every replay. The state it is given is frozen (plain objects and arrays; Maps, Sets and binary data cannot be):
+   * changing it in place throws, and the command fails with a `HandlerError`. Share the unchanged parts instead,
+   * as in `{ ...state, balance: state.balance + event.amount }`.
+   */
   evolve(state: S, event: E): S;
   /** When to store a snapshot of the state. Defaults to never. */
   snapshotPolicy?: SnapshotPolicy<S>;

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'database-blocked'
   | 'closed'
   | 'worker-lost'
+  | 'outcome-unknown'
   | 'stream-too-long'
   | 'idempotency-key-reused'
   | 'invalid-schema'
@@ -43,6 +44,7 @@ export interface ErrorsByCode {
   'database-blocked': DatabaseBlockedError;
   closed: ClosedError;
   'worker-lost': WorkerLostError;
+  'outcome-unknown': OutcomeUnknownError;
   'stream-too-long': StreamTooLongError;
   'idempotency-key-reused': IdempotencyKeyReusedError;
   'invalid-schema': InvalidSchemaError;
@@ -237,6 +239,19 @@ export class WorkerLostError extends EventfoldError {
 }
 
 /**
+ * The journal's answer to a write did not say whether it was stored (it answered with the wrong number of
+ * outcomes, or with a malformed one): the command may or may not have taken effect. The entity reads the journal
+ * again before its next decision. A command sent with an `idempotencyKey` can be sent again: it takes effect once.
+ */
+export class OutcomeUnknownError extends EventfoldError {
+  readonly code = 'outcome-unknown';
+
+  constructor(readonly detail: string) {
+    super(`The outcome of the write is unknown: ${detail}`);
+  }
+}
+
+/**
  * Activating the entity would replay more events after its newest snapshot than its definition allows
  * (`maxReplayedEvents`): give it a snapshot policy, or raise the limit.
  */
@@ -350,6 +365,7 @@ const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]
   'database-blocked': DatabaseBlockedError,
   closed: ClosedError,
   'worker-lost': WorkerLostError,
+  'outcome-unknown': OutcomeUnknownError,
   'stream-too-long': StreamTooLongError,
   'idempotency-key-reused': IdempotencyKeyReusedError,
   'invalid-schema': InvalidSchemaError,

@@ -27,6 +27,7 @@ export {
   InvalidSnapshotError,
   isEventfoldError,
   NotCloneableError,
+  OutcomeUnknownError,
   ProjectionRebuildingError,
   RejectedError,
   restoreError,

@@ -2,6 +2,7 @@ import type { EntityDefinition } from './entity.ts';
 import { CorruptedDataError, HandlerError, StreamTooLongError } from './errors.ts';
 import { fingerprintOf } from './identity.ts';
 import type { EventJournal, PersistedEvent, Snapshot } from './journal.ts';
+import { deepFreeze } from './freeze.ts';
 import { EntitySchema } from './schema.ts';
 
 /** Events read per journal call when replaying: bounds memory however long the stream is. */
@@ -161,17 +162,27 @@ export function readAll<E>(schema: EntitySchema, entityId: string, events: reado
   return events.map((event) => schema.read(entityId, event as PersistedEvent<E>));
 }
 
-/** Applies events to a state with the definition's `evolve`; a throw becomes a `HandlerError`. */
+/**
+ * Applies events to a state with the definition's `evolve`, and freezes the result (see `deepFreeze`): a state
+ * the runtime holds, hands out or snapshots never changes, so an `evolve` that changes the state it is given fails
+ * with a `HandlerError` instead of leaking a speculative change into the durable state. Any throw of `evolve`
+ * becomes a `HandlerError`.
+ */
 export function foldEvents<S, E>(
   entityId: string,
   definition: EntityDefinition<S, unknown, E>,
   state: S,
   events: readonly { readonly event: unknown }[],
 ): S {
+  // Frozen on the way in too: a fresh initial state or a migrated snapshot is the fold's first, shared, state.
+  state = deepFreeze(state);
   try {
     for (const persisted of events) state = definition.evolve(state, persisted.event as E);
-    return state;
   } catch (cause) {
-    throw new HandlerError(entityId, 'evolve', cause);
+    const inPlace = cause instanceof TypeError && typeof state === 'object' && state !== null && Object.isFrozen(state);
+    throw new HandlerError(entityId, 'evolve', inPlace ? new TypeError(`${cause.message} (${IN_PLACE})`, { cause }) : cause);
   }
+  return deepFreeze(state);
 }
+
+const IN_PLACE = 'states are frozen: evolve must return a new state rather than change the one it is given';

@@ -2,7 +2,7 @@ import { type CommandOptions, type CommandResult, validateCommand } from './comm
 import type { AnyEntityDefinition, CommandOf, EventOf, StateOf } from './entity.ts';
 import { type EntityChange, type EntityContext, EntityInstance } from './entity-instance.ts';
 import { ClosedError, InvalidArgumentError, ProjectionRebuildingError } from './errors.ts';
-import { GroupCommit } from './group-commit.ts';
+import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
 import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
 import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validateProjection } from './projection.ts';
@@ -13,15 +13,22 @@ import { assertEntityId, assertRange, assertSequenceNr, describe } from './valid
 /** The entity definitions a runtime serves, by entity type name. */
 export type EntityDefinitions = Record<string, AnyEntityDefinition>;
 
-/** Where an error the runtime cannot hand to a caller came from. */
+/**
+ * Where an error the runtime cannot hand to a caller came from. None of them changes the outcome of a command: what
+ * runs after a write is stored (subscribers, `onWrite`) cannot make it fail, nor keep other commands from settling.
+ */
 export interface RuntimeErrorContext {
-  readonly streamId: string;
+  /** The entity concerned, when there is one. */
+  readonly streamId?: string;
+  /** The projection concerned, for its subscribers. */
+  readonly projection?: string;
   /**
-   * `snapshot`: a snapshot could not be taken (the events were written without it); `listener`: a subscriber threw;
-   * `snapshot-ignored`: a stored snapshot was not used — its state fails its checksum, it lies beyond its stream, or
-   * its migration threw — and the state was rebuilt from the events instead.
+   * `snapshot`: a snapshot could not be taken (the events were written without it); `listener`: a subscriber (of an
+   * entity or a projection) threw; `on-write`: the `onWrite` hook threw; `after-commit`: something else that runs
+   * once a write is stored threw; `snapshot-ignored`: a stored snapshot was not used — its state fails its
+   * checksum, it lies beyond its stream, or its migration threw — and the state was rebuilt from the events instead.
    */
-  readonly during: 'snapshot' | 'listener' | 'snapshot-ignored';
+  readonly during: 'snapshot' | 'listener' | 'on-write' | 'after-commit' | 'snapshot-ignored';
 }
 
 /** Options of `createRuntime`. */
@@ -34,11 +41,19 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   maxConflictRetries?: number;
   /** Events read per journal call during recovery. Default 2,500. */
   pageSize?: number;
+  /**
+   * The most events one transaction holds: under sustained load, the commands that pile up while a transaction is
+   * in flight go in several, so that one failure (a full quota, say) takes only its own commands with it. A single
+   * command with more events still goes, alone. Default 1,000.
+   */
+  maxEventsPerTransaction?: number;
+  /** The most bytes of events (strings at 2 bytes a character) one transaction holds, likewise. Default 4 MiB. */
+  maxBytesPerTransaction?: number;
   /** The clock that stamps events and snapshots, and times passivation. Default `Date.now`. */
   clock?: () => number;
   /** Idle entities (nothing queued, no subscriber) are dropped from memory after this long. Default 60 s. */
   passivateAfterMs?: number;
-  /** Called with errors that no caller can receive. Default: ignore. */
+  /** Called with errors that no caller can receive (see `RuntimeErrorContext`). Must not throw. Default: ignore. */
   onError?: (error: unknown, context: RuntimeErrorContext) => void;
   /** Called after each write of this runtime is durable: to tell other tabs, for instance. */
   onWrite?: (write: { type: string; id: string; sequenceNr: number }) => void;
@@ -95,6 +110,21 @@ export class EntityRuntime<D extends EntityDefinitions> {
     this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.#passivateAfterMs = options.passivateAfterMs ?? 60_000;
     this.#lastSweep = this.#clock();
+    const { onWrite } = options;
+    const onError = (error: unknown, context: RuntimeErrorContext) => {
+      try {
+        options.onError?.(error, context);
+      } catch {
+        // An onError that throws has nowhere left to report to; it must not break what called it.
+      }
+    };
+    const guarded = (call: () => void, context: RuntimeErrorContext) => {
+      try {
+        call();
+      } catch (error) {
+        onError(error, context);
+      }
+    };
     const projections = options.projections ?? [];
     const inline = projections.filter((projection) => {
       validateProjection(projection);
@@ -105,13 +135,22 @@ export class EntityRuntime<D extends EntityDefinitions> {
         journal: options.journal,
         pageSize: this.#pageSize,
         onChange: (status) => {
-          for (const listener of this.#projectionListeners.get(projection.name) ?? []) listener(status);
+          for (const listener of this.#projectionListeners.get(projection.name) ?? []) {
+            guarded(() => listener(status), { projection: projection.name, during: 'listener' });
+          }
         },
       }));
       return (projection.mode ?? 'inline') === 'inline';
     });
-    const writer = new GroupCommit(options.journal, inline.length > 0 ? { projections: inline } : {});
-    const { onError, onWrite } = options;
+    const limits = {
+      maxEvents: options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION,
+      maxBytes: options.maxBytesPerTransaction ?? DEFAULT_MAX_BYTES_PER_TRANSACTION,
+    };
+    assertSequenceNr(limits.maxEvents, 'maxEventsPerTransaction');
+    assertSequenceNr(limits.maxBytes, 'maxBytesPerTransaction');
+    const writer = new GroupCommit(options.journal, inline.length > 0 ? { projections: inline } : {}, limits, (error) =>
+      onError(error, { during: 'after-commit' }),
+    );
     this.#context = (type, id) => ({
       journal: options.journal,
       writer,
@@ -119,10 +158,13 @@ export class EntityRuntime<D extends EntityDefinitions> {
       pageSize: this.#pageSize,
       clock: this.#clock,
       schema: this.#schemas.get(type)!,
-      onError: (error, during) => onError?.(error, { streamId: streamIdOf(type, id), during }),
+      onError: (error, during) => onError(error, { streamId: streamIdOf(type, id), during }),
       onWritten: (sequenceNr, positions) => {
-        for (const runner of this.#projections.values()) runner.wrote(positions[0]!, positions.at(-1)!);
-        onWrite?.({ type, id, sequenceNr });
+        const streamId = streamIdOf(type, id);
+        for (const runner of this.#projections.values()) {
+          guarded(() => runner.wrote(positions[0]!, positions.at(-1)!), { streamId, during: 'after-commit' });
+        }
+        if (onWrite) guarded(() => onWrite({ type, id, sequenceNr }), { streamId, during: 'on-write' });
       },
     });
     this.#catchUpProjections();
@@ -295,6 +337,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
   }
 
   #runner(projection: string): ProjectionRunner {
+    this.#assertOpen();
     const runner = this.#projections.get(projection);
     if (!runner) {
       const known = [...this.#projections.keys()].join(', ') || 'none';
@@ -335,6 +378,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
   }
 
   #definition(type: string, id: string): AnyEntityDefinition {
+    this.#assertOpen();
     this.#assertType(type);
     assertEntityId(id);
     return this.#definitions[type]!;

@@ -21,8 +21,8 @@ export function assertSequenceNr(value: unknown, argument: string, min = 1): ass
 
 /**
  * Checks a batch before it is written: each element is a well-formed `NewEvent` (envelope fields included) of
- * cloneable data, and the sequence numbers are contiguous. Returns the batch's first sequence number (0 for an empty
- * batch).
+ * cloneable data, and the sequence numbers are contiguous. Returns what the batch's payloads weigh (see
+ * `assertCloneable`).
  */
 export function validateBatch(entityId: string, events: readonly NewEvent[]): number {
   if (!Array.isArray(events)) {
@@ -31,6 +31,7 @@ export function validateBatch(entityId: string, events: readonly NewEvent[]): nu
   const first = events[0]?.sequenceNr ?? 0;
   // The events of one command share their metadata: check each object once.
   let checkedMetadata: unknown;
+  let bytes = 0;
   events.forEach((persisted, index) => {
     const at = `events[${index}]`;
     if (typeof persisted !== 'object' || persisted === null) {
@@ -57,9 +58,9 @@ export function validateBatch(entityId: string, events: readonly NewEvent[]): nu
       assertCloneable(metadata, `${at}.metadata`);
       checkedMetadata = metadata;
     }
-    assertCloneable(persisted.event, `${at}.event`, MAX_PAYLOAD_BYTES);
+    bytes += assertCloneable(persisted.event, `${at}.event`, MAX_PAYLOAD_BYTES);
   });
-  return first;
+  return bytes;
 }
 
 /** Checks the idempotency records of a write. */
@@ -128,14 +129,17 @@ export const MAX_PAYLOAD_BYTES = 1 << 20;
  * that eventfold refuses: nested deeper than `MAX_DEPTH`, or an own key `__proto__` (prototype pollution waiting for
  * a careless merge). With `maxBytes`, also a value heavier than that (strings at 2 bytes a character).
  *
+ * Returns what the value weighs, as counted for `maxBytes`.
+ *
  * Stricter than the structured clone algorithm on purpose: class instances clone without their prototype and
  * come back as plain objects with no methods, and symbol keys are silently dropped. Both are bugs waiting in a
  * replay, so both are refused here, where the path to the offending value can still be reported.
  */
-export function assertCloneable(value: unknown, path: string, maxBytes = Number.POSITIVE_INFINITY): void {
+export function assertCloneable(value: unknown, path: string, maxBytes = Number.POSITIVE_INFINITY): number {
   const walk = { seen: new Set<object>(), bytes: 0, maxBytes };
   const found = findUncloneable(value, walk, 0);
   if (found) throw new NotCloneableError(path + found.path, found.kind);
+  return walk.bytes;
 }
 
 interface Uncloneable {
