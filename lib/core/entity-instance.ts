@@ -31,10 +31,23 @@ export interface EntityContext {
   readonly pageSize: number;
   readonly clock: () => number;
   readonly schema: EntitySchema;
-  readonly onError: (error: unknown, during: 'snapshot' | 'listener' | 'snapshot-ignored') => void;
+  readonly onError: (error: unknown, during: 'snapshot' | 'listener' | 'snapshot-ignored' | 'lock') => void;
   /** After each committed write with events: the stream's new head, and the global positions of the events. */
   readonly onWritten: (sequenceNr: number, positions: readonly number[]) => void;
+  /** The lock that writers of other runtimes on the same journal take too, if there is one (see `EntityLock`). */
+  readonly lock?: EntityLock;
 }
+
+/**
+ * Runs `work` while holding an exclusive lock named after a stream, one that every runtime writing to the same
+ * journal takes too (a Web Lock, for the tabs of a browser); resolves or rejects as `work` does.
+ */
+export type EntityLock = (streamId: string, work: () => Promise<void>) => Promise<void>;
+
+/** How long an entity that lost a race keeps taking its lock before each decision, by the runtime's clock. */
+const CONTENDED_FOR_MS = 5000;
+/** Races a command may lose while its entity holds the lock: only writers that do not take it can still win. */
+const MAX_LOCKED_ATTEMPTS = 100;
 
 /** A call waiting in an entity's inbox. */
 type Ticket<C> =
@@ -94,6 +107,10 @@ export class EntityInstance<S, C, E> {
   /** Writes not yet settled, oldest first: at most one in flight and one still collecting. */
   readonly #writes: EntityWrite<S, C, E>[] = [];
   #draining = false;
+  /** Until when, after a lost race, the entity decides only while holding its lock. */
+  #contendedUntil = Number.NEGATIVE_INFINITY;
+  /** Lets the lock go, while the entity holds it. */
+  #release: (() => void) | undefined;
   readonly #listeners = new Set<(change: EntityChange<S, E>) => void>();
   /** Idempotency keys of the commands in unsettled writes. */
   readonly #pendingKeys = new Map<string, CommandTicket<C>>();
@@ -150,6 +167,10 @@ export class EntityInstance<S, C, E> {
     this.#draining = true;
     try {
       while (this.#inbox.length > 0) {
+        if (this.#mustLock()) {
+          await this.#lock();
+          continue;
+        }
         if (this.#durable === undefined || this.#stale) {
           // This catch-up reads the journal after every read now waiting was asked for: it serves them too.
           for (const ticket of this.#inbox) if (ticket.kind === 'read') ticket.caughtUp = true;
@@ -170,7 +191,54 @@ export class EntityInstance<S, C, E> {
       }
     } finally {
       this.#draining = false;
+      this.#unlockIfDone();
     }
+  }
+
+  /**
+   * Whether the next decision waits for the entity's lock: when another writer of the journal won a race lately.
+   * Writers that hold the lock do not race each other, so the common path pays nothing and contention costs a wait
+   * instead of a failed transaction.
+   */
+  #mustLock(): boolean {
+    return (
+      this.context.lock !== undefined &&
+      this.#release === undefined &&
+      this.#inbox[0]!.kind === 'command' &&
+      this.context.clock() < this.#contendedUntil
+    );
+  }
+
+  async #lock(): Promise<void> {
+    await new Promise<void>((granted) => {
+      const work = () =>
+        new Promise<void>((release) => {
+          this.#release = release;
+          granted();
+        });
+      try {
+        this.context.lock!(this.streamId, work).catch((error: unknown) => {
+          // No lock to be had: decide optimistically, as without one.
+          this.#contendedUntil = Number.NEGATIVE_INFINITY;
+          this.context.onError(error, 'lock');
+          granted();
+        });
+      } catch (error) {
+        this.#contendedUntil = Number.NEGATIVE_INFINITY;
+        this.context.onError(error, 'lock');
+        granted();
+      }
+    });
+    // Others wrote while we waited: read what they wrote before deciding.
+    this.#stale = true;
+  }
+
+  /** Lets the lock go once nothing of the entity's is waiting or in flight. */
+  #unlockIfDone(): void {
+    if (this.#release === undefined || this.#draining || this.#inbox.length > 0 || this.#writes.length > 0) return;
+    const release = this.#release;
+    this.#release = undefined;
+    release();
   }
 
   #handle(ticket: Ticket<C>): void {
@@ -330,6 +398,7 @@ export class EntityInstance<S, C, E> {
         this.#emit({ events, ...write.result });
         this.context.onWritten(write.result.sequenceNr, outcome.positions);
       }
+      this.#unlockIfDone();
       return;
     }
 
@@ -342,9 +411,11 @@ export class EntityInstance<S, C, E> {
     // A projection that threw on a write of several commands threw on one of them: each goes alone, to find which.
     const isolate = writers > 1 && isEventfoldError(failure, 'handler-failed') && failure.handler === 'project';
     const again: Ticket<C>[] = [];
+    if ('conflict' in outcome) this.#contendedUntil = this.context.clock() + CONTENDED_FOR_MS;
+    const retries = this.#release ? Math.max(MAX_LOCKED_ATTEMPTS, this.context.maxConflictRetries) : this.context.maxConflictRetries;
     for (const { ticket, wrote } of write.decided) {
       if (!wrote) again.push(ticket);
-      else if ('conflict' in outcome && ticket.kind === 'command' && ticket.attempts < this.context.maxConflictRetries) {
+      else if ('conflict' in outcome && ticket.kind === 'command' && ticket.attempts < retries) {
         ticket.attempts++;
         again.push(ticket);
       } else if (isolate && ticket.kind === 'command') {

@@ -78,6 +78,7 @@ export {
   createRuntime,
   type EntityChange,
   type EntityDefinitions,
+  type EntityLock,
   EntityRuntime,
   type ReadModel,
   type RuntimeErrorContext,

@@ -1,6 +1,6 @@
 import { type CommandOptions, type CommandResult, validateCommand } from './command.ts';
 import type { AnyEntityDefinition, CommandOf, EventOf, StateOf } from './entity.ts';
-import { type EntityChange, type EntityContext, EntityInstance } from './entity-instance.ts';
+import { type EntityChange, type EntityContext, EntityInstance, type EntityLock } from './entity-instance.ts';
 import { ClosedError, InvalidArgumentError, ProjectionRebuildingError } from './errors.ts';
 import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
@@ -26,9 +26,10 @@ export interface RuntimeErrorContext {
    * `snapshot`: a snapshot could not be taken (the events were written without it); `listener`: a subscriber (of an
    * entity or a projection) threw; `on-write`: the `onWrite` hook threw; `after-commit`: something else that runs
    * once a write is stored threw; `snapshot-ignored`: a stored snapshot was not used — its state fails its
-   * checksum, it lies beyond its stream, or its migration threw — and the state was rebuilt from the events instead.
+   * checksum, it lies beyond its stream, or its migration threw — and the state was rebuilt from the events instead;
+   * `lock`: the entity's lock could not be taken (see `RuntimeOptions.lock`), and it decided without it.
    */
-  readonly during: 'snapshot' | 'listener' | 'on-write' | 'after-commit' | 'snapshot-ignored';
+  readonly during: 'snapshot' | 'listener' | 'on-write' | 'after-commit' | 'snapshot-ignored' | 'lock';
 }
 
 /** Options of `createRuntime`. */
@@ -37,8 +38,18 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   journal: EventJournal;
   /** The entity types served, by name. A name may not contain `:`. */
   entities: D;
-  /** How often a command is decided again after losing a race to another writer (another tab, say). Default 10. */
+  /**
+   * How often a command is decided again after losing a race to another writer (another tab, say) that does not
+   * take the entity's `lock`. Default 10.
+   */
   maxConflictRetries?: number;
+  /**
+   * A lock per entity shared by every runtime that writes to the journal (`exposeRuntime` passes a Web Lock, which
+   * the tabs of a browser share). An entity that lost a race takes it before deciding, for a few seconds after:
+   * runtimes that hold it never race each other, so under contention a command waits its turn instead of failing
+   * with a `ConflictError`; without contention nothing is locked. Default: none.
+   */
+  lock?: EntityLock;
   /** Events read per journal call during recovery. Default 2,500. */
   pageSize?: number;
   /**
@@ -72,7 +83,7 @@ export interface ReadModel<Doc = unknown> {
 }
 
 /** A change of one entity, as subscribers receive it. */
-export type { EntityChange };
+export type { EntityChange, EntityLock };
 
 /**
  * Hosts event-sourced entities over a journal.
@@ -159,6 +170,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
       clock: this.#clock,
       schema: this.#schemas.get(type)!,
       onError: (error, during) => onError(error, { streamId: streamIdOf(type, id), during }),
+      ...(options.lock && { lock: options.lock }),
       onWritten: (sequenceNr, positions) => {
         const streamId = streamIdOf(type, id);
         for (const runner of this.#projections.values()) {

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { counter } from './counter.ts';
 import { FaultyJournal } from './faulty-journal.ts';
 import { gate } from './gate.ts';
+import { mutexLock } from './mutex-lock.ts';
 
 interface Journals {
   open(): Promise<EventJournal>;
@@ -203,6 +204,44 @@ export function describeRuntimeEdges({ open, openSecond }: Journals): void {
       const fresh = createRuntime({ journal, entities: { counter: counter(snapshotEvery(3)) } });
       expect((await fresh.state('counter', 'c1')).state.value).toBe(await foldOf(journal, 'c1'));
       expect(await foldOf(journal, 'c1')).toBe(21);
+    });
+  });
+
+  describe('writers racing on one entity', () => {
+    /** Four runtimes on one journal (as four tabs), each sending `count` commands to one counter, eight at a time. */
+    async function hammer(options: { lock?: ReturnType<typeof mutexLock>; maxConflictRetries: number }) {
+      const first = await open();
+      const journals = [first, ...(await Promise.all([1, 2, 3].map(() => openSecond(first))))];
+      const runtimes = journals.map((journal) => createRuntime({ journal, entities: { counter: counter() }, ...options }));
+      let gaveUp = 0;
+      await Promise.all(
+        runtimes.map(async (runtime) => {
+          for (let wave = 0; wave < 5; wave++) {
+            await Promise.all(
+              Array.from({ length: 8 }, () =>
+                runtime.send('counter', 'shared', add(1)).catch((error: { code?: string }) => {
+                  if (error.code !== 'conflict') throw error;
+                  gaveUp++;
+                }),
+              ),
+            );
+          }
+        }),
+      );
+      return { gaveUp, stored: await foldOf(first, 'shared') };
+    }
+
+    it('gives no command up when the writers share the entity lock', async () => {
+      const lock = mutexLock();
+      const { gaveUp, stored } = await hammer({ lock, maxConflictRetries: 1 });
+      expect(gaveUp).toBe(0);
+      expect(stored).toBe(4 * 5 * 8);
+    });
+
+    it('without the lock, writers that lose too many races give up (what the lock is for)', async () => {
+      const { gaveUp, stored } = await hammer({ maxConflictRetries: 0 });
+      expect(gaveUp).toBeGreaterThan(0);
+      expect(stored).toBe(4 * 5 * 8 - gaveUp);
     });
   });
 

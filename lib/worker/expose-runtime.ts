@@ -77,6 +77,8 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       onLost: () => tell({ kind: 'storage-lost' }),
     });
     return createRuntime({
+      // The tabs of a browser share Web Locks: an entity contended by several tabs is written by one at a time.
+      lock: (streamId: string, work: () => Promise<void>) => navigator.locks.request(`eventfold:${channelName || ''}:${streamId}`, work),
       ...runtimeOptions,
       journal,
       onWrite: (write: WriteNotice) => {
