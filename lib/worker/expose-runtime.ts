@@ -77,8 +77,10 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       onLost: () => tell({ kind: 'storage-lost' }),
     });
     return createRuntime({
-      // The tabs of a browser share Web Locks: an entity contended by several tabs is written by one at a time.
-      lock: (streamId: string, work: () => Promise<void>) => navigator.locks.request(`eventfold:${channelName || ''}:${streamId}`, work),
+      // The tabs of a browser share Web Locks: an entity contended by several tabs is written by one at a time. A
+      // lock not granted within 10 s (a tab stuck holding it) is given up, and the entity decides without it.
+      lock: (streamId: string, work: () => Promise<void>) =>
+        navigator.locks.request(`eventfold:${channelName || ''}:${streamId}`, { signal: AbortSignal.timeout(10_000) }, work),
       ...runtimeOptions,
       journal,
       onWrite: (write: WriteNotice) => {
