@@ -10,6 +10,7 @@ import {
 import { openIndexedDbJournal } from 'eventfold/idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { account } from '../../demo-app/bank/account.ts';
+import { expectWorkerError } from '../test-support/worker-guard-protocol.ts';
 import { type TestClient, testClients } from '../test-support/test-clients.ts';
 
 describe('the client and the worker runtime', () => {
@@ -167,6 +168,7 @@ describe('the client and the worker runtime', () => {
   });
 
   it('fails the calls of a worker that throws an uncaught error instead of leaving them hanging', async () => {
+    expectWorkerError(/the worker crashed/);
     const { client } = open();
     await client.send('fault', 'f', 'crash-later');
     const during = Array.from({ length: 20 }, () => client.state('counter', 'c').catch((e: unknown) => e));
