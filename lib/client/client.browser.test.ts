@@ -191,6 +191,20 @@ describe('the client and the worker runtime', () => {
     expect(client.status).toBe('closed');
   });
 
+  it('settles all 30 commands in flight over 5 entities when closed, and the journal holds exactly the acknowledged ones', async () => {
+    const { client, database } = open();
+    const commands = Array.from({ length: 30 }, (_, i) => client.send('counter', `c${i % 5}`, { type: 'add', amount: 1 }));
+    await client.close();
+    const outcomes = await Promise.allSettled(commands);
+    const stored = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toMatchObject({ code: 'closed' });
+    }
+    const { client: reopened } = open(database);
+    const heads = await Promise.all(Array.from({ length: 5 }, (_, i) => reopened.state('counter', `c${i}`)));
+    expect(heads.reduce((sum, { sequenceNr }) => sum + sequenceNr, 0)).toBe(stored);
+  });
+
   it('shows each tab the events another tab writes', async () => {
     const { client: first, database } = open();
     const { client: second } = open(database);
