@@ -7,10 +7,12 @@ import {
   StorageError,
   WorkerLostError,
 } from 'eventfold';
+import { proxy, wrap } from 'comlink';
 import { openIndexedDbJournal } from 'eventfold/idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { account } from '../../demo-app/bank/account.ts';
 import { expectWorkerError } from '../test-support/worker-guard-protocol.ts';
+import type { Neighbour } from '../test-support/plain-comlink.worker.ts';
 import { type TestClient, testClients } from '../test-support/test-clients.ts';
 
 describe('the client and the worker runtime', () => {
@@ -64,6 +66,28 @@ describe('the client and the worker runtime', () => {
       expect((error as Error).cause).toBeInstanceOf(DOMException);
       expect((error as Error).cause).toMatchObject({ name: 'DataCloneError' });
       expect(await client.send('counter', 'c', { type: 'add', amount: 1 })).toMatchObject({ state: { value: 2 }, sequenceNr: 2 });
+    });
+
+    it('leaves the errors of a neighbouring plain Comlink endpoint alone, both ways', async () => {
+      const { client } = open();
+      const worker = new Worker(new URL('../test-support/plain-comlink.worker.ts', import.meta.url), { type: 'module' });
+      try {
+        const neighbour = wrap<Neighbour>(worker);
+        const refused = await neighbour.fail().catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(Error);
+        expect(refused).toMatchObject({ name: 'TypeError', message: 'the neighbour refuses' });
+        const heard = await neighbour.callBack(
+          proxy(() => {
+            throw new RangeError('the page refuses');
+          }),
+        );
+        expect(heard).toEqual({ name: 'RangeError', message: 'the page refuses' });
+        const error = await client.send('counter', 'c', { type: 'add', amount: 1 }, { expectedVersion: 3 }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ConflictError);
+        expect(error).toMatchObject({ code: 'conflict', expected: 3, actual: 0 });
+      } finally {
+        worker.terminate();
+      }
     });
 
     it('refuses a command that cannot be sent, naming the value, before it leaves the page', async () => {
