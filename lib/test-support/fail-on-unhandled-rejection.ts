@@ -55,8 +55,8 @@ class GuardedWorker extends Worker {
   /** Resolves once the worker has reported everything that happened in it before. */
   settled(): Promise<void> {
     const id = ++pings;
-    return new Promise((resolve) => {
-      this.#pongs.set(id, resolve);
+    return new Promise<void>((resolve) => {
+      this.#pongs.set(id, () => resolve());
       this.postMessage({ [GUARD]: { kind: 'ping', id } satisfies GuardMessage });
     }).then(() => void this.#pongs.delete(id));
   }

@@ -3,7 +3,16 @@
 // test. The page's Comlink ignores these messages (they carry no call id).
 import { GUARD, type GuardMessage } from './worker-guard-protocol.ts';
 
-const scope = globalThis as unknown as DedicatedWorkerGlobalScope;
+/** What the guard uses of the worker's global scope (the DOM types lack the worker's). */
+interface WorkerScope {
+  readonly name: string;
+  postMessage(message: unknown): void;
+  addEventListener(type: 'unhandledrejection', listener: (event: PromiseRejectionEvent) => void): void;
+  addEventListener(type: 'error', listener: (event: ErrorEvent) => void): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+}
+
+const scope = globalThis as unknown as WorkerScope;
 const tell = (message: GuardMessage) => scope.postMessage({ [GUARD]: message });
 
 function describe(reason: unknown): string {
