@@ -3,7 +3,7 @@ import './worker-guard.ts';
 import { expose } from 'comlink';
 
 const neighbour = {
-  fail(): never {
+  fail(): void {
     throw new TypeError('the neighbour refuses');
   },
   /** Calls the page's `callback` and says what it threw, as this worker's plain Comlink received it. */
