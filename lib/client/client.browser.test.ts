@@ -133,6 +133,37 @@ describe('the client and the worker runtime', () => {
     expect(changes.at(-1)?.sequenceNr).toBe(3);
   });
 
+  it('keeps telling every other subscriber and timeline each change while one listener throws, and reports the throw', async () => {
+    const reported: unknown[] = [];
+    const { client } = open(undefined, { onError: (error) => reported.push(error) });
+    await client.send('counter', 'c', { type: 'add', amount: 1 });
+    const throwing = (where: string) => () => {
+      throw new Error(`${where} listener fails`);
+    };
+    const heard: number[] = [];
+    client.subscribe('counter', 'c', throwing('subscriber'));
+    client.subscribe('counter', 'c', ({ sequenceNr }) => heard.push(sequenceNr));
+    const store = client.entity('counter', 'c');
+    store.subscribe(throwing('store'));
+    const stored: number[] = [];
+    store.subscribe(() => {
+      const snapshot = store.getSnapshot();
+      if (snapshot.status === 'ready') stored.push(snapshot.sequenceNr);
+    });
+    const timeline = client.timeline('counter', 'c');
+    timeline.subscribe(throwing('timeline'));
+    const heads: number[] = [];
+    timeline.subscribe(() => heads.push(timeline.getSnapshot().head));
+    await expect.poll(() => heard).toEqual([1]);
+    for (const amount of [2, 3]) await client.send('counter', 'c', { type: 'add', amount });
+    await expect.poll(() => heard).toEqual([1, 2, 3]);
+    await expect.poll(() => stored.at(-1)).toBe(3);
+    await expect.poll(() => heads.at(-1)).toBe(3);
+    expect(stored).toEqual([1, 2, 3]);
+    const messages = new Set(reported.map((error) => (error as Error).message));
+    expect(messages).toEqual(new Set(['subscriber listener fails', 'store listener fails', 'timeline listener fails']));
+  });
+
   it('computes the state at every sequence number of a 1,000-event account, equal to a full replay', async () => {
     const { client } = open();
     await client.send('account', 'a', { type: 'open', owner: 'Ada' });
@@ -287,6 +318,65 @@ describe('the client and the worker runtime', () => {
     expect(await client.send('counter', 'c', { type: 'add', amount: 1 })).toMatchObject({ state: { value: 1 }, sequenceNr: 1 });
     // The new worker found the database gone though it existed, and says so.
     await expect.poll(() => client.storageLost).toBe(true);
+  });
+
+  it('follows the new worker after a reconnect to a fresh database: subscribers and the timeline show sequence 1', async () => {
+    const { client, database } = open();
+    for (let i = 0; i < 5; i++) await client.send('counter', 'c', { type: 'add', amount: 1 });
+    const heard: EntityChange<{ value: number }, unknown>[] = [];
+    client.subscribe('counter', 'c', (change) => heard.push(change));
+    const timeline = client.timeline('counter', 'c');
+    timeline.subscribe(() => {});
+    await expect.poll(() => timeline.getSnapshot().head).toBe(5);
+    expect(heard.at(-1)).toMatchObject({ sequenceNr: 5, state: { value: 5 } });
+
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(database);
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+    });
+    await expect.poll(() => client.status).toBe('lost');
+    client.reconnect();
+    await client.send('counter', 'c', { type: 'add', amount: 7 });
+
+    await expect.poll(() => heard.at(-1)).toMatchObject({ sequenceNr: 1, state: { value: 7 } });
+    await expect.poll(() => timeline.getSnapshot()).toMatchObject({ head: 1, position: 1, state: { value: 7 }, stateSequenceNr: 1 });
+    expect(timeline.getSnapshot().events.map((e) => e.sequenceNr)).toEqual([1]);
+  });
+
+  it('releases the stores of 1,000 entities viewed one after another, and a store subscribed again still works', async () => {
+    const { client } = open();
+    const view = async (store: ReturnType<TestClient['entity']>) => {
+      let stop = () => {};
+      await new Promise<void>((ready) => {
+        stop = store.subscribe(() => store.getSnapshot().status === 'ready' && ready());
+      });
+      stop();
+    };
+    for (let i = 0; i < 1_000; i++) await view(client.entity('counter', `e${i}`));
+    for (let i = 0; i < 100; i++) {
+      const store = client.readModelStore('counter-audit', { ids: [`e${i}`] });
+      let stop = () => {};
+      await new Promise<void>((ready) => {
+        stop = store.subscribe(() => store.getSnapshot().status === 'ready' && ready());
+      });
+      stop();
+    }
+    expect(client.retained).toBe(0);
+
+    await client.send('counter', 'again', { type: 'add', amount: 2 });
+    const store = client.entity('counter', 'again');
+    await view(store);
+    const values: number[] = [];
+    const stop = store.subscribe(() => {
+      const snapshot = store.getSnapshot();
+      if (snapshot.status === 'ready') values.push(snapshot.state.value);
+    });
+    expect(client.entity('counter', 'again')).toBe(store);
+    await client.send('counter', 'again', { type: 'add', amount: 3 });
+    await expect.poll(() => values.at(-1)).toBe(5);
+    stop();
+    expect(client.retained).toBe(0);
   });
 
   it('replays two tabs racing on one account into one contiguous journal', async () => {

@@ -2,13 +2,12 @@
 // browser also the test during which a worker had an unhandled rejection or an uncaught error: every worker a test
 // starts must import `worker-guard.ts` first, which reports them here (a worker that does not is itself a failure).
 import { afterAll, afterEach, expect } from 'vitest';
-import { expectedWorkerErrors, GUARD, type GuardMessage } from './worker-guard-protocol.ts';
+import { GUARD, type GuardMessage, guardState, settleWorkers } from './worker-guard-protocol.ts';
 
 const unhandled: unknown[] = [];
 const record = (reason: unknown) => unhandled.push(reason);
 /** Worker problems the running test provokes on purpose, each to be seen at least once. */
-const expected = expectedWorkerErrors();
-const live = new Set<GuardedWorker>();
+const { expected, live } = guardState();
 
 const nodeProcess = (globalThis as { process?: { on(event: string, listener: (reason: unknown) => void): void } })
   .process;
@@ -67,7 +66,7 @@ if (typeof Worker !== 'undefined') globalThis.Worker = GuardedWorker;
 const check = async () => {
   // Rejections are reported after a macrotask: let the ones caused by the test surface first.
   await new Promise((resolve) => setTimeout(resolve, 0));
-  await Promise.all([...live].map((worker) => worker.settled()));
+  await settleWorkers();
   const missed = expected.splice(0).filter(({ seen }) => !seen);
   expect(missed.map(({ pattern }) => String(pattern)), 'expected worker errors that did not happen').toEqual([]);
   const reasons = unhandled.splice(0);

@@ -11,14 +11,14 @@ import { detachedBuffer } from './detached.ts';
 
 /**
  * Faults on demand: `crash-later` crashes the worker the way a bug in a callback would; `reject-later` leaves a
- * rejection unhandled; `store-unstorable` records an event that the storage engine refuses (a real IndexedDB failure).
+ * rejection unhandled (reported after the command's task); `store-unstorable` records an event that the storage engine refuses (a real IndexedDB failure).
  */
 const fault = defineEntity<null, 'crash-later' | 'reject-later' | 'store-unstorable', { bytes: ArrayBuffer }>({
   initialState: () => null,
   decide: (command) => {
     if (command === 'store-unstorable') return [{ bytes: detachedBuffer() }];
     if (command === 'reject-later') {
-      setTimeout(() => void Promise.reject(new Error('a rejection nobody handles')));
+      void Promise.reject(new Error('a rejection nobody handles'));
       return [];
     }
     setTimeout(() => {

@@ -14,13 +14,23 @@ export interface ExpectedWorkerError {
   seen: boolean;
 }
 
-/**
- * The expectations of the running test. Kept on the global object: the setup file and a test may load this module
- * under different URLs, hence twice.
- */
-export function expectedWorkerErrors(): ExpectedWorkerError[] {
-  const global = globalThis as { [GUARD]?: ExpectedWorkerError[] };
-  return (global[GUARD] ??= []);
+/** What the page's guard keeps, on the global object: the setup file and a test may load this module twice. */
+interface GuardState {
+  /** The worker problems the running test provokes on purpose. */
+  readonly expected: ExpectedWorkerError[];
+  /** The guarded workers not terminated. */
+  readonly live: Set<{ settled(): Promise<void> }>;
+}
+
+/** The page guard's state. */
+export function guardState(): GuardState {
+  const global = globalThis as { [GUARD]?: GuardState };
+  return (global[GUARD] ??= { expected: [], live: new Set() });
+}
+
+/** Resolves once every live guarded worker has reported what happened in it so far. */
+export async function settleWorkers(): Promise<void> {
+  await Promise.all([...guardState().live].map((worker) => worker.settled()));
 }
 
 /**
@@ -28,5 +38,5 @@ export function expectedWorkerErrors(): ExpectedWorkerError[] {
  * message matches `pattern`: the test then fails if it does not, rather than if it does.
  */
 export function expectWorkerError(pattern: RegExp): void {
-  expectedWorkerErrors().push({ pattern, seen: false });
+  guardState().expected.push({ pattern, seen: false });
 }
