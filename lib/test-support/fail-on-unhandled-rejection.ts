@@ -25,43 +25,46 @@ function workerProblem(problem: string, message: string): void {
   else record(problem);
 }
 
-/** A Worker that listens to what its `worker-guard.ts` reports. */
-class GuardedWorker extends Worker {
-  readonly #pongs = new Map<number, () => void>();
+// Node has no Worker to guard: the class is defined only where there is one to extend.
+if (typeof Worker !== 'undefined') {
+  /** A Worker that listens to what its `worker-guard.ts` reports. */
+  class GuardedWorker extends Worker {
+    readonly #pongs = new Map<number, () => void>();
 
-  constructor(url: string | URL, options?: WorkerOptions) {
-    super(url, options);
-    live.add(this);
-    let first = true;
-    this.addEventListener('message', ({ data }: MessageEvent) => {
-      const message = (data as Record<string, GuardMessage> | null)?.[GUARD];
-      if (first && message?.kind !== 'guarded') {
-        const message = 'does not import lib/test-support/worker-guard.ts first: its errors would go unseen';
-        workerProblem(`the worker ${String(url)} ${message}`, message);
-      }
-      first = false;
-      if (message?.kind === 'problem') workerProblem(message.problem, message.message);
-      if (message?.kind === 'pong') this.#pongs.get(message.id)?.();
-    });
+    constructor(url: string | URL, options?: WorkerOptions) {
+      super(url, options);
+      live.add(this);
+      let first = true;
+      this.addEventListener('message', ({ data }: MessageEvent) => {
+        const message = (data as Record<string, GuardMessage> | null)?.[GUARD];
+        if (first && message?.kind !== 'guarded') {
+          const message = 'does not import lib/test-support/worker-guard.ts first: its errors would go unseen';
+          workerProblem(`the worker ${String(url)} ${message}`, message);
+        }
+        first = false;
+        if (message?.kind === 'problem') workerProblem(message.problem, message.message);
+        if (message?.kind === 'pong') this.#pongs.get(message.id)?.();
+      });
+    }
+
+    override terminate(): void {
+      live.delete(this);
+      for (const answered of this.#pongs.values()) answered();
+      super.terminate();
+    }
+
+    /** Resolves once the worker has reported everything that happened in it before. */
+    settled(): Promise<void> {
+      const id = ++pings;
+      return new Promise<void>((resolve) => {
+        this.#pongs.set(id, () => resolve());
+        this.postMessage({ [GUARD]: { kind: 'ping', id } satisfies GuardMessage });
+      }).then(() => void this.#pongs.delete(id));
+    }
   }
 
-  override terminate(): void {
-    live.delete(this);
-    for (const answered of this.#pongs.values()) answered();
-    super.terminate();
-  }
-
-  /** Resolves once the worker has reported everything that happened in it before. */
-  settled(): Promise<void> {
-    const id = ++pings;
-    return new Promise<void>((resolve) => {
-      this.#pongs.set(id, () => resolve());
-      this.postMessage({ [GUARD]: { kind: 'ping', id } satisfies GuardMessage });
-    }).then(() => void this.#pongs.delete(id));
-  }
+  globalThis.Worker = GuardedWorker;
 }
-
-if (typeof Worker !== 'undefined') globalThis.Worker = GuardedWorker;
 
 const check = async () => {
   // Rejections are reported after a macrotask: let the ones caused by the test surface first.
