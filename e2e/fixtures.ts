@@ -1,11 +1,24 @@
 import { test as base, type BrowserContext, expect, type Page } from '@playwright/test';
 
-/** Fails the test on any console error or uncaught error of `page`. */
+/**
+ * Fails the test on any console error or uncaught error of `page` and of its workers. Playwright reports a worker's
+ * unhandled rejections as page errors, and its console as the page's; an uncaught error in a worker is reported
+ * nowhere once the page handles the worker's `error` event (the client does, to learn that it lost the worker), so a
+ * listener in each worker's own scope says it on the console.
+ */
 export function watchForErrors(page: Page, problems: string[]): void {
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  page.on('worker', (worker) => {
+    worker
+      .evaluate(() =>
+        self.addEventListener('error', (event) => console.error(`uncaught error in worker "${self.name}": ${event.message}`)),
+      )
+      // A worker that ended before it could be reached has nothing more to say.
+      .catch(() => {});
+  });
 }
 
 /** Pages that fail their test on any console error or uncaught error, including pages a test opens itself. */

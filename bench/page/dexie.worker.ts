@@ -1,6 +1,7 @@
 // The event store a team would write by hand on Dexie: a table keyed by [streamId+sequenceNr] (a duplicate key is
 // the concurrency check) with a unique global position, `add` per command, `bulkAdd` for what arrives while a
 // write is in flight.
+import '../../lib/test-support/worker-guard.ts'; // Tells the browser tests of this worker's unhandled errors.
 import { expose } from 'comlink';
 import Dexie, { type Table } from 'dexie';
 import { type EnvelopeRecord, envelopeOf } from './envelope.ts';

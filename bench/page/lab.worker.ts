@@ -1,5 +1,6 @@
 // In-worker measurements that need no page round trip: seeding long streams, cold activation, full replays, and
 // the raw IndexedDB reads they are compared with.
+import '../../lib/test-support/worker-guard.ts'; // Tells the browser tests of this worker's unhandled errors.
 import { expose } from 'comlink';
 import { createRuntime, type NewEvent, recover, type StreamWrite, streamIdOf } from 'eventfold';
 import { type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';

@@ -1,6 +1,7 @@
 // Baseline: what a worker does with IndexedDB and nothing else. Same records (envelopes with a unique position
 // index), same durability, same message pattern from the page as eventfold's worker gets; no validation, no stream
 // head, no decisions.
+import '../../lib/test-support/worker-guard.ts'; // Tells the browser tests of this worker's unhandled errors.
 import { expose } from 'comlink';
 import { type IDBPDatabase, openDB, unwrap } from 'idb';
 import { type EnvelopeRecord, envelopeOf } from './envelope.ts';

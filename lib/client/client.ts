@@ -22,8 +22,9 @@ import {
 import { registerErrorTransfer, type RuntimeService, statusFromWire, type WorkerNotice } from '../worker/wire.ts';
 import { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStore } from './entity-store.ts';
 import { type ReadModelSnapshot, readModelStore } from './read-model-store.ts';
-import type { SourceStore } from './source-store.ts';
+import { type ListenerErrorHandler, reportToConsole, tellEach } from './listeners.ts';
 import { SharedSubscription } from './shared-subscription.ts';
+import type { SourceStore } from './source-store.ts';
 import { Timeline, type TimelineOptions } from './timeline.ts';
 
 /**
@@ -40,6 +41,15 @@ interface Watch<V> {
 }
 
 type AnyChange = EntityChange<unknown, unknown>;
+
+/** Options of `connect`. */
+export interface ClientOptions {
+  /**
+   * Hears what a page-side listener threw: a subscriber, a store's or a timeline's listener, a status listener.
+   * The other listeners are told all the same. Default: `console.error`.
+   */
+  onError?: ListenerErrorHandler;
+}
 
 /**
  * The page's handle on an entity runtime in a worker, typed by the worker's entity definitions.
@@ -64,9 +74,11 @@ export class Client<D extends EntityDefinitions> {
   readonly #idsStores = new Map<string, SourceStore<EntityIdsSnapshot>>();
   readonly #projectionWatches = new Map<string, Watch<ProjectionStatus>>();
   readonly #readModelStores = new Map<string, SourceStore<ReadModelSnapshot<unknown>>>();
+  readonly #report: ListenerErrorHandler;
 
   /** @internal Use `connect`. */
-  constructor(worker: Worker | (() => Worker)) {
+  constructor(worker: Worker | (() => Worker), { onError = reportToConsole }: ClientOptions = {}) {
+    this.#report = onError;
     registerErrorTransfer();
     this.#factory = typeof worker === 'function' ? worker : undefined;
     this.#attach(typeof worker === 'function' ? worker() : worker);
@@ -165,11 +177,14 @@ export class Client<D extends EntityDefinitions> {
   ): () => void {
     let watch = this.#idsWatches.get(type);
     if (!watch) {
-      const subscription = new SharedSubscription<readonly string[]>(() => {
-        this.#idsWatches.delete(type);
-        this.#heardIds.delete(type);
-        this.#quietly((remote) => remote.unwatchIds(type));
-      });
+      const subscription = new SharedSubscription<readonly string[]>(
+        () => {
+          this.#idsWatches.delete(type);
+          this.#heardIds.delete(type);
+          this.#quietly((remote) => remote.unwatchIds(type));
+        },
+        { report: this.#report },
+      );
       const start = () => {
         this.#heardIds.set(type, new Set());
         this.#call((remote) => remote.watchIds(type)).then(
@@ -203,13 +218,16 @@ export class Client<D extends EntityDefinitions> {
           this.#watches.delete(streamId);
           this.#quietly((remote) => remote.unwatch(type, id));
         },
-        (latest) => ({ ...latest, events: [] }),
+        { replay: (latest) => ({ ...latest, events: [] }), report: this.#report },
       );
-      const start = () =>
+      const start = () => {
+        const generation = this.#generation;
         this.#call((remote) => remote.watch(type, id)).then(
-          (view) => this.#apply(subscription, { ...view, events: [] }),
+          // A view from a worker since replaced would undo the reset that the new worker's view follows.
+          (view) => generation === this.#generation && this.#apply(subscription, { ...view, events: [] }),
           (error: unknown) => subscription.fail(error),
         );
+      };
       watch = { subscription, start };
       this.#watches.set(streamId, watch);
       start();
@@ -219,23 +237,16 @@ export class Client<D extends EntityDefinitions> {
 
   /** A store of the entity's live state for `useSyncExternalStore`; see `useEntity`. */
   entity<K extends keyof D & string>(type: K, id: string): SourceStore<EntitySnapshot<StateOf<D[K]>>> {
-    const streamId = streamIdOf(type, id);
-    let store = this.#stores.get(streamId);
-    if (!store) {
-      store = entityStore((listener, onError) => this.subscribe(type, id, listener, onError));
-      this.#stores.set(streamId, store);
-    }
-    return store as SourceStore<EntitySnapshot<StateOf<D[K]>>>;
+    return this.#retain(this.#stores, streamIdOf(type, id), (held) =>
+      entityStore((listener, onError) => held(this.subscribe(type, id, listener, onError)), this.#report),
+    ) as SourceStore<EntitySnapshot<StateOf<D[K]>>>;
   }
 
   /** A store of the ids of a type's entities for `useSyncExternalStore`; see `useEntityIds`. */
   entityIdsStore(type: keyof D & string): SourceStore<EntityIdsSnapshot> {
-    let store = this.#idsStores.get(type);
-    if (!store) {
-      store = entityIdsStore((listener, onError) => this.subscribeEntityIds(type, listener, onError));
-      this.#idsStores.set(type, store);
-    }
-    return store;
+    return this.#retain(this.#idsStores, type, (held) =>
+      entityIdsStore((listener, onError) => held(this.subscribeEntityIds(type, listener, onError)), this.#report),
+    );
   }
 
   /** A timeline of the entity for scrubbing through its history; see `useTimeline`. */
@@ -251,6 +262,7 @@ export class Client<D extends EntityDefinitions> {
         events: (from, to) => this.events(type, id, from, to),
       },
       options,
+      this.#report,
     );
   }
 
@@ -284,10 +296,13 @@ export class Client<D extends EntityDefinitions> {
   ): () => void {
     let watch = this.#projectionWatches.get(projection);
     if (!watch) {
-      const subscription = new SharedSubscription<ProjectionStatus>(() => {
-        this.#projectionWatches.delete(projection);
-        this.#quietly((remote) => remote.unwatchProjection(projection));
-      });
+      const subscription = new SharedSubscription<ProjectionStatus>(
+        () => {
+          this.#projectionWatches.delete(projection);
+          this.#quietly((remote) => remote.unwatchProjection(projection));
+        },
+        { report: this.#report },
+      );
       const start = () =>
         this.#call((remote) => remote.watchProjection(projection)).then(
           (status) => subscription.publish(statusFromWire(status)),
@@ -302,16 +317,48 @@ export class Client<D extends EntityDefinitions> {
 
   /** A store of a read model's live documents for `useSyncExternalStore`; see `useReadModel`. */
   readModelStore<Doc = unknown>(projection: string, query: DocumentQuery = {}): SourceStore<ReadModelSnapshot<Doc>> {
-    const key = JSON.stringify([projection, query]);
-    let store = this.#readModelStores.get(key);
-    if (!store) {
-      store = readModelStore({
-        subscribe: (listener, onError) => this.subscribeProjection(projection, listener, onError),
+    return this.#retain(this.#readModelStores, JSON.stringify([projection, query]), (held) =>
+      readModelStore({
+        subscribe: (listener, onError) => held(this.subscribeProjection(projection, listener, onError)),
         read: () => this.readModel(projection, query),
-      });
-      this.#readModelStores.set(key, store);
-    }
-    return store as SourceStore<ReadModelSnapshot<Doc>>;
+      }),
+    ) as SourceStore<ReadModelSnapshot<Doc>>;
+  }
+
+  /**
+   * @internal How many page-side stores, subscriptions and id lists the client holds: each is released when its last
+   * subscriber leaves, so this stays bounded by what is on screen.
+   */
+  get retained(): number {
+    return (
+      this.#stores.size +
+      this.#idsStores.size +
+      this.#readModelStores.size +
+      this.#watches.size +
+      this.#idsWatches.size +
+      this.#projectionWatches.size +
+      this.#heardIds.size
+    );
+  }
+
+  /**
+   * The store of `key` in `map`, created if there is none. A store stays in the map while it has subscribers (so
+   * `useSyncExternalStore` is given the same object on every render), and from its creation until its first
+   * subscriber; it leaves the map when its last subscriber leaves, and comes back if subscribed again.
+   * `create` wraps the store's subscription to the client in `held`, which tracks those two moments.
+   */
+  #retain<S>(map: Map<string, S>, key: string, create: (held: (unsubscribe: () => void) => () => void) => S): S {
+    const existing = map.get(key);
+    if (existing) return existing;
+    const store: S = create((unsubscribe) => {
+      if (!map.has(key)) map.set(key, store);
+      return () => {
+        unsubscribe();
+        if (map.get(key) === store) map.delete(key);
+      };
+    });
+    map.set(key, store);
+    return store;
   }
 
   /**
@@ -363,6 +410,11 @@ export class Client<D extends EntityDefinitions> {
       },
       () => {},
     );
+    if (generation > 1) {
+      // A new worker, maybe over a new database (the old one lost or deleted): what the subscriptions knew may be
+      // ahead of what it holds. Its first view replaces theirs, whatever its sequence numbers.
+      for (const { subscription } of [...this.#watches.values(), ...this.#idsWatches.values()]) subscription.reset();
+    }
     for (const watch of [...this.#watches.values(), ...this.#idsWatches.values(), ...this.#projectionWatches.values()]) {
       watch.start();
     }
@@ -395,7 +447,7 @@ export class Client<D extends EntityDefinitions> {
     }
     if (notice.kind === 'storage-lost') {
       this.#storageLost = true;
-      for (const listener of this.#lostListeners) listener();
+      tellEach(this.#lostListeners, this.#report);
       return;
     }
     if (notice.kind === 'projection') {
@@ -434,7 +486,7 @@ export class Client<D extends EntityDefinitions> {
   #setStatus(status: ClientStatus): void {
     if (this.#status === status) return;
     this.#status = status;
-    for (const listener of this.#statusListeners) listener(status);
+    tellEach(this.#statusListeners, this.#report, status);
   }
 }
 
@@ -449,6 +501,6 @@ export class Client<D extends EntityDefinitions> {
  *
  * Pass a function that creates the worker, rather than a worker, to be able to `reconnect` after it dies.
  */
-export function connect<D extends EntityDefinitions>(worker: Worker | (() => Worker)): Client<D> {
-  return new Client<D>(worker);
+export function connect<D extends EntityDefinitions>(worker: Worker | (() => Worker), options?: ClientOptions): Client<D> {
+  return new Client<D>(worker, options);
 }

@@ -1,4 +1,5 @@
 import type { EntityChange } from '../core/index.ts';
+import type { ListenerErrorHandler } from './listeners.ts';
 import { SourceStore } from './source-store.ts';
 
 /** An entity's live state once loaded, or why it could not be loaded. */
@@ -16,21 +17,30 @@ export type EntityIdsSnapshot =
 type Subscribe<T> = (listener: (value: T) => void, onError: (error: unknown) => void) => () => void;
 
 /** A store of an entity's live state; see `Client.entity`. */
-export function entityStore<S>(subscribe: Subscribe<EntityChange<S, unknown>>): SourceStore<EntitySnapshot<S>> {
-  return new SourceStore<EntitySnapshot<S>>({ status: 'loading' }, (set) =>
-    subscribe(
-      ({ state, sequenceNr }) => set({ status: 'ready', state, sequenceNr }),
-      (error) => set({ status: 'error', error }),
-    ),
+export function entityStore<S>(
+  subscribe: Subscribe<EntityChange<S, unknown>>,
+  report?: ListenerErrorHandler,
+): SourceStore<EntitySnapshot<S>> {
+  return new SourceStore<EntitySnapshot<S>>(
+    { status: 'loading' },
+    (set) =>
+      subscribe(
+        ({ state, sequenceNr }) => set({ status: 'ready', state, sequenceNr }),
+        (error) => set({ status: 'error', error }),
+      ),
+    report,
   );
 }
 
 /** A store of the ids of a type's entities; see `Client.entityIdsStore`. */
-export function entityIdsStore(subscribe: Subscribe<readonly string[]>): SourceStore<EntityIdsSnapshot> {
-  return new SourceStore<EntityIdsSnapshot>({ status: 'loading' }, (set) =>
-    subscribe(
-      (ids) => set({ status: 'ready', ids }),
-      (error) => set({ status: 'error', error }),
-    ),
+export function entityIdsStore(subscribe: Subscribe<readonly string[]>, report?: ListenerErrorHandler): SourceStore<EntityIdsSnapshot> {
+  return new SourceStore<EntityIdsSnapshot>(
+    { status: 'loading' },
+    (set) =>
+      subscribe(
+        (ids) => set({ status: 'ready', ids }),
+        (error) => set({ status: 'error', error }),
+      ),
+    report,
   );
 }

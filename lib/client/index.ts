@@ -1,4 +1,5 @@
-export { Client, type ClientStatus, connect } from './client.ts';
+export { Client, type ClientOptions, type ClientStatus, connect } from './client.ts';
+export type { ListenerErrorHandler } from './listeners.ts';
 export { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStore } from './entity-store.ts';
 export { SourceStore } from './source-store.ts';
 export { Timeline, type TimelineOptions, type TimelineSnapshot, type TimelineSource } from './timeline.ts';

@@ -1,3 +1,5 @@
+import { type ListenerErrorHandler, reportToConsole, tellEach } from './listeners.ts';
+
 /**
  * An external store (`subscribe` / `getSnapshot`, the shape `useSyncExternalStore` expects) fed by a source that
  * runs only while the store has subscribers: `start` is called on the first subscription with a setter, and the
@@ -11,6 +13,8 @@ export class SourceStore<T> {
   constructor(
     initial: T,
     private readonly start: (set: (next: T | ((previous: T) => T)) => void) => () => void,
+    /** Hears what a listener threw; the other listeners are told all the same. */
+    private readonly report: ListenerErrorHandler = reportToConsole,
   ) {
     this.#snapshot = initial;
   }
@@ -19,6 +23,11 @@ export class SourceStore<T> {
   readonly getSnapshot = (): T => this.#snapshot;
 
   /** Calls `onChange` after each change of the snapshot; returns the function that unsubscribes. */
+  /** How many listeners are subscribed. */
+  get size(): number {
+    return this.#listeners.size;
+  }
+
   readonly subscribe = (onChange: () => void): (() => void) => {
     this.#listeners.add(onChange);
     this.#stop ??= this.start((next) => this.#set(next));
@@ -33,6 +42,6 @@ export class SourceStore<T> {
 
   #set(next: T | ((previous: T) => T)): void {
     this.#snapshot = typeof next === 'function' ? (next as (previous: T) => T)(this.#snapshot) : next;
-    for (const listener of this.#listeners) listener();
+    tellEach(this.#listeners, this.report);
   }
 }

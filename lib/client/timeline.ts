@@ -1,4 +1,5 @@
 import type { EntityChange, PersistedEvent, Versioned } from '../core/index.ts';
+import { type ListenerErrorHandler, reportToConsole, tellEach } from './listeners.ts';
 
 /** Options of a timeline. */
 export interface TimelineOptions {
@@ -47,10 +48,14 @@ export class Timeline<S, E> {
   #stop: (() => void) | undefined;
   #loading = false;
   #target: number | undefined;
+  /** How many changes were heard: a window read for a change is dropped once a later change was heard. */
+  #changes = 0;
 
   constructor(
     private readonly source: TimelineSource<S, E>,
     { window = 50 }: TimelineOptions = {},
+    /** Hears what a listener threw; the other listeners are told all the same. */
+    private readonly report: ListenerErrorHandler = reportToConsole,
   ) {
     this.#window = window;
   }
@@ -93,6 +98,7 @@ export class Timeline<S, E> {
   }
 
   async #onChange(change: EntityChange<S, E>): Promise<void> {
+    const round = ++this.#changes;
     const previous = this.#latest;
     let events: PersistedEvent<E>[];
     const continues = previous && change.events[0]?.sequenceNr === previous.sequenceNr + 1;
@@ -106,7 +112,9 @@ export class Timeline<S, E> {
       } catch (error) {
         return this.#update({ error, loading: false });
       }
-      if (this.#latest && this.#latest.sequenceNr > change.sequenceNr) return;
+      // A later change arrived during the read: it is the newer view. Sequence numbers cannot tell, since a new
+      // worker over a new database starts them again.
+      if (round !== this.#changes) return;
     }
     this.#latest = { state: change.state, sequenceNr: change.sequenceNr, events };
     const live = this.#snapshot.live;
@@ -145,6 +153,6 @@ export class Timeline<S, E> {
 
   #update(change: Partial<TimelineSnapshot<S, E>>): void {
     this.#snapshot = { ...this.#snapshot, ...change };
-    for (const listener of this.#listeners) listener();
+    tellEach(this.#listeners, this.report);
   }
 }

@@ -5,6 +5,7 @@ import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { entities } from '../test-support/test.worker.ts';
+import { settleWorkers } from '../test-support/worker-guard-protocol.ts';
 
 // React warns unless told that this environment drives `act` itself.
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -51,6 +52,7 @@ describe('React hooks', () => {
   afterEach(async () => {
     await act(async () => root?.unmount());
     container.remove();
+    await settleWorkers();
     await client.close();
     await deleteIndexedDbJournal(database);
   });

@@ -1,5 +1,6 @@
 // The worker of the client tests: the counter and the bank account over the IndexedDB database named by the
 // worker's own name, so that each test can use a fresh database.
+import './worker-guard.ts';
 import { defineEntity, defineProjection, snapshotEvery } from 'eventfold';
 import { openIndexedDbJournal } from 'eventfold/idb';
 import { exposeRuntime } from 'eventfold/worker';
@@ -9,13 +10,17 @@ import { type CounterEvent, counter } from './counter.ts';
 import { detachedBuffer } from './detached.ts';
 
 /**
- * Faults on demand: `crash-later` crashes the worker the way a bug in a callback would; `store-unstorable` records an
- * event that the storage engine refuses (a real IndexedDB failure).
+ * Faults on demand: `crash-later` crashes the worker the way a bug in a callback would; `reject-later` leaves a
+ * rejection unhandled (reported after the command's task); `store-unstorable` records an event that the storage engine refuses (a real IndexedDB failure).
  */
-const fault = defineEntity<null, 'crash-later' | 'store-unstorable', { bytes: ArrayBuffer }>({
+const fault = defineEntity<null, 'crash-later' | 'reject-later' | 'store-unstorable', { bytes: ArrayBuffer }>({
   initialState: () => null,
   decide: (command) => {
     if (command === 'store-unstorable') return [{ bytes: detachedBuffer() }];
+    if (command === 'reject-later') {
+      void Promise.reject(new Error('a rejection nobody handles'));
+      return [];
+    }
     setTimeout(() => {
       throw new Error('the worker crashed');
     });

@@ -65,9 +65,21 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
   let runtime: Promise<EntityRuntime<D>> | undefined;
   let closed = false;
 
+  // Notices run after a write is stored, inside the runtime's settle loop: they must never throw, or the writes
+  // after them would not settle. A page that went away, or a channel closed under way, cannot hear; nothing to do.
   const tell = (notice: WorkerNotice) => {
-    // A page that went away cannot answer; nothing to do about it here.
-    Promise.resolve(notify(notice)).catch(() => {});
+    try {
+      Promise.resolve(notify(notice)).catch(() => {});
+    } catch {
+      // The proxy to the page was released.
+    }
+  };
+  const announce = (write: WriteNotice) => {
+    try {
+      channel?.postMessage(write);
+    } catch {
+      // Closed: the worker is closing, and the other tabs read the journal when they next need to.
+    }
   };
 
   let journal: EventJournal | undefined;
@@ -84,9 +96,9 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       ...runtimeOptions,
       journal,
       onWrite: (write: WriteNotice) => {
-        runtimeOptions.onWrite?.(write);
-        channel?.postMessage(write);
+        announce(write);
         if (watchedTypes.has(write.type)) tell({ kind: 'written', ...write });
+        runtimeOptions.onWrite?.(write);
       },
     } as RuntimeOptions<D>);
   };
@@ -166,11 +178,15 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
     },
     async close() {
       closed = true;
-      channel?.close();
-      const live = await runtime?.catch(() => undefined);
-      await live?.close();
-      // The worker opened the journal, so the worker closes it.
-      await journal?.close();
+      try {
+        const live = await runtime?.catch(() => undefined);
+        // The writes under way settle first, and tell the other tabs of what they stored.
+        await live?.close();
+        // The worker opened the journal, so the worker closes it.
+        await journal?.close();
+      } finally {
+        channel?.close();
+      }
     },
   };
   expose(service, endpoint);

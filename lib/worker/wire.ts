@@ -76,6 +76,10 @@ interface WireError {
  * `code` and fields, and its `cause` (a DOMException stays one), so the page can tell a rejection from a conflict
  * from a storage failure. The worker only sends errors (`registerErrorSerializer`); the page also rebuilds them
  * (`registerErrorTransfer`), which keeps the rebuilding code out of the worker's bundle.
+ *
+ * Comlink's `throw` handler is one for the whole realm, shared with every other Comlink endpoint there. So the errors
+ * leave in Comlink's own format, with eventfold's wire value under one more key (`BRAND`): a plain Comlink endpoint
+ * reads them as usual, and whatever does not carry the key is left to Comlink's built-in handler, both ways.
  */
 export function registerErrorTransfer(): void {
   install((wire) => {
@@ -90,16 +94,38 @@ export function registerErrorSerializer(): void {
 
 type Wire = WireError | { kind: 'value'; value: unknown };
 
+/** The key of eventfold's wire value on an error sent in Comlink's format. */
+const BRAND = 'eventfold:error';
+
+/** What Comlink's built-in `throw` handler sends. */
+interface Thrown {
+  isError: boolean;
+  value: unknown;
+}
+
 function install(deserialize?: (wire: Wire) => never): void {
-  const builtIn = transferHandlers.get('throw') as TransferHandler<unknown, unknown> & { eventfold?: 'full' | 'send' };
+  const builtIn = transferHandlers.get('throw') as TransferHandler<unknown, Thrown> & { eventfold?: 'full' | 'send' };
   if (!builtIn || builtIn.eventfold === 'full' || (builtIn.eventfold === 'send' && !deserialize)) return;
-  const handler: TransferHandler<{ value: unknown }, Wire> & { eventfold: 'full' | 'send' } = {
+  // Installed over eventfold's own sending half, the built-in handler is the one that half delegated to.
+  const original = (builtIn as { builtIn?: TransferHandler<unknown, Thrown> }).builtIn ?? builtIn;
+  const handler: TransferHandler<{ value: unknown }, Thrown> & {
+    eventfold: 'full' | 'send';
+    builtIn: TransferHandler<unknown, Thrown>;
+  } = {
     eventfold: deserialize ? 'full' : 'send',
-    canHandle: (value): value is { value: unknown } => builtIn.canHandle(value),
-    serialize: ({ value }) => [toWire(value), []],
-    deserialize:
-      deserialize ??
-      ((wire) => builtIn.deserialize(wire.kind === 'value' ? { isError: false, value: wire.value } : { isError: true, value: wire }) as never),
+    builtIn: original,
+    canHandle: (value): value is { value: unknown } => original.canHandle(value),
+    serialize(thrown) {
+      const { value } = thrown;
+      if (!(value instanceof Error) && !(value instanceof DOMException)) return original.serialize(thrown);
+      const message = { message: value.message, name: value.name, stack: value.stack, [BRAND]: toWire(value) };
+      return [{ isError: true, value: message }, []];
+    },
+    deserialize(serialized) {
+      const wire = serialized.isError ? (serialized.value as { [BRAND]?: Wire } | null)?.[BRAND] : undefined;
+      if (wire && deserialize) return deserialize(wire);
+      return original.deserialize(serialized) as never;
+    },
   };
   transferHandlers.set('throw', handler);
 }
