@@ -10,7 +10,7 @@ import {
 } from './errors.ts';
 import type { GroupCommit, PendingWrite, WriteOutcome } from './group-commit.ts';
 import { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
-import type { EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StreamWrite } from './journal.ts';
+import type { EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StoredOutcome, StreamWrite } from './journal.ts';
 import { foldEvents, readAll, readPages, recover, type Versioned } from './replay.ts';
 import type { EntitySchema } from './schema.ts';
 import { assertCloneable, validateBatch } from './validation.ts';
@@ -31,8 +31,11 @@ export interface EntityContext {
   readonly clock: () => number;
   readonly schema: EntitySchema;
   readonly onError: (error: unknown, during: 'snapshot' | 'listener' | 'snapshot-ignored') => void;
-  /** After each committed write with events: the stream's new head, and the global positions of the events. */
-  readonly onWritten: (sequenceNr: number, positions: readonly number[]) => void;
+  /**
+   * After each committed write with events: the stream's new head, the global positions of the events, and the
+   * inline projections the journal updated with them (`StoredOutcome.projected`).
+   */
+  readonly onWritten: (sequenceNr: number, positions: readonly number[], projected?: StoredOutcome['projected']) => void;
 }
 
 /** A call waiting in an entity's inbox. */
@@ -319,7 +322,7 @@ export class EntityInstance<S, C, E> {
       }
       if (events.length > 0) {
         this.#emit({ events, ...write.result });
-        this.context.onWritten(write.result.sequenceNr, outcome.positions);
+        this.context.onWritten(write.result.sequenceNr, outcome.positions, outcome.projected);
       }
       return;
     }

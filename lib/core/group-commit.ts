@@ -1,8 +1,8 @@
 import { type ConflictError, isEventfoldError, StorageError } from './errors.ts';
-import type { EventJournal, PersistOptions, StreamWrite } from './journal.ts';
+import type { EventJournal, PersistOptions, StoredOutcome, StreamWrite } from './journal.ts';
 
 /** How a write of a group commit ended. */
-export type WriteOutcome = { positions: readonly number[] } | { conflict: ConflictError } | { error: unknown };
+export type WriteOutcome = StoredOutcome | { conflict: ConflictError } | { error: unknown };
 
 /** One stream's write waiting for the next transaction, as the group commit sees it. */
 export interface PendingWrite {

@@ -45,6 +45,7 @@ export {
   type PersistedEvent,
   type PersistOptions,
   type PersistOutcome,
+  type StoredOutcome,
   type Snapshot,
   type StreamWrite,
 } from './journal.ts';
@@ -53,6 +54,7 @@ export { EntitySchema, type EventSchema, type EventSchemas } from './schema.ts';
 export {
   type AnyProjection,
   type Checkpoint,
+  type RebuildProgress,
   type DocumentQuery,
   defineProjection,
   type Projection,
