@@ -153,7 +153,7 @@ describe('a read model on the page while its journal holds a rebuild back', () =
     await expect.poll(() => runtime.projectionStatus('account-summaries').state).toBe('live');
     await expect.poll(() => store.getSnapshot()).toMatchObject({ status: 'ready', position: 5 });
     const ready = seen.filter((snapshot) => snapshot.status === 'ready');
-    for (const snapshot of ready) expect((snapshot as { documents: unknown[] }).documents).toHaveLength(5);
+    for (const snapshot of ready) expect((snapshot as { documents: readonly unknown[] }).documents).toHaveLength(5);
     await close();
   });
 });
