@@ -584,7 +584,7 @@ async function projectInline(
   const events = accepted.flatMap(eventsOf);
   const ids = new Map(projections.map((projection) => [projection.name, documentIdsOf(projection, events)]));
   const assumed = new Map(generations);
-  let [checkpoints, read] = await Promise.all([
+  const [checkpoints, first] = await Promise.all([
     Promise.all(projections.map((projection) => tx.objectStore('checkpoints').get(projection.name))),
     readDocuments(tx, ids, assumed),
   ]);
@@ -592,9 +592,8 @@ async function projectInline(
   const projected = new Map<string, Checkpoint>();
   if (live.length === 0) return projected;
   projections.forEach((projection, i) => generations.set(projection.name, servedGeneration(checkpoints[i])));
-  if (live.some((projection) => generations.get(projection.name) !== (assumed.get(projection.name) ?? 0))) {
-    read = await readDocuments(tx, ids, generations);
-  }
+  const moved = live.some((projection) => generations.get(projection.name) !== (assumed.get(projection.name) ?? 0));
+  const read = moved ? await readDocuments(tx, ids, generations) : first;
   const changes = live.map((projection) => project(projection, events, (id) => read(projection.name, id)));
   const position = events.at(-1)!.position;
   live.forEach((projection, i) => {

@@ -235,6 +235,21 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       expect(await documents(tab, projection.name)).toEqual({ c0: { value: 15, commands: 11 }, c1: { value: 10, commands: 10 } });
     });
 
+    it('keep writing inline into the rebuilt documents that another tab swapped in', async () => {
+      const journal = await open();
+      const projection = counterView('inline');
+      const tab = runtimeOver(journal, [projection]);
+      for (let i = 0; i < 4; i++) await tab.send('counter', 'c', { type: 'add', amount: 1 });
+      const other = runtimeOver(await openSecond(journal), [projection], 2);
+      await until(other, projection.name, 'live');
+      expect(await other.rebuildProjection(projection.name)).toMatchObject({ state: 'live', position: 4 });
+      await tab.send('counter', 'c', { type: 'add', amount: 10 });
+      expect(await documents(tab, projection.name)).toEqual({ c: { value: 14, commands: 5 } });
+      expect(await other.rebuildProjection(projection.name)).toMatchObject({ state: 'live', position: 5 });
+      await tab.send('counter', 'c', { type: 'add', amount: 100 });
+      expect(await documents(other, projection.name)).toEqual({ c: { value: 114, commands: 6 } });
+    });
+
     it('give a projection that changes its documents in place the read model of its pure equivalent', async () => {
       const journal = await open();
       const pure = counterView('inline');
