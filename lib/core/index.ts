@@ -53,8 +53,9 @@ export { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
 export { EntitySchema, type EventSchema, type EventSchemas } from './schema.ts';
 export {
   type AnyProjection,
+  buildingAt,
+  builtTo,
   type Checkpoint,
-  type RebuildProgress,
   type DocumentQuery,
   defineProjection,
   type Projection,
@@ -63,6 +64,9 @@ export {
   projectionEventOf,
   type ReadModelDocument,
   type ReadModelView,
+  type RebuildProgress,
+  rebuildFrom,
+  servedAt,
 } from './projection.ts';
 export type { ProjectionStatus } from './projection-runner.ts';
 export {
