@@ -16,14 +16,24 @@ export function AccountList({ bank, selected, onSelect }: Props) {
   const [owner, setOwner] = useState('');
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);
+  /** The rebuild asked for here: running, or done up to a position (the list stays on screen either way). */
+  const [rebuild, setRebuild] = useState<{ state: 'running' } | { state: 'done'; position: number }>();
 
-  const rebuild = () => {
+  const startRebuild = () => {
     setProblem(undefined);
+    setRebuild({ state: 'running' });
     bank.rebuildProjection('account-summaries').then(
-      (status) => status.state === 'failed' && setProblem(`The account list could not be rebuilt: ${String(status.error)}`),
-      (error: unknown) => setProblem(String(error)),
+      (status) => {
+        setRebuild(status.state === 'live' ? { state: 'done', position: status.position } : undefined);
+        if (status.state === 'failed') setProblem(`The account list could not be rebuilt: ${String(status.error)}`);
+      },
+      (error: unknown) => {
+        setRebuild(undefined);
+        setProblem(String(error));
+      },
     );
   };
+  const progress = summaries.status === 'rebuilding' ? summaries : summaries.status === 'ready' ? summaries.rebuilding : undefined;
 
   const open = async (event: FormEvent) => {
     event.preventDefault();
@@ -45,11 +55,17 @@ export function AccountList({ bank, selected, onSelect }: Props) {
     <aside className="card accounts">
       <h2 id="accounts-title">Accounts</h2>
       {summaries.status === 'error' && <p role="alert">{String(summaries.error)}</p>}
-      {summaries.status === 'rebuilding' && (
+      {progress ? (
         <p role="status" className="muted">
-          Rebuilding the account list: {summaries.processed.toLocaleString('en-US')} of{' '}
-          {summaries.total.toLocaleString('en-US')} events
+          Rebuilding the account list: {progress.processed.toLocaleString('en-US')} of {progress.total.toLocaleString('en-US')}{' '}
+          events
         </p>
+      ) : (
+        rebuild?.state === 'done' && (
+          <p role="status" className="muted">
+            Account list rebuilt from {rebuild.position.toLocaleString('en-US')} events
+          </p>
+        )
       )}
       <ul aria-labelledby="accounts-title" className="account-list">
         {summaries.status === 'ready' && summaries.documents.length === 0 && <li className="muted">No accounts yet.</li>}
@@ -72,7 +88,12 @@ export function AccountList({ bank, selected, onSelect }: Props) {
           {problem}
         </p>
       )}
-      <button type="button" className="secondary rebuild" onClick={rebuild} disabled={summaries.status === 'rebuilding'}>
+      <button
+        type="button"
+        className="secondary rebuild"
+        onClick={startRebuild}
+        disabled={rebuild?.state === 'running' || progress !== undefined}
+      >
         Rebuild list
       </button>
     </aside>

@@ -84,9 +84,11 @@ const harness: Harness = {
           causationId: e.metadata?.causationId,
         })),
         snapshots: snapshots.map((s, i) => ({ streamId: (snapshotKeys[i] as [string, number])[0], sequenceNr: s.sequenceNr, state: s.state })),
-        documents: documents.map((doc, i) => {
-          const [projection, id] = documentKeys[i] as [string, string];
-          return { projection, id, doc };
+        // The served generation of each read model only: a rebuild's shadow is not what readers see.
+        documents: documents.flatMap((doc, i) => {
+          const [projection, generation, id] = documentKeys[i] as [string, number, string];
+          const served = checkpoints.find((_, k) => checkpointKeys[k] === projection)?.generation ?? 0;
+          return generation === served ? [{ projection, id, doc }] : [];
         }),
         checkpoints: checkpoints.map((c, i) => ({ projection: checkpointKeys[i] as string, position: c.position })),
       };

@@ -268,7 +268,8 @@ export class Client<D extends EntityDefinitions> {
 
   /**
    * Documents of a read model (see `EntityRuntime.readModel`), with the position they reflect and the projection's
-   * status. Rejects with a `ProjectionRebuildingError` while the read model is rebuilt.
+   * status; during a rebuild, the documents from before it, with its progress in `rebuilding`. Rejects with a
+   * `ProjectionRebuildingError` while a projection with nothing to show yet (new to a journal with history) is built.
    */
   async readModel<Doc = unknown>(projection: string, query: DocumentQuery = {}): Promise<ReadModel<Doc>> {
     const read = await this.#call((remote) => remote.readModel(projection, query));
@@ -280,7 +281,10 @@ export class Client<D extends EntityDefinitions> {
     return statusFromWire(await this.#call((remote) => remote.projectionStatus(projection)));
   }
 
-  /** Rebuilds a read model from scratch; resolves with the final status. Subscribers follow the progress. */
+  /**
+   * Rebuilds a read model from scratch into a shadow copy, swapped in once complete (reads keep the previous
+   * documents meanwhile); resolves with the final status. Subscribers follow the progress.
+   */
   async rebuildProjection(projection: string): Promise<ProjectionStatus> {
     return statusFromWire(await this.#call((remote) => remote.rebuildProjection(projection)));
   }

@@ -3,8 +3,10 @@ import { SourceStore } from './source-store.ts';
 
 /**
  * A read model as the page shows it: `loading` until the first read, then `ready` with the documents (read again
- * whenever the projection reports a change, in any tab), `rebuilding` with the progress while it is rebuilt from
- * scratch, or `error`.
+ * whenever the projection reports a change, in any tab), or `error`. A rebuild never takes the documents away: they
+ * stay `ready`, kept up to date, with the rebuild's progress in `rebuilding`, until the rebuilt documents replace
+ * them at once. `rebuilding` as a status (no documents) is only for a read model that has nothing to show yet: a
+ * projection new to a journal with history, being built.
  */
 export type ReadModelSnapshot<Doc> =
   | { readonly status: 'loading' }
@@ -14,6 +16,8 @@ export type ReadModelSnapshot<Doc> =
       /** The global position the documents reflect. */
       readonly position: number;
       readonly projection: ProjectionStatus;
+      /** Set while a rebuild is under way: its progress, in events. */
+      readonly rebuilding?: { readonly processed: number; readonly total: number };
     }
   | { readonly status: 'rebuilding'; readonly processed: number; readonly total: number }
   | { readonly status: 'error'; readonly error: unknown };
@@ -43,8 +47,8 @@ export function readModelStore<Doc>(source: ReadModelSource<Doc>): SourceStore<R
         do {
           again = false;
           try {
-            const { documents, position, status: projection } = await source.read();
-            if (!stopped) set({ status: 'ready', documents, position, projection });
+            const { documents, position, status: projection, rebuilding } = await source.read();
+            if (!stopped) set({ status: 'ready', documents, position, projection, ...(rebuilding && { rebuilding }) });
           } catch (error) {
             if (stopped) return;
             const { code, processed, total } = error as { code?: unknown; processed?: number; total?: number };
@@ -57,9 +61,15 @@ export function readModelStore<Doc>(source: ReadModelSource<Doc>): SourceStore<R
     };
     const unsubscribe = source.subscribe(
       (status) => {
-        // A rebuild's progress needs no read: the read would only be refused.
-        if (status.state === 'rebuilding') set({ status: 'rebuilding', processed: status.processed ?? 0, total: status.total ?? 0 });
-        else void read();
+        // A rebuild's progress shows at once, on what is shown; the read that follows brings inline changes too.
+        if (status.state === 'rebuilding') {
+          const progress = { processed: status.processed ?? 0, total: status.total ?? 0 };
+          set((shown) => {
+            if (shown.status === 'ready') return { ...shown, projection: status, rebuilding: progress };
+            return shown.status === 'rebuilding' ? { status: 'rebuilding', ...progress } : shown;
+          });
+        }
+        void read();
       },
       (error) => set({ status: 'error', error }),
     );

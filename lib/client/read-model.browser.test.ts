@@ -1,7 +1,11 @@
-import type { ProjectionStatus } from 'eventfold';
-import type { ReadModelSnapshot } from 'eventfold/client';
+import { createRuntime, type ProjectionStatus, streamIdOf } from 'eventfold';
+import { type ReadModelSnapshot, readModelStore } from 'eventfold/client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccountSummary } from '../../demo-app/bank/account-summaries.ts';
+import { account } from '../../demo-app/bank/account.ts';
+import { type AccountSummary, accountSummaries } from '../../demo-app/bank/account-summaries.ts';
+import { deleteTestDatabases, openTestJournal } from '../test-support/databases.ts';
+import { FaultyJournal } from '../test-support/faulty-journal.ts';
+import { gate } from '../test-support/gate.ts';
 import { testClients } from '../test-support/test-clients.ts';
 
 describe('read models and idempotent commands through the client', () => {
@@ -38,15 +42,23 @@ describe('read models and idempotent commands through the client', () => {
     expect(read).toMatchObject({ documents: [{ id: 'a' }], position: 2, status: { state: 'live' } });
   });
 
-  it('shows a rebuild in progress on the page, then the same read model again', async () => {
+  it('shows a rebuild in progress on the page, with the documents throughout, then the same read model again', async () => {
     const { client } = open();
     for (let i = 0; i < 5; i++) await client.send('account', `a${i}`, { type: 'open', owner: `Owner ${i}` });
     const before = await client.readModel('account-summaries');
+    const store = client.readModelStore<AccountSummary>('account-summaries');
+    const seen: ReadModelSnapshot<AccountSummary>[] = [];
+    const stop = store.subscribe(() => seen.push(store.getSnapshot()));
+    await expect.poll(() => store.getSnapshot().status).toBe('ready');
     const statuses: ProjectionStatus[] = [];
     client.subscribeProjection('account-summaries', (status) => statuses.push(status));
     expect(await client.rebuildProjection('account-summaries')).toMatchObject({ state: 'live', position: 5 });
-    expect(statuses).toContainEqual(expect.objectContaining({ state: 'rebuilding', processed: 0, total: 5 }));
+    expect(statuses).toContainEqual(expect.objectContaining({ state: 'rebuilding', position: 5, processed: 0, total: 5 }));
     expect((await client.readModel('account-summaries')).documents).toEqual(before.documents);
+    await expect.poll(() => store.getSnapshot()).toMatchObject({ status: 'ready', projection: { state: 'live' } });
+    stop();
+    expect(seen.length).toBeGreaterThan(0);
+    for (const snapshot of seen) expect(snapshot).toMatchObject({ status: 'ready', documents: before.documents });
   });
 
   it('shows the error of a catch-up projection that failed, with its class and code, while commands go on', async () => {
@@ -78,5 +90,76 @@ describe('read models and idempotent commands through the client', () => {
       code: 'not-cloneable',
       path: 'options.metadata.at',
     });
+  });
+});
+
+describe('a read model on the page while its journal holds a rebuild back', () => {
+  afterEach(deleteTestDatabases);
+
+  /** A runtime with the account list over an IndexedDB journal whose catch-up can be held back, and a page store. */
+  const bankOver = async (history = 0) => {
+    const inner = await openTestJournal();
+    for (let i = 0; i < history; i++) {
+      await inner.persist(streamIdOf('account', `h${i}`), [
+        { sequenceNr: 1, event: { type: 'opened', owner: `Old ${i}` }, timestamp: 1, eventId: `h${i}`, type: 'opened', schemaVersion: 1, metadata: {} },
+      ]);
+    }
+    const journal = new FaultyJournal(inner);
+    const held = gate();
+    journal.projectGate = held.promise;
+    const runtime = createRuntime({ journal, entities: { account }, projections: [accountSummaries], pageSize: 2 });
+    const name = accountSummaries.name;
+    const store = readModelStore<AccountSummary>({
+      subscribe: (listener) => runtime.subscribeProjection(name, listener),
+      read: () => runtime.readModel<AccountSummary>(name),
+    });
+    const seen: ReadModelSnapshot<AccountSummary>[] = [];
+    const stop = store.subscribe(() => seen.push(store.getSnapshot()));
+    const close = async () => {
+      stop();
+      await runtime.close();
+      await inner.close();
+    };
+    return { runtime, journal, held, store, seen, close };
+  };
+
+  it('keeps the documents, with the progress and the commands sent meanwhile, until the rebuilt ones replace them', async () => {
+    const { runtime, journal, held, store, seen, close } = await bankOver();
+    for (let i = 0; i < 4; i++) await runtime.send('account', `a${i}`, { type: 'open', owner: `Owner ${i}` });
+    await expect.poll(() => store.getSnapshot()).toMatchObject({ status: 'ready', position: 4 });
+    const before = (await runtime.readModel<AccountSummary>('account-summaries')).documents;
+
+    const from = seen.length;
+    const rebuilt = runtime.rebuildProjection('account-summaries');
+    await expect.poll(() => store.getSnapshot()).toMatchObject({ status: 'ready', rebuilding: { processed: 0, total: 4 } });
+    // The rebuild is held back: a deposit still shows on the page at once, next to the progress.
+    await runtime.send('account', 'a1', { type: 'deposit', amount: 70 });
+    await expect
+      .poll(() => store.getSnapshot())
+      .toMatchObject({ status: 'ready', position: 5, rebuilding: { total: 4 }, documents: expect.arrayContaining([expect.objectContaining({ id: 'a1', doc: expect.objectContaining({ balance: 70 }) })]) });
+    held.open();
+    journal.projectGate = undefined;
+    expect(await rebuilt).toMatchObject({ state: 'live', position: 5 });
+    await expect.poll(() => store.getSnapshot()).toMatchObject({ status: 'ready', projection: { state: 'live' } });
+    const after = store.getSnapshot() as Extract<ReadModelSnapshot<AccountSummary>, { status: 'ready' }>;
+    expect(after.rebuilding).toBeUndefined();
+    expect(after.documents.map(({ id }) => id)).toEqual(before.map(({ id }) => id));
+    // Never an empty list, nor a status without documents, from the click to the end.
+    const shown = seen.slice(from);
+    expect(shown.some((snapshot) => snapshot.status === 'ready' && snapshot.rebuilding !== undefined)).toBe(true);
+    for (const snapshot of shown) expect(snapshot).toMatchObject({ status: 'ready', documents: before.map(({ id }) => expect.objectContaining({ id })) });
+    await close();
+  });
+
+  it('says rebuilding, never ready with a part, while a projection new to a journal with history is built', async () => {
+    const { runtime, journal, held, store, seen, close } = await bankOver(5);
+    await expect.poll(() => store.getSnapshot()).toMatchObject({ status: 'rebuilding', total: 5 });
+    held.open();
+    journal.projectGate = undefined;
+    await expect.poll(() => runtime.projectionStatus('account-summaries').state).toBe('live');
+    await expect.poll(() => store.getSnapshot()).toMatchObject({ status: 'ready', position: 5 });
+    const ready = seen.filter((snapshot) => snapshot.status === 'ready');
+    for (const snapshot of ready) expect((snapshot as { documents: readonly unknown[] }).documents).toHaveLength(5);
+    await close();
   });
 });

@@ -11,7 +11,7 @@ import {
 import type { GroupCommit, PendingWrite, WriteOutcome } from './group-commit.ts';
 import { holdsUnfreezable } from './freeze.ts';
 import { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
-import type { EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StreamWrite } from './journal.ts';
+import type { EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StoredOutcome, StreamWrite } from './journal.ts';
 import { foldEvents, readAll, readPages, recover, type Versioned } from './replay.ts';
 import type { EntitySchema } from './schema.ts';
 import { assertCloneable, validateBatch } from './validation.ts';
@@ -32,8 +32,11 @@ export interface EntityContext {
   readonly clock: () => number;
   readonly schema: EntitySchema;
   readonly onError: (error: unknown, during: 'snapshot' | 'listener' | 'snapshot-ignored' | 'lock') => void;
-  /** After each committed write with events: the stream's new head, and the global positions of the events. */
-  readonly onWritten: (sequenceNr: number, positions: readonly number[]) => void;
+  /**
+   * After each committed write with events: the stream's new head, the global positions of the events, and the
+   * inline projections the journal updated with them (`StoredOutcome.projected`).
+   */
+  readonly onWritten: (sequenceNr: number, positions: readonly number[], projected?: StoredOutcome['projected']) => void;
   /** The lock that writers of other runtimes on the same journal take too, if there is one (see `EntityLock`). */
   readonly lock?: EntityLock;
 }
@@ -396,7 +399,7 @@ export class EntityInstance<S, C, E> {
       }
       if (events.length > 0) {
         this.#emit({ events, ...write.result });
-        this.context.onWritten(write.result.sequenceNr, outcome.positions);
+        this.context.onWritten(write.result.sequenceNr, outcome.positions, outcome.projected);
       }
       this.#unlockIfDone();
       return;

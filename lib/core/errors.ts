@@ -321,7 +321,11 @@ export class UnknownEventTypeError extends EventfoldError {
   }
 }
 
-/** A read model is being rebuilt from scratch, so it is incomplete: read it again once the rebuild is over. */
+/**
+ * A read model has nothing to show yet: a projection new to a journal with history (or rebuilt before it had
+ * applied any event) is being built, and a part of it is never served. Read it again once it is built. (A rebuild
+ * of a read model that has documents never causes this: reads are served the previous documents meanwhile.)
+ */
 export class ProjectionRebuildingError extends EventfoldError {
   readonly code = 'projection-rebuilding';
 

@@ -1,15 +1,12 @@
 import { type ConflictError, isEventfoldError, OutcomeUnknownError, StorageError } from './errors.ts';
-import type { EventJournal, PersistOptions, PersistOutcome, StreamWrite } from './journal.ts';
+import type { EventJournal, PersistOptions, PersistOutcome, StoredOutcome, StreamWrite } from './journal.ts';
 
 /**
- * How a write of a group commit ended: stored at these global positions, refused (a conflict, or another error),
- * or unknown: the journal's answer did not say, so it may or may not have been stored.
+ * How a write of a group commit ended: stored (at these global positions, with the inline projections it
+ * updated), refused (a conflict, or another error), or unknown: the journal's answer did not say, so it may or may
+ * not have been stored.
  */
-export type WriteOutcome =
-  | { positions: readonly number[] }
-  | { conflict: ConflictError }
-  | { error: unknown }
-  | { unknown: OutcomeUnknownError };
+export type WriteOutcome = StoredOutcome | { conflict: ConflictError } | { error: unknown } | { unknown: OutcomeUnknownError };
 
 /** One stream's write waiting for the next transaction, as the group commit sees it. */
 export interface PendingWrite {
@@ -130,7 +127,7 @@ export class GroupCommit {
         return isEventfoldError(answer.error, 'conflict') ? { conflict: answer.error } : { error: answer.error };
       }
       const positions = (answer as { positions?: unknown } | null)?.positions;
-      if (Array.isArray(positions) && positions.length === sealed[i]!.events.length) return { positions };
+      if (Array.isArray(positions) && positions.length === sealed[i]!.events.length) return answer as StoredOutcome;
       return { unknown: new OutcomeUnknownError(`the journal answered write ${i} with neither its positions nor an error`) };
     });
   }

@@ -46,6 +46,7 @@ export {
   type PersistedEvent,
   type PersistOptions,
   type PersistOutcome,
+  type StoredOutcome,
   type Snapshot,
   type StreamWrite,
 } from './journal.ts';
@@ -53,6 +54,8 @@ export { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
 export { EntitySchema, type EventSchema, type EventSchemas } from './schema.ts';
 export {
   type AnyProjection,
+  buildingAt,
+  builtTo,
   type Checkpoint,
   type DocumentQuery,
   defineProjection,
@@ -62,6 +65,9 @@ export {
   projectionEventOf,
   type ReadModelDocument,
   type ReadModelView,
+  type RebuildProgress,
+  rebuildFrom,
+  servedAt,
 } from './projection.ts';
 export type { ProjectionStatus } from './projection-runner.ts';
 export {

@@ -84,14 +84,27 @@ export interface StreamWrite {
  * How one write of a `persistMany` call ended: stored, with the global positions of its events, or not stored,
  * with the reason (a `ConflictError` when it does not continue its stream or reuses an idempotency key).
  */
-export type PersistOutcome = { readonly positions: readonly number[] } | { readonly error: EventfoldError };
+export type PersistOutcome = StoredOutcome | { readonly error: EventfoldError };
+
+/** A stored write of a `persistMany` call. */
+export interface StoredOutcome {
+  readonly positions: readonly number[];
+  /**
+   * The inline projections whose served documents the call updated with the write's events, by name, each with
+   * its checkpoint after the call (which says whether a rebuild is under way). A projection absent here was not
+   * updated (it was behind, or the journal does not say): its runner reads the journal to catch up.
+   */
+  readonly projected?: ReadonlyMap<string, Checkpoint>;
+}
 
 /** Options of `persistMany`. */
 export interface PersistOptions {
   /**
-   * Inline projections: each one whose checkpoint is at the journal's head is updated in the transaction of the
-   * writes, and its checkpoint moves with them. A write whose events a projection cannot apply (it throws) is not
-   * stored, and is reported by a `HandlerError` at its index. Projections that are behind are left to catch up.
+   * Inline projections: each one whose served documents are at the journal's head is updated in the transaction of
+   * the writes, and its checkpoint moves with them, also while a rebuild is under way (the shadow catches up on its
+   * own). A write whose events a projection cannot apply (it throws) is not stored, and is reported by a
+   * `HandlerError` at its index. Projections that are behind are left to catch up. Each stored write's outcome names
+   * the projections updated (`StoredOutcome.projected`).
    */
   readonly projections?: readonly AnyProjection[];
 }
@@ -165,22 +178,30 @@ export interface EventJournal {
   listSnapshots(entityId: string): Promise<number[]>;
 
   /**
-   * Applies `events` (ascending positions, none skipped after `afterPosition`) to a projection's read model and
-   * moves its checkpoint to the last of them, in one atomic unit, if the checkpoint is still at `afterPosition`;
-   * resolves `false` and changes nothing when it is not (another tab got there first). Rejects with a
-   * `HandlerError`, changing nothing, when the projection throws.
+   * Applies `events` (ascending positions, none skipped after `afterPosition`) to the copy of a projection's read
+   * model that is being built, and moves that copy's position to the last of them, in one atomic unit, if it is
+   * still at `afterPosition`; resolves `false` and changes nothing when it is not (another tab got there first).
+   * The copy being built is the rebuild's shadow while a rebuild is under way, else the served documents. The
+   * transaction that brings the shadow up to both the rebuild's `total` and the served documents' position makes it
+   * the served copy and drops the previous one (`shadowAt`); `events` may be empty, to make that check alone.
+   * Rejects with a `HandlerError`, changing nothing, when the projection throws.
    */
   projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean>;
 
   /** A projection's checkpoint, or `undefined` when it has none yet. */
   loadCheckpoint(projection: string): Promise<Checkpoint | undefined>;
 
-  /** Documents of a read model, in ascending order of id, read together with its checkpoint. */
+  /**
+   * Served documents of a read model, in ascending order of id, read together with its checkpoint: during a rebuild,
+   * the documents from before it (still updated by inline projections), at `checkpoint.position`, never the shadow.
+   */
   readModel(projection: string, query?: DocumentQuery): Promise<ReadModelView>;
 
   /**
-   * Deletes a read model and its checkpoint, in one atomic unit, so that it is rebuilt from the first event; the
-   * checkpoint says it is rebuilding until it reaches the journal's current head, which is returned.
+   * Starts a rebuild of a read model from the first event, in one atomic unit: an empty shadow copy (an unfinished
+   * one of an earlier rebuild is dropped), with the journal's current head, which is returned, as its `total`. The
+   * served documents and their position stay as they are until the shadow replaces them (see `projectEvents`). On
+   * an empty journal there is nothing to build: the read model is left empty at position 0, and 0 returned.
    */
   resetProjection(projection: string): Promise<number>;
 

@@ -4,16 +4,16 @@ import { type AnyProjection, type Checkpoint, type ProjectionEvent, projectionEv
 
 /**
  * Where a projection stands: `live` (caught up with the journal), `catching-up` (applying events it has not seen),
- * `rebuilding` (from scratch: its read model is incomplete), or `failed` (it threw on the event at `failedAt`, and
- * waits for a fixed version of the app or a rebuild).
+ * `rebuilding` (from scratch, into a shadow copy, while reads are served the documents from before at `position`),
+ * or `failed` (it threw on the event at `failedAt`, and waits for a fixed version of the app or a rebuild).
  */
 export interface ProjectionStatus {
   readonly name: string;
   readonly mode: 'inline' | 'catch-up';
   readonly state: 'catching-up' | 'live' | 'rebuilding' | 'failed';
-  /** The global position of the last event applied to the read model. */
+  /** The global position of the last event applied to the documents that reads are served. */
   readonly position: number;
-  /** While rebuilding: the events applied so far, and in all. */
+  /** While rebuilding (and when a rebuild failed): the position its shadow copy has reached, and the one it aims at. */
   readonly processed?: number;
   readonly total?: number;
   /** When failed: why, and the position of the event it failed on. */
@@ -80,17 +80,30 @@ export class ProjectionRunner {
   }
 
   /**
-   * Told of a write of this runtime, with the global positions of its events. An inline projection that was live
-   * at the position just before them was updated in that very transaction: no need to read the journal to know it.
-   * Otherwise (a catch-up projection, or another writer's events in between), it catches up.
+   * Told of a write of this runtime, with the global position of its last event and, when the journal updated this
+   * projection in the write's transaction, its checkpoint after it (`StoredOutcome.projected`). Then there is no need
+   * to read the journal to know that the read model is live at `last`, unless a rebuild is under way (perhaps begun
+   * by another tab), which this runner joins. Otherwise (a catch-up projection, one that was behind, or a journal
+   * that does not say), it catches up.
    */
-  wrote(first: number, last: number): void {
-    const inline = (this.projection.mode ?? 'inline') === 'inline';
-    if (inline && !this.#running && this.#status.state === 'live' && this.#seen === first - 1) {
-      this.#seen = last;
-      this.#set({ state: 'live', position: last });
+  wrote(last: number, projected?: Checkpoint): void {
+    if (projected === undefined) {
+      void this.catchUp();
       return;
     }
+    const position = Math.max(this.#status.position, last);
+    this.#seen = Math.max(this.#seen, position);
+    const rebuilding = projected.rebuilding;
+    if (this.#stuck) {
+      this.#set({ ...this.#status, position });
+      return;
+    }
+    if (!rebuilding && !this.#running && this.#status.state === 'live') {
+      this.#set({ state: 'live', position });
+      return;
+    }
+    // Readers hear of the served documents' change now; the pass that follows brings the rest.
+    this.#set(rebuilding ? { state: 'rebuilding', position, processed: rebuilding.position, total: rebuilding.total } : { ...this.#status, position });
     void this.catchUp();
   }
 
@@ -99,40 +112,51 @@ export class ProjectionRunner {
     await this.#running;
   }
 
-  /** Deletes the read model and builds it again from the first event. */
+  /**
+   * Builds the read model again from the first event, into a shadow copy that replaces the served documents at
+   * once when it has caught up with them; reads are served the previous documents meanwhile.
+   */
   async rebuild(): Promise<void> {
     await this.#running;
     const total = await this.context.journal.resetProjection(this.projection.name);
     this.#stuck = false;
-    this.#set({ state: total > 0 ? 'rebuilding' : 'live', position: 0, ...(total > 0 && { processed: 0, total }) });
+    this.#set(total > 0 ? { state: 'rebuilding', processed: 0, total } : { state: 'live', position: 0 });
     await this.catchUp();
   }
 
   async #pass(): Promise<void> {
     const { journal, pageSize } = this.context;
+    let swapTried = false;
     try {
       for (;;) {
         const checkpoint = await journal.loadCheckpoint(this.projection.name);
-        const position = checkpoint?.position ?? 0;
-        const page = await journal.loadAfter(position, pageSize);
+        const from = checkpoint?.rebuilding ? checkpoint.rebuilding.position : (checkpoint?.position ?? 0);
+        const page = await journal.loadAfter(from, pageSize);
         if (checkpoint === undefined && page.length > 0 && !this.#sawEmpty) {
           // A projection added to a journal with history: build it as a rebuild, so that nobody reads it half-built.
           await journal.resetProjection(this.projection.name);
           continue;
         }
         if (checkpoint === undefined && page.length === 0) this.#sawEmpty = true;
+        if (page.length === 0 && checkpoint?.rebuilding && !swapTried) {
+          // A shadow at the head that has not been swapped in (a journal may leave that to the next call): ask again.
+          swapTried = true;
+          await journal.projectEvents(this.projection, [], from);
+          continue;
+        }
+        const position = checkpoint?.position ?? 0;
         if (page.length === 0) {
           this.#set({ state: 'live', position }, position !== this.#seen);
           this.#seen = position;
           return;
         }
-        this.#set(progress(checkpoint, position));
+        this.#set(progress(checkpoint, from));
         const events = page.map((event) => projectionEventOf(event.entityId, event));
         try {
-          await journal.projectEvents(this.projection, events, position);
+          await journal.projectEvents(this.projection, events, from);
         } catch (error) {
           if (!isEventfoldError(error, 'handler-failed')) throw error;
-          return await this.#failAt(events, position);
+          return await this.#failAt(events, from, checkpoint);
         }
       }
     } catch (error) {
@@ -142,7 +166,7 @@ export class ProjectionRunner {
   }
 
   /** Applies a page that failed one event at a time, to move the checkpoint up to the event that fails. */
-  async #failAt(events: readonly ProjectionEvent[], from: number): Promise<void> {
+  async #failAt(events: readonly ProjectionEvent[], from: number, checkpoint: Checkpoint | undefined): Promise<void> {
     let position = from;
     for (const event of events) {
       try {
@@ -150,7 +174,10 @@ export class ProjectionRunner {
         position = event.position;
       } catch (error) {
         this.#stuck = isEventfoldError(error, 'handler-failed');
-        this.#set({ state: 'failed', position, error, failedAt: event.position });
+        const total = checkpoint?.rebuilding?.total;
+        // A rebuild that fails leaves the served documents as they were: the status says how far the shadow got.
+        const at = total === undefined ? { position } : { position: checkpoint!.position, processed: position, total };
+        this.#set({ state: 'failed', ...at, error, failedAt: event.position });
         return;
       }
     }
@@ -165,9 +192,9 @@ export class ProjectionRunner {
   }
 }
 
-function progress(checkpoint: Checkpoint | undefined, position: number): Partial<ProjectionStatus> {
+function progress(checkpoint: Checkpoint | undefined, from: number): Partial<ProjectionStatus> {
   const rebuilding = checkpoint?.rebuilding;
   return rebuilding
-    ? { state: 'rebuilding', position, processed: position, total: rebuilding.total }
-    : { state: 'catching-up', position };
+    ? { state: 'rebuilding', position: checkpoint!.position, processed: from, total: rebuilding.total }
+    : { state: 'catching-up', position: from };
 }

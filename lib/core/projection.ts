@@ -2,6 +2,9 @@ import { HandlerError, InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
 import { assertCloneable, assertName, describe } from './validation.ts';
 
+// structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
+const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
+
 /** An event as a projection sees it: the stored event, with the type and id of the entity it belongs to. */
 export interface ProjectionEvent<E = unknown> extends PersistedEvent<E> {
   /** The journal stream, `type:id`. */
@@ -44,12 +47,27 @@ export function defineProjection<D, E = any>(projection: Projection<D, E>): Proj
   return projection;
 }
 
-/** How far a projection has read the journal. */
+/**
+ * How far a projection has read the journal. A read model has one copy of its documents that reads are served
+ * from; a rebuild builds a second one, the shadow, beside it, and swaps it in once it has caught up (blue/green).
+ */
 export interface Checkpoint {
-  /** The global position of the last event applied to the read model; 0 before the first. */
+  /** The global position of the last event applied to the documents that reads are served; 0 before the first. */
   readonly position: number;
-  /** Set while the read model is rebuilt from scratch: it is incomplete until the rebuild reaches `total`. */
-  readonly rebuilding?: { readonly total: number };
+  /** Set while a rebuild is under way: how far its shadow has got. */
+  readonly rebuilding?: RebuildProgress;
+}
+
+/**
+ * A rebuild's shadow copy of a read model: built from the first event while reads go on being served the previous
+ * documents (which inline projections keep up to date), it replaces them in the transaction that brings it up to
+ * both `total` and the served documents' position.
+ */
+export interface RebuildProgress {
+  /** The global position of the last event applied to the shadow. */
+  readonly position: number;
+  /** The journal's highest position when the rebuild began. */
+  readonly total: number;
 }
 
 /** A doc (one record) of a read model, with its id. */
@@ -105,10 +123,43 @@ export function validateQuery(query: DocumentQuery): void {
   }
 }
 
-/** A checkpoint moved to `position`: a rebuild is over once it reaches the head it started from. */
-export function checkpointAt(previous: Checkpoint | undefined, position: number): Checkpoint {
-  const rebuilding = previous?.rebuilding;
-  return rebuilding && position < rebuilding.total ? { position, rebuilding } : { position };
+/** The checkpoint after the served documents moved to `position` (inline, or catching up): a rebuild goes on. */
+export function servedAt(previous: Checkpoint | undefined, position: number): Checkpoint {
+  return previous?.rebuilding ? { position, rebuilding: previous.rebuilding } : { position };
+}
+
+/**
+ * The checkpoint after a rebuild's shadow moved to `position`, and whether the shadow is now the copy that reads
+ * are served: once it has reached both the head the rebuild began at and the served documents, so that a read never
+ * sees a copy that is incomplete or behind the one before.
+ */
+export function shadowAt(previous: Checkpoint & { readonly rebuilding: RebuildProgress }, position: number): { checkpoint: Checkpoint; swapped: boolean } {
+  const { total } = previous.rebuilding;
+  if (position >= total && position >= previous.position) return { checkpoint: { position }, swapped: true };
+  return { checkpoint: { position: previous.position, rebuilding: { position, total } }, swapped: false };
+}
+
+/**
+ * The checkpoint that starts a rebuild on a journal whose highest position is `total`: an empty shadow, the served
+ * documents untouched. On an empty journal there is nothing to build: the read model is empty at position 0.
+ */
+export function rebuildFrom(previous: Checkpoint | undefined, total: number): Checkpoint {
+  return total > 0 ? { position: previous?.position ?? 0, rebuilding: { position: 0, total } } : { position: 0 };
+}
+
+/**
+ * The copy of a read model that `projectEvents` applies events to, and the position that copy is at: the shadow
+ * while a rebuild is under way, else the served documents.
+ */
+export function buildingAt(checkpoint: Checkpoint | undefined): { readonly shadow: boolean; readonly position: number } {
+  const rebuilding = checkpoint?.rebuilding;
+  return rebuilding ? { shadow: true, position: rebuilding.position } : { shadow: false, position: checkpoint?.position ?? 0 };
+}
+
+/** The checkpoint after `projectEvents` applied events up to `position` to the copy `buildingAt` chose. */
+export function builtTo(checkpoint: Checkpoint | undefined, position: number): { checkpoint: Checkpoint; swapped: boolean } {
+  const rebuilding = checkpoint?.rebuilding;
+  return rebuilding ? shadowAt({ ...checkpoint, rebuilding }, position) : { checkpoint: servedAt(checkpoint, position), swapped: false };
 }
 
 /** A stored event as projections see it. */
@@ -142,6 +193,10 @@ export function documentIdsOf(projection: AnyProjection, events: readonly Projec
 /**
  * Applies events to documents: `read` gives a doc's current value, and the result holds every doc that
  * changed. Throws a `HandlerError` when the projection throws or makes a doc that cannot be stored.
+ *
+ * `evolve` is given a copy of what `read` returns, never the object itself, so a projection that changes the doc
+ * it is given in place (`doc.count++; return doc`) cannot alter a stored value, an earlier write's result, or a
+ * value that is read again when a write is planned a second time: it folds exactly as its pure equivalent.
  */
 export function project(
   projection: AnyProjection,
@@ -153,7 +208,7 @@ export function project(
     if (!projects(projection, event.streamId)) continue;
     const id = callProjection(projection, 'documentId', () => projection.documentId(event));
     if (id === undefined) continue;
-    const current = changes.has(id) ? changes.get(id) : read(id);
+    const current = changes.has(id) ? changes.get(id) : structuredClone(read(id));
     const next = callProjection(projection, 'evolve', () => {
       const doc = projection.evolve(current, event);
       assertCloneable(doc, `doc "${id}"`);

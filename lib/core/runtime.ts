@@ -80,6 +80,11 @@ export interface ReadModel<Doc = unknown> {
   readonly documents: ReadModelDocument<Doc>[];
   readonly position: number;
   readonly status: ProjectionStatus;
+  /**
+   * Set while a rebuild is under way, read with the documents: how far its shadow has got (`processed` of `total`
+   * events). The documents are those from before the rebuild, kept up to date, until the rebuilt ones replace them.
+   */
+  readonly rebuilding?: { readonly processed: number; readonly total: number };
 }
 
 /** A change of one entity, as subscribers receive it. */
@@ -171,10 +176,10 @@ export class EntityRuntime<D extends EntityDefinitions> {
       schema: this.#schemas.get(type)!,
       onError: (error, during) => onError(error, { streamId: streamIdOf(type, id), during }),
       ...(options.lock && { lock: options.lock }),
-      onWritten: (sequenceNr, positions) => {
+      onWritten: (sequenceNr, positions, projected) => {
         const streamId = streamIdOf(type, id);
         for (const runner of this.#projections.values()) {
-          guarded(() => runner.wrote(positions[0]!, positions.at(-1)!), { streamId, during: 'after-commit' });
+          guarded(() => runner.wrote(positions.at(-1)!, projected?.get(runner.projection.name)), { streamId, during: 'after-commit' });
         }
         if (onWrite) guarded(() => onWrite({ type, id, sequenceNr }), { streamId, during: 'on-write' });
       },
@@ -287,18 +292,30 @@ export class EntityRuntime<D extends EntityDefinitions> {
   }
 
   /**
-   * Documents of a read model, by ids or id prefix, in ascending order of id. Rejects with a
-   * `ProjectionRebuildingError` while the read model is rebuilt from scratch, and with an `InvalidArgumentError`
-   * for a projection this runtime does not have.
+   * Documents of a read model, by ids or id prefix, in ascending order of id, with the position they reflect.
+   * During a rebuild, the documents from before it (inline projections keep them up to date), with the rebuild's
+   * progress in `rebuilding`, until the rebuilt documents replace them at once. Rejects with a
+   * `ProjectionRebuildingError` when there is nothing to serve yet: a projection new to a journal with history
+   * (or one rebuilt before it had applied any event) is being built, and reads wait for the whole of it. Rejects with
+   * an `InvalidArgumentError` for a projection this runtime does not have.
    */
   async readModel<Doc = unknown>(projection: string, query: DocumentQuery = {}): Promise<ReadModel<Doc>> {
     this.#assertOpen();
     const runner = this.#runner(projection);
     const { checkpoint, documents } = await this.#journal.readModel(projection, query);
-    if (checkpoint?.rebuilding) {
-      throw new ProjectionRebuildingError(projection, checkpoint.position, checkpoint.rebuilding.total);
+    const rebuilding = checkpoint?.rebuilding;
+    if (rebuilding && checkpoint.position === 0) throw new ProjectionRebuildingError(projection, rebuilding.position, rebuilding.total);
+    if (checkpoint === undefined) {
+      // No checkpoint yet: empty if the journal is, else new on a journal with history, and not built yet.
+      const head = await this.#journal.highestPosition();
+      if (head > 0) throw new ProjectionRebuildingError(projection, 0, head);
     }
-    return { documents: documents as ReadModelDocument<Doc>[], position: checkpoint?.position ?? 0, status: runner.status };
+    return {
+      documents: documents as ReadModelDocument<Doc>[],
+      position: checkpoint?.position ?? 0,
+      status: runner.status,
+      ...(rebuilding && { rebuilding: { processed: rebuilding.position, total: rebuilding.total } }),
+    };
   }
 
   /** Where a projection stands: live, catching up, rebuilding (with progress) or failed (with the error). */
@@ -319,9 +336,11 @@ export class EntityRuntime<D extends EntityDefinitions> {
   }
 
   /**
-   * Deletes a read model and rebuilds it from the first event; subscribers follow the progress. Resolves with the
-   * final status: live, or failed on an event the projection throws on. Also the way to resume a failed projection
-   * once it is fixed.
+   * Rebuilds a read model from the first event into a shadow copy, which replaces the served documents in one
+   * transaction once it has caught up with them; reads are served the previous documents meanwhile, and subscribers
+   * follow the progress. Resolves with the final status: live, or failed on an event the projection throws on (the
+   * previous documents are still served then). Also the way to resume a failed projection once it is fixed. A
+   * rebuild cut short (a reload, a closed tab) is resumed by the next runtime on the journal.
    */
   async rebuildProjection(projection: string): Promise<ProjectionStatus> {
     this.#assertOpen();

@@ -195,9 +195,12 @@ export function documentIdsFor(writes: readonly StreamWrite[], state: WriteState
   return new Map(live.map((projection) => [projection.name, [...new Set(events.flatMap((event) => idsOf(projection, event)))]]));
 }
 
-/** Whether a projection with this checkpoint is caught up with a journal whose highest position is `position`. */
+/**
+ * Whether a projection's served documents are caught up with a journal whose highest position is `position`, so
+ * that a write updates them inline (during a rebuild too: the shadow catches up on its own).
+ */
 export function isLive(checkpoint: Checkpoint | undefined, position: number): boolean {
-  return (checkpoint?.position ?? 0) === position && checkpoint?.rebuilding === undefined;
+  return (checkpoint?.position ?? 0) === position;
 }
 
 /** The events of an accepted write as projections see them. */

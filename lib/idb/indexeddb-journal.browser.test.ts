@@ -1,4 +1,5 @@
-import { fingerprintOf } from 'eventfold';
+import { fingerprintOf, projectionEventOf } from 'eventfold';
+import { totals } from '../test-support/totals.ts';
 import { deleteIndexedDbJournal, type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deleteTestDatabases, openTestJournal, uniqueDatabaseName } from '../test-support/databases.ts';
@@ -176,6 +177,45 @@ describe('IndexedDbJournal', () => {
     });
     expect([...raw.objectStoreNames].sort()).toEqual(['checkpoints', 'documents', 'events', 'idempotency', 'snapshots', 'summaries']);
     raw.close();
+  });
+
+  it('keeps the read models of a database from before rebuilds into shadows, and rebuilds one caught mid-rebuild', async () => {
+    const name = uniqueDatabaseName();
+    // Revision 2: IndexedDB version 2,000,001, documents keyed [projection, id], a rebuild in the served copy.
+    const old = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, 2_000_001);
+      request.onupgradeneeded = () => {
+        const database = request.result;
+        database.createObjectStore('events').createIndex('position', 'position', { unique: true });
+        for (const store of ['snapshots', 'idempotency', 'documents', 'checkpoints']) database.createObjectStore(store);
+      };
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const tx = old.transaction(['events', 'documents', 'checkpoints'], 'readwrite');
+    numbered(1, 2).forEach((event, i) => tx.objectStore('events').add({ ...event, position: i + 1 }, ['a', event.sequenceNr]));
+    tx.objectStore('documents').put({ count: 2, sum: 3 }, ['totals', 'a']);
+    tx.objectStore('documents').put({ count: 9, sum: 9 }, ['totals', '\uffff']);
+    tx.objectStore('checkpoints').put({ position: 2 }, 'totals');
+    tx.objectStore('documents').put({ count: 1, sum: 1 }, ['half', 'a']);
+    tx.objectStore('checkpoints').put({ position: 1, rebuilding: { total: 2 } }, 'half');
+    await new Promise((resolve) => (tx.oncomplete = resolve));
+    old.close();
+
+    const journal = track(await openIndexedDbJournal(name));
+    expect(await journal.readModel('totals')).toEqual({
+      checkpoint: { position: 2 },
+      documents: [
+        { id: 'a', doc: { count: 2, sum: 3 } },
+        { id: '\uffff', doc: { count: 9, sum: 9 } },
+      ],
+    });
+    expect(await journal.readModel('half')).toEqual({ checkpoint: { position: 0, rebuilding: { position: 0, total: 2 } }, documents: [] });
+    const events = (await journal.loadAfter(0, 10)).map((event) => projectionEventOf(event.entityId, event));
+    expect(await journal.projectEvents({ ...totals, name: 'half' }, events, 0)).toBe(true);
+    expect(await journal.readModel('half')).toEqual({ checkpoint: { position: 2 }, documents: [{ id: 'a', doc: { count: 2, sum: 3 } }] });
+    await journal.persistMany([{ entityId: 'a', events: numbered(3, 1) }], { projections: [totals] });
+    expect((await journal.readModel('totals', { ids: ['a'] })).documents).toEqual([{ id: 'a', doc: { count: 3, sum: 6 } }]);
   });
 
   it('gives the events of a database from before envelopes their envelopes and positions, keeping everything', async () => {

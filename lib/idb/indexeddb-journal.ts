@@ -13,13 +13,15 @@ import {
 } from '../core/journal.ts';
 import {
   type AnyProjection,
+  builtTo,
   type Checkpoint,
-  checkpointAt,
   type DocumentQuery,
   documentIdsOf,
   type ProjectionEvent,
   project,
   type ReadModelView,
+  rebuildFrom,
+  servedAt,
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
@@ -36,12 +38,17 @@ import {
   validateWrites,
 } from '../core/write-plan.ts';
 import {
+  buildingGeneration,
+  checkpointOf,
+  generationRange,
   headOf,
   isConstraintFailure,
   issueDocuments,
   issueWrites,
   lastPosition,
+  prefixRange,
   readDocuments,
+  servedGeneration,
   type Stores,
   settled,
   snapshotRange,
@@ -50,7 +57,14 @@ import {
   writesBlind,
 } from './requests.ts';
 import { hadJournal, markJournal, unmarkJournal } from './loss-marker.ts';
-import { appVersionOf, databaseVersionOf, type JournalSchema, MAX_APP_VERSION, upgradeJournal } from './schema.ts';
+import {
+  appVersionOf,
+  databaseVersionOf,
+  type JournalSchema,
+  MAX_APP_VERSION,
+  type StoredCheckpoint,
+  upgradeJournal,
+} from './schema.ts';
 
 
 /** Why a journal closed by itself; see `IndexedDbJournalOptions.onClosed`. */
@@ -190,6 +204,11 @@ export class IndexedDbJournal implements EventJournal {
   readonly #heads = new Map<string, number>();
   /** The highest global position this connection knows to be taken, once it has read or written one. */
   #position: number | undefined;
+  /**
+   * The generation of each projection's served documents, as last seen: inline writes read documents from it in the
+   * round trip that reads the checkpoint, and read again in the rare case that a rebuild has moved it since.
+   */
+  readonly #generations = new Map<string, number>();
 
   /** @internal Use `openIndexedDbJournal`. */
   constructor(
@@ -263,13 +282,13 @@ export class IndexedDbJournal implements EventJournal {
         ...(write.snapshot && { snapshot: stamped(write.snapshot) }),
       }));
       issueWrites(tx, accepted);
-      if (projections.length > 0) await projectInline(tx, projections, accepted, head);
+      const projected = projections.length > 0 ? await projectInline(tx, projections, accepted, head, this.#generations) : undefined;
       await checked;
       await this.#pruneSnapshotsOf(tx, writes);
-      return accepted;
-    }).then((accepted) => {
+      return { accepted, projected };
+    }).then(({ accepted, projected }) => {
       this.#learnWrites(accepted);
-      return accepted.map(({ positions }) => ({ positions }));
+      return accepted.map(({ positions }) => (projected?.size ? { positions, projected } : { positions }));
     });
   }
 
@@ -297,21 +316,28 @@ export class IndexedDbJournal implements EventJournal {
         position,
         keyTaken: (entityId: string, key: string) => takenKeys.has(JSON.stringify([entityId, key])),
       };
+      const stored = new Map(projections.map((projection, i) => [projection.name, checkpoints[i]]));
+      const generations = new Map([...stored].map(([name, checkpoint]) => [name, servedGeneration(checkpoint)]));
+      generations.forEach((generation, name) => this.#generations.set(name, generation));
       const live = projections.filter((_, i) => isLive(checkpoints[i], position));
-      const documents = await readDocuments(tx, documentIdsFor(writes, state, live));
+      const documents = await readDocuments(tx, documentIdsFor(writes, state, live), generations);
       const plan = planProjectedWrites(writes, state, live, documents);
       issueWrites(tx, plan.accepted);
+      const projected = new Map<string, Checkpoint>();
       if (plan.position !== undefined) {
         for (const [name, changes] of plan.documents) {
-          issueDocuments(tx, name, changes, checkpointAt(checkpoints[projections.findIndex((p) => p.name === name)], plan.position));
+          const previous = stored.get(name);
+          const checkpoint = { ...servedAt(previous, plan.position), ...(previous?.generation && { generation: previous.generation }) };
+          issueDocuments(tx, name, servedGeneration(previous), changes, checkpoint);
+          projected.set(name, checkpointOf(checkpoint)!);
         }
       }
       await this.#pruneSnapshotsOf(tx, plan.accepted);
       this.#position = Math.max(this.#position ?? 0, position);
-      return plan;
-    }).then(({ outcomes, accepted }) => {
+      return { plan, projected };
+    }).then(({ plan: { outcomes, accepted }, projected }) => {
       this.#learnWrites(accepted);
-      return outcomes;
+      return projected.size > 0 ? outcomes.map((outcome) => ('positions' in outcome ? { ...outcome, projected } : outcome)) : outcomes;
     });
   }
 
@@ -355,21 +381,30 @@ export class IndexedDbJournal implements EventJournal {
   async projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean> {
     validateProjection(projection);
     assertSequenceNr(afterPosition, 'afterPosition', 0);
+    const { name } = projection;
     const ids = documentIdsOf(projection, events);
     return this.#transact('projectEvents', ['documents', 'checkpoints'], 'readwrite', async (tx) => {
-      const checkpoint = await tx.objectStore('checkpoints').get(projection.name);
-      if ((checkpoint?.position ?? 0) !== afterPosition) return false;
-      const read = await readDocuments(tx, new Map([[projection.name, ids]]));
-      const changes = project(projection, events, (id) => read(projection.name, id));
-      const last = events.at(-1)?.position;
-      if (last !== undefined) issueDocuments(tx, projection.name, changes, checkpointAt(checkpoint, last));
+      const previous = await tx.objectStore('checkpoints').get(name);
+      const from = previous?.rebuilding ? previous.rebuilding.position : (previous?.position ?? 0);
+      if (from !== afterPosition) return false;
+      const generation = buildingGeneration(previous);
+      const read = await readDocuments(tx, new Map([[name, ids]]), new Map([[name, generation]]));
+      const changes = project(projection, events, (id) => read(name, id));
+      const { checkpoint, swapped } = builtTo(checkpointOf(previous), events.at(-1)?.position ?? afterPosition);
+      const served = swapped ? generation : servedGeneration(previous);
+      if (events.length === 0 && !swapped) return true;
+      issueDocuments(tx, name, generation, changes, { ...checkpoint, ...(served > 0 && { generation: served }) });
+      // The shadow is served from now on: the copy it replaces goes, in the same transaction.
+      if (swapped) unwrap(tx.objectStore('documents')).delete(generationRange(name, servedGeneration(previous)));
+      this.#generations.set(name, served);
       return true;
     });
   }
 
   async loadCheckpoint(projection: string): Promise<Checkpoint | undefined> {
     assertName(projection, 'projection');
-    return this.#transact('loadCheckpoint', ['checkpoints'], 'readonly', (tx) => tx.objectStore('checkpoints').get(projection));
+    const stored = await this.#transact('loadCheckpoint', ['checkpoints'], 'readonly', (tx) => tx.objectStore('checkpoints').get(projection));
+    return checkpointOf(stored);
   }
 
   async readModel(projection: string, query: DocumentQuery = {}): Promise<ReadModelView> {
@@ -378,28 +413,34 @@ export class IndexedDbJournal implements EventJournal {
     return this.#transact('readModel', ['documents', 'checkpoints'], 'readonly', async (tx) => {
       const store = tx.objectStore('documents');
       const { ids, prefix = '', limit } = query;
-      const checkpoint = tx.objectStore('checkpoints').get(projection);
+      const checkpoint = await tx.objectStore('checkpoints').get(projection);
+      const generation = servedGeneration(checkpoint);
       let documents: { id: string; doc: unknown }[];
       if (ids) {
         const wanted = [...new Set(ids)].sort();
-        const values = await Promise.all(wanted.map((id) => store.get([projection, id])));
+        const values = await Promise.all(wanted.map((id) => store.get([projection, generation, id])));
         documents = wanted.map((id, i) => ({ id, doc: values[i] })).filter(({ doc }) => doc !== undefined);
         if (limit !== undefined) documents = documents.slice(0, limit);
       } else {
-        const range = IDBKeyRange.bound([projection, prefix], [projection, `${prefix}\uffff`]);
+        const range = prefixRange(projection, generation, prefix);
         const [values, keys] = await Promise.all([store.getAll(range, limit), store.getAllKeys(range, limit)]);
-        documents = values.map((doc, i) => ({ id: keys[i]![1], doc }));
+        documents = values.map((doc, i) => ({ id: keys[i]![2], doc }));
       }
-      return { checkpoint: await checkpoint, documents };
+      return { checkpoint: checkpointOf(checkpoint), documents };
     });
   }
 
   async resetProjection(projection: string): Promise<number> {
     assertName(projection, 'projection');
     return this.#transact('resetProjection', ['events', 'documents', 'checkpoints'], 'readwrite', async (tx) => {
-      const total = await lastPosition(tx);
-      unwrap(tx.objectStore('documents')).delete(IDBKeyRange.bound([projection], [projection, []]));
-      unwrap(tx.objectStore('checkpoints')).put({ position: 0, ...(total > 0 && { rebuilding: { total } }) }, projection);
+      const [total, previous] = await Promise.all([lastPosition(tx), tx.objectStore('checkpoints').get(projection)]);
+      const generation = servedGeneration(previous);
+      const documents = unwrap(tx.objectStore('documents'));
+      // An unfinished shadow of an earlier rebuild starts again from nothing; on an empty journal, so does the read model.
+      documents.delete(generationRange(projection, generation + 1));
+      if (total === 0) documents.delete(generationRange(projection, generation));
+      const checkpoint = rebuildFrom(checkpointOf(previous), total);
+      unwrap(tx.objectStore('checkpoints')).put({ ...checkpoint, ...(generation > 0 && { generation }) }, projection);
       return total;
     });
   }
@@ -528,27 +569,38 @@ export class IndexedDbJournal implements EventJournal {
 }
 
 /**
- * Applies the inline projections that are caught up with `head` to writes issued blind, in their transaction. A
- * projection that throws aborts it all: the careful path then leaves out the write it throws on.
+ * Applies the inline projections that are caught up with `head` to writes issued blind, in their transaction, and
+ * returns their new checkpoints. A projection that throws aborts it all: the careful path then leaves out the write
+ * it throws on. Documents are read from the generations last seen, with the checkpoints, in one round trip; a
+ * projection whose generation a rebuild has moved since is read again.
  */
 async function projectInline(
   tx: WriteTransaction,
   projections: readonly AnyProjection[],
   accepted: readonly AcceptedWrite[],
   head: number,
-): Promise<void> {
+  generations: Map<string, number>,
+): Promise<Map<string, Checkpoint>> {
   const events = accepted.flatMap(eventsOf);
-  // Checkpoints and documents in one round trip: most of the time the projections are live.
   const ids = new Map(projections.map((projection) => [projection.name, documentIdsOf(projection, events)]));
-  const [checkpoints, read] = await Promise.all([
+  const assumed = new Map(generations);
+  const [checkpoints, first] = await Promise.all([
     Promise.all(projections.map((projection) => tx.objectStore('checkpoints').get(projection.name))),
-    readDocuments(tx, ids),
+    readDocuments(tx, ids, assumed),
   ]);
   const live = projections.filter((_, i) => isLive(checkpoints[i], head));
-  if (live.length === 0) return;
+  const projected = new Map<string, Checkpoint>();
+  if (live.length === 0) return projected;
+  projections.forEach((projection, i) => generations.set(projection.name, servedGeneration(checkpoints[i])));
+  const moved = live.some((projection) => generations.get(projection.name) !== (assumed.get(projection.name) ?? 0));
+  const read = moved ? await readDocuments(tx, ids, generations) : first;
   const changes = live.map((projection) => project(projection, events, (id) => read(projection.name, id)));
   const position = events.at(-1)!.position;
   live.forEach((projection, i) => {
-    issueDocuments(tx, projection.name, changes[i]!, checkpointAt(checkpoints[projections.indexOf(projection)], position));
+    const previous = checkpoints[projections.indexOf(projection)];
+    const checkpoint: StoredCheckpoint = { ...servedAt(previous, position), ...(previous?.generation && { generation: previous.generation }) };
+    issueDocuments(tx, projection.name, servedGeneration(previous), changes[i]!, checkpoint);
+    projected.set(projection.name, checkpointOf(checkpoint)!);
   });
+  return projected;
 }

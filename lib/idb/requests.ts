@@ -5,7 +5,7 @@ import { isEventfoldError } from '../core/errors.ts';
 import type { StreamWrite } from '../core/journal.ts';
 import type { Checkpoint, DocumentChanges } from '../core/projection.ts';
 import type { AcceptedWrite } from '../core/write-plan.ts';
-import type { JournalSchema } from './schema.ts';
+import type { JournalSchema, StoredCheckpoint } from './schema.ts';
 
 export type Stores = StoreNames<JournalSchema>;
 export type WriteTransaction = IDBPTransaction<JournalSchema, Stores[], 'readwrite'>;
@@ -45,18 +45,21 @@ export function writesBlind({ events, snapshot }: StreamWrite): boolean {
 }
 
 /**
- * Reads the documents that projections may change, so that they can be applied synchronously; a document that
- * was not read is refused, since its stored value is unknown.
+ * Reads the documents that projections may change, so that they can be applied synchronously, each from the
+ * generation given for its projection; a document that was not read is refused, since its stored value is unknown.
+ * (`project` hands `evolve` a copy of what the accessor returns, so a value read once may be read again.)
  */
 export async function readDocuments(
   tx: IDBPTransaction<JournalSchema, Stores[], IDBTransactionMode>,
   ids: Map<string, string[]>,
+  generations: ReadonlyMap<string, number>,
 ): Promise<(projection: string, id: string) => unknown> {
   const read = new Map<string, unknown>();
   await Promise.all(
-    [...ids].flatMap(([projection, list]) =>
-      list.map(async (id) => read.set(JSON.stringify([projection, id]), await tx.objectStore('documents').get([projection, id]))),
-    ),
+    [...ids].flatMap(([projection, list]) => {
+      const generation = generations.get(projection) ?? 0;
+      return list.map(async (id) => read.set(JSON.stringify([projection, id]), await tx.objectStore('documents').get([projection, generation, id])));
+    }),
   );
   return (projection, id) => {
     const key = JSON.stringify([projection, id]);
@@ -65,14 +68,47 @@ export async function readDocuments(
   };
 }
 
-/** Issues the writes of a projection's changed documents and its new checkpoint. */
-export function issueDocuments(tx: WriteTransaction, projection: string, changes: DocumentChanges, checkpoint: Checkpoint): void {
+/** The generation of a projection's served documents, and of the shadow a rebuild builds beside them. */
+export function servedGeneration(checkpoint: StoredCheckpoint | undefined): number {
+  return checkpoint?.generation ?? 0;
+}
+
+/** The generation of the copy that `projectEvents` builds: the shadow during a rebuild, else the served one. */
+export function buildingGeneration(checkpoint: StoredCheckpoint | undefined): number {
+  return servedGeneration(checkpoint) + (checkpoint?.rebuilding ? 1 : 0);
+}
+
+/** Every document of one generation of a read model. */
+export function generationRange(projection: string, generation: number): IDBKeyRange {
+  return IDBKeyRange.bound([projection, generation], [projection, generation, []]);
+}
+
+/** The documents of one generation whose ids start with `prefix`. */
+export function prefixRange(projection: string, generation: number, prefix: string): IDBKeyRange {
+  return IDBKeyRange.bound([projection, generation, prefix], [projection, generation, `${prefix}\uffff`]);
+}
+
+/** Issues the writes of a projection's changed documents, in one generation, and of its new checkpoint. */
+export function issueDocuments(
+  tx: WriteTransaction,
+  projection: string,
+  generation: number,
+  changes: DocumentChanges,
+  checkpoint: StoredCheckpoint,
+): void {
   const documents = unwrap(tx.objectStore('documents'));
   for (const [id, doc] of changes) {
-    if (doc === undefined) documents.delete([projection, id]);
-    else documents.put(doc, [projection, id]);
+    if (doc === undefined) documents.delete([projection, generation, id]);
+    else documents.put(doc, [projection, generation, id]);
   }
   unwrap(tx.objectStore('checkpoints')).put(checkpoint, projection);
+}
+
+/** A stored checkpoint as the port reports it: without the generation, which is the journal's own business. */
+export function checkpointOf(stored: StoredCheckpoint | undefined): Checkpoint | undefined {
+  if (stored === undefined) return undefined;
+  const { generation: _, ...checkpoint } = stored;
+  return checkpoint;
 }
 
 export function storesFor(writes: readonly StreamWrite[]): Stores[] {

@@ -15,10 +15,19 @@ export interface JournalSchema extends DBSchema {
   snapshots: { key: [string, number]; value: Snapshot };
   /** Idempotency records keyed by `[entityId, key]`. */
   idempotency: { key: [string, string]; value: IdempotencyRecord };
-  /** Read-model documents keyed by `[projection, documentId]`. */
-  documents: { key: [string, string]; value: unknown };
+  /**
+   * Read-model documents keyed by `[projection, generation, documentId]`. The served documents are those of the
+   * checkpoint's generation; a rebuild builds the next generation beside them, and its last transaction moves the
+   * checkpoint to it and deletes the old one, so a rebuild never empties what reads see.
+   */
+  documents: { key: [string, number, string]; value: unknown };
   /** Projection checkpoints keyed by projection name. */
-  checkpoints: { key: string; value: Checkpoint };
+  checkpoints: { key: string; value: StoredCheckpoint };
+}
+
+/** A checkpoint as stored: with the generation of the documents that reads are served (absent: 0). */
+export interface StoredCheckpoint extends Checkpoint {
+  readonly generation?: number;
 }
 
 /**
@@ -26,7 +35,7 @@ export interface JournalSchema extends DBSchema {
  * with the application's stores, so the number it sees is `revision * REVISION_STEP + the application's version`:
  * either change raises it.
  */
-const REVISION = 2;
+const REVISION = 3;
 const REVISION_STEP = 1_000_000;
 
 /** The highest application version `openIndexedDbJournal` accepts. */
@@ -63,8 +72,38 @@ export function upgradeJournal(database: IDBPDatabase<JournalSchema>, tx: Upgrad
     addEnvelopes(unwrap(tx).objectStore('events'));
     stampSnapshots(unwrap(tx).objectStore('snapshots'));
   }
+  if (revisionOf(oldVersion) === 2) addGenerations(unwrap(tx).objectStore('documents'), unwrap(tx).objectStore('checkpoints'));
 }
 
+/**
+ * Revision 2 kept one copy of a read model, keyed `[projection, id]`, and a rebuild deleted it first: the documents
+ * become generation 0 (`[projection, 0, id]`). The documents of a read model that was being rebuilt are a part-built
+ * copy, not one to serve: they are dropped, and the rebuild goes on from scratch, into generation 1.
+ */
+function addGenerations(documents: IDBObjectStore, checkpoints: IDBObjectStore): void {
+  const keys = checkpoints.getAllKeys();
+  const values = checkpoints.getAll();
+  values.onsuccess = () => {
+    const rebuilding = new Set<unknown>();
+    (values.result as { rebuilding?: { total: number } }[]).forEach(({ rebuilding: old }, i) => {
+      if (!old) return;
+      rebuilding.add(keys.result[i]);
+      checkpoints.put({ position: 0, rebuilding: { position: 0, total: old.total } } satisfies StoredCheckpoint, keys.result[i]!);
+    });
+    const request = documents.openCursor();
+    request.onsuccess = () => {
+      const cursor = request.result;
+      if (!cursor) return;
+      const key = cursor.primaryKey as unknown[];
+      // New keys sort before every `[projection, id]` (a number sorts before a string): the cursor never meets them.
+      if (key.length === 2) {
+        if (!rebuilding.has(key[0])) documents.add(cursor.value, [key[0], 0, key[1]] as IDBValidKey);
+        cursor.delete();
+      }
+      cursor.continue();
+    };
+  };
+}
 /** Revision 1 stored snapshots without a checksum: stamp each with the checksum of its state. */
 function stampSnapshots(store: IDBObjectStore): void {
   const request = store.openCursor();

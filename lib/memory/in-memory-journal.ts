@@ -12,13 +12,16 @@ import {
 } from '../core/journal.ts';
 import {
   type AnyProjection,
+  buildingAt,
+  builtTo,
   type Checkpoint,
-  checkpointAt,
   type DocumentChanges,
   type DocumentQuery,
   type ProjectionEvent,
   project,
   type ReadModelView,
+  rebuildFrom,
+  servedAt,
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
@@ -47,8 +50,10 @@ export class InMemoryJournal implements EventJournal {
   readonly #log: Stored[] = [];
   readonly #snapshots = new Map<string, Snapshot[]>();
   readonly #keys = new Map<string, IdempotencyRecord>();
-  /** Read models: documents by id, by projection name. */
+  /** Read models: the served documents by id, by projection name. */
   readonly #documents = new Map<string, Map<string, unknown>>();
+  /** The shadow copies of read models being rebuilt, by projection name. */
+  readonly #shadows = new Map<string, Map<string, unknown>>();
   readonly #checkpoints = new Map<string, Checkpoint>();
   readonly #snapshotsKept: number;
   #closed = false;
@@ -76,10 +81,17 @@ export class InMemoryJournal implements EventJournal {
         keyTaken: (entityId, key) => this.#keys.has(keyOf(entityId, key)),
       },
       live,
-      (projection, id) => structuredClone(this.#documents.get(projection)?.get(id)),
+      (projection, id) => this.#documents.get(projection)?.get(id),
     );
     const { outcomes, accepted } = plan;
-    for (const [name, changes] of plan.documents) this.#store(name, changes, plan.position);
+    const projected = new Map<string, Checkpoint>();
+    for (const [name, changes] of plan.documents) {
+      if (plan.position === undefined) continue;
+      this.#put(this.#documents, name, changes);
+      const checkpoint = servedAt(this.#checkpoints.get(name), plan.position);
+      this.#checkpoints.set(name, checkpoint);
+      projected.set(name, checkpoint);
+    }
     for (const { entityId, events, snapshot, idempotency, positions } of structuredClone(accepted)) {
       const stream = this.#streams.get(entityId) ?? [];
       events.forEach((event, i) => {
@@ -91,7 +103,7 @@ export class InMemoryJournal implements EventJournal {
       if (snapshot) this.#keepSnapshot(entityId, snapshot);
       for (const record of idempotency ?? []) this.#keys.set(keyOf(entityId, record.key), record);
     }
-    return outcomes;
+    return projected.size > 0 ? outcomes.map((outcome) => ('positions' in outcome ? { ...outcome, projected } : outcome)) : outcomes;
   }
 
   async load(entityId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
@@ -138,10 +150,19 @@ export class InMemoryJournal implements EventJournal {
     this.#assertOpen();
     validateProjection(projection);
     assertSequenceNr(afterPosition, 'afterPosition', 0);
-    if ((this.#checkpoints.get(projection.name)?.position ?? 0) !== afterPosition) return false;
-    const stored = this.#documents.get(projection.name);
-    const changes = project(projection, events, (id) => structuredClone(stored?.get(id)));
-    this.#store(projection.name, changes, events.at(-1)?.position);
+    const { name } = projection;
+    const previous = this.#checkpoints.get(name);
+    const target = buildingAt(previous);
+    if (target.position !== afterPosition) return false;
+    const copies = target.shadow ? this.#shadows : this.#documents;
+    const changes = project(projection, events, (id) => copies.get(name)?.get(id));
+    const { checkpoint, swapped } = builtTo(previous, events.at(-1)?.position ?? afterPosition);
+    this.#put(copies, name, changes);
+    if (swapped) {
+      this.#documents.set(name, this.#shadows.get(name) ?? new Map());
+      this.#shadows.delete(name);
+    }
+    if (events.length > 0 || swapped) this.#checkpoints.set(name, checkpoint);
     return true;
   }
 
@@ -168,21 +189,21 @@ export class InMemoryJournal implements EventJournal {
   async resetProjection(projection: string): Promise<number> {
     this.#assertOpen();
     assertName(projection, 'projection');
-    this.#documents.delete(projection);
     const total = this.#log.length;
-    this.#checkpoints.set(projection, { position: 0, ...(total > 0 && { rebuilding: { total } }) });
+    this.#shadows.delete(projection);
+    if (total === 0) this.#documents.delete(projection);
+    this.#checkpoints.set(projection, rebuildFrom(this.#checkpoints.get(projection), total));
     return total;
   }
 
-  /** Stores a projection's changed documents and moves its checkpoint to `position`, when given. */
-  #store(projection: string, changes: DocumentChanges, position: number | undefined): void {
-    const stored = this.#documents.get(projection) ?? new Map<string, unknown>();
+  /** Stores a projection's changed documents in one of its copies. */
+  #put(copies: Map<string, Map<string, unknown>>, projection: string, changes: DocumentChanges): void {
+    const stored = copies.get(projection) ?? new Map<string, unknown>();
     for (const [id, doc] of structuredClone(changes)) {
       if (doc === undefined) stored.delete(id);
       else stored.set(id, doc);
     }
-    this.#documents.set(projection, stored);
-    if (position !== undefined) this.#checkpoints.set(projection, checkpointAt(this.#checkpoints.get(projection), position));
+    copies.set(projection, stored);
   }
 
   async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {

@@ -26,8 +26,9 @@ export function useEntityIds<D extends EntityDefinitions>(client: Client<D>, typ
 
 /**
  * The live documents of a read model: `{ status: 'loading' }`, then `{ status: 'ready', documents, position }`,
- * read again after every write that may change it (in any tab); `{ status: 'rebuilding', processed, total }` while
- * it is rebuilt; or `{ status: 'error', error }`. Pass a stable `query` (a constant, or memoised).
+ * read again after every write that may change it (in any tab), with `rebuilding: { processed, total }` alongside
+ * the documents while a rebuild runs; `{ status: 'rebuilding', processed, total }` only while a projection that has
+ * nothing to show yet is built; or `{ status: 'error', error }`. Pass a stable `query` (a constant, or memoised).
  */
 export function useReadModel<Doc = unknown, D extends EntityDefinitions = EntityDefinitions>(
   client: Client<D>,

@@ -30,6 +30,8 @@ export class FaultyJournal implements EventJournal {
   writeGate: Promise<void> | undefined;
   /** Delays every `load` until this promise settles, when set. */
   loadGate: Promise<void> | undefined;
+  /** Delays every `projectEvents` (catching up, rebuilding) until this promise settles, when set. */
+  projectGate: Promise<void> | undefined;
 
   constructor(readonly inner: EventJournal) {
     this.kind = inner.kind;
@@ -86,6 +88,7 @@ export class FaultyJournal implements EventJournal {
     return this.inner.findIdempotencyRecord(entityId, key);
   }
   async projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], after: number) {
+    await this.projectGate;
     this.#fault('projectEvents');
     return this.inner.projectEvents(projection, events, after);
   }

@@ -4,6 +4,7 @@ import {
   type EventJournal,
   type Projection,
   type ProjectionStatus,
+  projectionEventOf,
   type RuntimeOptions,
   streamIdOf,
 } from 'eventfold';
@@ -74,7 +75,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       expect(await documents(runtime, inline.name)).toEqual({ a: { value: 3, commands: 2 } });
     });
 
-    it('are built from the events stored before they existed, refusing reads until built, then follow inline', async () => {
+    it('are built from the events stored before they existed, refusing reads until built (nothing to serve), then follow inline', async () => {
       const journal = await open();
       const stored = Array.from({ length: 5 }, (_, i) => ({
         ...envelope(i + 1, { type: 'added', amount: 1, total: i + 1 }),
@@ -148,7 +149,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
   });
 
   describe('rebuilds and reads', () => {
-    it('rebuild a read model from scratch with progress, refusing reads until it is complete', async () => {
+    it('rebuild into a shadow, with progress, while reads keep the previous documents, kept up to date inline', async () => {
       const journal = await open();
       const projection = counterView('inline');
       const runtime = runtimeOver(journal, [projection], 10);
@@ -157,22 +158,125 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
 
       const progress: [number | undefined, number | undefined][] = [];
       const reads: Promise<unknown>[] = [];
+      let during: Promise<unknown> | undefined;
       runtime.subscribeProjection(projection.name, (status) => {
         if (status.state !== 'rebuilding') return;
         progress.push([status.processed, status.total]);
-        reads.push(runtime.readModel(projection.name).catch((error: unknown) => error));
+        reads.push(runtime.readModel(projection.name));
+        // A command in the middle of the rebuild: its read model shows it at once.
+        if (status.processed === 10 && !during) {
+          during = runtime.send('counter', 'c0', { type: 'add', amount: 100 }).then(() => runtime.readModel(projection.name));
+        }
       });
-      expect(await runtime.rebuildProjection(projection.name)).toMatchObject({ state: 'live', position: 30 });
-      expect(progress).toEqual([
+      expect(await runtime.rebuildProjection(projection.name)).toMatchObject({ state: 'live', position: 31 });
+      expect(progress.slice(0, 3)).toEqual([
         [0, 30],
         [0, 30],
         [10, 30],
-        [20, 30],
       ]);
-      for (const read of await Promise.all(reads)) {
-        expect(read).toMatchObject({ code: 'projection-rebuilding', projection: projection.name, total: 30 });
+      expect(progress.at(-1)).toEqual([30, 30]);
+      for (const read of (await Promise.all(reads)) as Awaited<ReturnType<typeof runtime.readModel>>[]) {
+        expect(read.rebuilding).toMatchObject({ total: 30 });
+        expect(read.documents.length).toBe(3);
+        expect(read.position).toBeGreaterThanOrEqual(30);
       }
-      expect(await documents(runtime, projection.name)).toEqual(before);
+      expect(await during).toMatchObject({
+        position: 31,
+        rebuilding: { total: 30 },
+        documents: expect.arrayContaining([{ id: 'c0', doc: { value: 110, commands: 11 } }]),
+      });
+      const after = await runtime.readModel(projection.name);
+      expect(after.rebuilding).toBeUndefined();
+      expect(Object.fromEntries(after.documents.map(({ id, doc }) => [id, doc]))).toEqual({ ...before, c0: { value: 110, commands: 11 } });
+    });
+
+    it('resume a rebuild cut short by a reload, serving the previous documents until it is complete', async () => {
+      const journal = await open();
+      const projection = counterView('inline');
+      const first = runtimeOver(journal, [projection]);
+      for (let i = 0; i < 30; i++) await first.send('counter', `c${i % 3}`, { type: 'add', amount: 1 });
+      const before = await documents(first, projection.name);
+      // What a tab's rebuild leaves when the tab goes after one page.
+      expect(await journal.resetProjection(projection.name)).toBe(30);
+      const page = (await journal.loadAfter(0, 10)).map((event) => projectionEventOf(event.entityId, event));
+      expect(await journal.projectEvents(projection, page, 0)).toBe(true);
+      await first.close();
+
+      const reloaded = runtimeOver(await openSecond(journal), [projection], 10);
+      const statuses: ProjectionStatus[] = [];
+      const reads: Promise<unknown>[] = [];
+      reloaded.subscribeProjection(projection.name, (status) => {
+        statuses.push(status);
+        if (status.state !== 'live') reads.push(reloaded.readModel(projection.name));
+      });
+      await until(reloaded, projection.name, 'live');
+      expect(statuses[0]).toMatchObject({ state: 'rebuilding', position: 30, processed: 10, total: 30 });
+      expect(statuses.findIndex((status) => status.state === 'live')).toBe(statuses.length - 1);
+      for (const read of await Promise.all(reads)) expect(read).toMatchObject({ position: 30, rebuilding: { total: 30 } });
+      expect(await journal.loadCheckpoint(projection.name)).toEqual({ position: 30 });
+      expect(await documents(reloaded, projection.name)).toEqual(before);
+    });
+
+    it('see a rebuild begun by another tab after a write of their own, instead of reporting live, and finish it', async () => {
+      const journal = await open();
+      const projection = counterView('inline');
+      const tab = runtimeOver(journal, [projection], 10);
+      for (let i = 0; i < 20; i++) await tab.send('counter', `c${i % 2}`, { type: 'add', amount: 1 });
+      await until(tab, projection.name, 'live');
+      // Another tab starts a rebuild, and is closed before it gets anywhere.
+      const other = await openSecond(journal);
+      expect(await other.resetProjection(projection.name)).toBe(20);
+
+      await tab.send('counter', 'c0', { type: 'add', amount: 5 });
+      expect(tab.projectionStatus(projection.name)).toMatchObject({ state: 'rebuilding', position: 21, total: 20 });
+      expect(await tab.readModel(projection.name)).toMatchObject({ position: 21, rebuilding: { total: 20 } });
+      expect(await until(tab, projection.name, 'live')).toMatchObject({ position: 21 });
+      expect(await journal.loadCheckpoint(projection.name)).toEqual({ position: 21 });
+      expect(await documents(tab, projection.name)).toEqual({ c0: { value: 15, commands: 11 }, c1: { value: 10, commands: 10 } });
+    });
+
+    it('keep writing inline into the rebuilt documents that another tab swapped in', async () => {
+      const journal = await open();
+      const projection = counterView('inline');
+      const tab = runtimeOver(journal, [projection]);
+      for (let i = 0; i < 4; i++) await tab.send('counter', 'c', { type: 'add', amount: 1 });
+      const other = runtimeOver(await openSecond(journal), [projection], 2);
+      await until(other, projection.name, 'live');
+      expect(await other.rebuildProjection(projection.name)).toMatchObject({ state: 'live', position: 4 });
+      await tab.send('counter', 'c', { type: 'add', amount: 10 });
+      expect(await documents(tab, projection.name)).toEqual({ c: { value: 14, commands: 5 } });
+      expect(await other.rebuildProjection(projection.name)).toMatchObject({ state: 'live', position: 5 });
+      await tab.send('counter', 'c', { type: 'add', amount: 100 });
+      expect(await documents(other, projection.name)).toEqual({ c: { value: 114, commands: 6 } });
+    });
+
+    it('give a projection that changes its documents in place the read model of its pure equivalent', async () => {
+      const journal = await open();
+      const pure = counterView('inline');
+      const careless = defineProjection<{ value: number; commands: number }, CounterEvent>({
+        ...pure,
+        evolve(view, { event }) {
+          if (event.type !== 'added') return view;
+          if (event.amount === 13) throw new Error('unlucky 13');
+          const doc = view ?? { value: 0, commands: 0 };
+          doc.value += event.amount;
+          doc.commands++;
+          return doc;
+        },
+      });
+      const runtime = runtimeOver(journal, [careless]);
+      await runtime.send('counter', 'a', { type: 'add', amount: 1 });
+      // In one tick: one write the projection throws on, next to writes it does not.
+      const sent = await Promise.allSettled([
+        runtime.send('counter', 'a', { type: 'add', amount: 2 }),
+        runtime.send('counter', 'b', { type: 'add', amount: 13 }),
+        runtime.send('counter', 'a', { type: 'add', amount: 3 }),
+      ]);
+      expect(sent[1]).toMatchObject({ status: 'rejected', reason: { code: 'handler-failed' } });
+      const stored = (await journal.loadAfter(0, 100)).map((event) => projectionEventOf(event.entityId, event));
+      const expected: Record<string, unknown> = {};
+      for (const event of stored) expected[event.entityId] = pure.evolve(expected[event.entityId] as never, event as never);
+      expect(await documents(runtime, careless.name)).toEqual(expected);
     });
 
     it('refuse an unknown projection, and two projections of one name', async () => {
