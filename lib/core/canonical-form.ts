@@ -49,6 +49,10 @@ export class CanonicalForms {
         return this.#identity('F', value);
     }
     if (value === null) return 'null';
+    return this.#visit(value as object);
+  }
+
+  #visit(value: object): string {
     const visit = this.#visits.get(value);
     if (typeof visit === 'string') return visit;
     if (visit !== undefined) {

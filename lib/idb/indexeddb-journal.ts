@@ -32,7 +32,7 @@ import {
   isLive,
   persistOne,
   planProjectedWrites,
-  stamped,
+  stampedAll,
   validateWrites,
 } from '../core/write-plan.ts';
 import {
@@ -211,9 +211,11 @@ export class IndexedDbJournal implements EventJournal {
     validateWrites(writes);
     projections.forEach(validateProjection);
     if (writes.length === 0) return [];
-    if (writes.every(writesBlind)) {
+    // Stamped before the transaction: a snapshot that cannot be checksummed fails its own write on the careful path.
+    const blind = writes.every(writesBlind) ? stampedAll(writes) : undefined;
+    if (blind) {
       try {
-        return await this.#persistBlind(writes, projections);
+        return await this.#persistBlind(blind, projections);
       } catch (error) {
         // A conflict, or a projection that throws: the careful path finds out which writes to leave out.
         const careful = isEventfoldError(error, 'conflict') || isEventfoldError(error, 'handler-failed') || isConstraintFailure(error);
@@ -260,7 +262,6 @@ export class IndexedDbJournal implements EventJournal {
       const accepted = writes.map((write) => ({
         ...write,
         positions: write.events.map(() => ++position),
-        ...(write.snapshot && { snapshot: stamped(write.snapshot) }),
       }));
       issueWrites(tx, accepted);
       if (projections.length > 0) await projectInline(tx, projections, accepted, head);
