@@ -19,7 +19,7 @@ import {
 } from './projection.ts';
 import {
   assertAppendsTo,
-  assertEntityId,
+  assertStreamId,
   describe,
   validateBatch,
   validateIdempotency,
@@ -30,7 +30,7 @@ import {
 export function validateWrites(writes: readonly StreamWrite[]): void {
   if (!Array.isArray(writes)) throw new InvalidArgumentError(`writes must be an array, got ${describe(writes)}`, 'writes');
   for (const write of writes) {
-    assertEntityId(write?.entityId);
+    assertStreamId(write?.entityId);
     validateBatch(write.entityId, write.events);
     if (write.snapshot !== undefined) validateSnapshot(write.snapshot);
     if (write.idempotency !== undefined) validateIdempotency(write.idempotency);

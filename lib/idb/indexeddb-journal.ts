@@ -23,7 +23,7 @@ import {
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
-import { assertEntityId, assertName, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { assertName, assertStreamId as assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
 import {
   type AcceptedWrite,
   documentIdsFor,
@@ -47,6 +47,7 @@ import {
   snapshotRange,
   storesFor,
   type WriteTransaction,
+  prefixRange,
   writesBlind,
 } from './requests.ts';
 import { hadJournal, markJournal, unmarkJournal } from './loss-marker.ts';
@@ -387,7 +388,7 @@ export class IndexedDbJournal implements EventJournal {
         documents = wanted.map((id, i) => ({ id, doc: values[i] })).filter(({ doc }) => doc !== undefined);
         if (limit !== undefined) documents = documents.slice(0, limit);
       } else {
-        const range = IDBKeyRange.bound([projection, prefix], [projection, `${prefix}\uffff`]);
+        const range = prefixRange([projection], prefix);
         const [values, keys] = await Promise.all([store.getAll(range, limit), store.getAllKeys(range, limit)]);
         documents = values.map((doc, i) => ({ id: keys[i]![1], doc }));
       }
@@ -430,7 +431,7 @@ export class IndexedDbJournal implements EventJournal {
     return this.#transact('entityIds', ['events'], 'readonly', async (tx) => {
       // One step per stream: from each stream's first key, jump past its last.
       const ids: string[] = [];
-      const range = IDBKeyRange.bound([prefix], [`${prefix}\uffff`]);
+      const range = prefixRange([], prefix);
       let cursor = await tx.objectStore('events').openKeyCursor(range);
       while (cursor) {
         const [entityId] = cursor.key;
