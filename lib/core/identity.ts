@@ -1,3 +1,6 @@
+import { canonicalForm } from './canonical-form.ts';
+import { NotCloneableError } from './errors.ts';
+
 // `crypto` exists in every runtime eventfold supports (browsers, workers, Node 20), but only the DOM and Node
 // typings declare it, and the core compiles without either.
 const { crypto } = globalThis as unknown as { crypto: { randomUUID(): string } };
@@ -14,34 +17,23 @@ export function eventTypeOf(event: unknown): string {
 }
 
 /**
- * A digest of a command that is the same for equal commands whatever the order of their keys: what an idempotency
- * key is checked against. Covers plain data (objects, arrays, strings, numbers, booleans, null, dates, bigints);
- * other values count by their kind only.
+ * A digest of a value that is the same for the same value, however it is written: what an idempotency key is
+ * checked against, and a snapshot's checksum. Built on `canonicalForm`, which covers every structured-cloneable value
+ * and tells their kinds apart; the order of object keys, Map entries and Set elements does not count, and a cyclic
+ * value has a fingerprint that changes with the shape of its cycle.
+ *
+ * Throws a `NotCloneableError` (at `path`) when the value is too large to fingerprint: its form, in which every
+ * shared object is written out in full, exceeds the engine's longest string, or nests beyond its stack.
  */
-export function fingerprintOf(value: unknown): string {
-  return hash(canonical(value));
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value instanceof Date) return `D${value.getTime()}`;
-  switch (typeof value) {
-    case 'bigint':
-      return `${value}n`;
-    case 'number':
-      return Object.is(value, -0) ? '-0' : String(value);
-    case 'undefined':
-      return 'u';
-    case 'object': {
-      if (value === null) return 'null';
-      const entries = Object.keys(value)
-        .sort()
-        .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
-      return `{${entries.join(',')}}`;
-    }
-    default:
-      return JSON.stringify(value) ?? typeof value;
+export function fingerprintOf(value: unknown, path = 'value'): string {
+  let form: string;
+  try {
+    form = canonicalForm(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new NotCloneableError(path, `value too large to fingerprint (${error.message})`);
   }
+  return hash(form);
 }
 
 /** cyrb53: a fast 53-bit string hash, as 14 hex digits. Not cryptographic; collisions need a deliberate search. */

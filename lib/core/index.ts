@@ -92,4 +92,11 @@ export {
   streamIdOf,
 } from './runtime.ts';
 export { neverSnapshot, type SnapshotContext, type SnapshotPolicy, snapshotEvery } from './snapshot-policy.ts';
-export { assertCloneable, MAX_DEPTH, MAX_ENTITY_ID_LENGTH, MAX_PAYLOAD_BYTES } from './validation.ts';
+export {
+  assertCloneable,
+  MAX_DEPTH,
+  MAX_ENTITY_ID_LENGTH,
+  MAX_ENTITY_TYPE_LENGTH,
+  MAX_PAYLOAD_BYTES,
+  MAX_STREAM_ID_LENGTH,
+} from './validation.ts';

@@ -8,7 +8,7 @@ import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover,
 import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validateProjection } from './projection.ts';
 import { ProjectionRunner, type ProjectionStatus } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
-import { assertEntityId, assertRange, assertSequenceNr, describe } from './validation.ts';
+import { assertEntityId, assertRange, assertSequenceNr, describe, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
 
 /** The entity definitions a runtime serves, by entity type name. */
 export type EntityDefinitions = Record<string, AnyEntityDefinition>;
@@ -36,7 +36,7 @@ export interface RuntimeErrorContext {
 export interface RuntimeOptions<D extends EntityDefinitions> {
   /** Where events and snapshots are stored. The runtime does not close it. */
   journal: EventJournal;
-  /** The entity types served, by name. A name may not contain `:`. */
+  /** The entity types served, by name. A name may not contain `:`, and has at most 128 characters. */
   entities: D;
   /**
    * How often a command is decided again after losing a race to another writer (another tab, say) that does not
@@ -115,8 +115,11 @@ export class EntityRuntime<D extends EntityDefinitions> {
 
   constructor(options: RuntimeOptions<D>) {
     for (const type of Object.keys(options.entities)) {
-      if (type === '' || type.includes(':')) {
-        throw new InvalidArgumentError(`Entity type names must be non-empty and free of ":", got ${describe(type)}`, 'entities');
+      if (type === '' || type.includes(':') || type.length > MAX_ENTITY_TYPE_LENGTH) {
+        throw new InvalidArgumentError(
+          `Entity type names must be non-empty, free of ":" and at most ${MAX_ENTITY_TYPE_LENGTH} characters, got ${describe(type)}`,
+          'entities',
+        );
       }
     }
     for (const [type, definition] of Object.entries(options.entities)) this.#schemas.set(type, new EntitySchema(type, definition));

@@ -1,12 +1,26 @@
 import { ConflictError, InvalidArgumentError, NotCloneableError } from './errors.ts';
 import type { IdempotencyRecord, NewEvent, Snapshot } from './journal.ts';
 
-/** Longest entity id accepted: ids are keys, and keys are copied into every event record. */
+/** Longest entity id accepted by the runtime: ids are keys, and keys are copied into every event record. */
 export const MAX_ENTITY_ID_LENGTH = 512;
 
-/** Throws an `InvalidArgumentError` unless `entityId` is a non-empty string of at most 512 characters. */
+/** Longest entity type name a runtime accepts. */
+export const MAX_ENTITY_TYPE_LENGTH = 128;
+
+/**
+ * Longest stream id a journal accepts: an entity type, `:` and an entity id of the longest lengths, so that every id
+ * the runtime accepts can be stored.
+ */
+export const MAX_STREAM_ID_LENGTH = MAX_ENTITY_TYPE_LENGTH + 1 + MAX_ENTITY_ID_LENGTH;
+
+/** Throws an `InvalidArgumentError` unless `entityId` is a non-empty string of at most `MAX_ENTITY_ID_LENGTH` characters. */
 export function assertEntityId(entityId: unknown): asserts entityId is string {
   assertName(entityId, 'entityId');
+}
+
+/** Throws an `InvalidArgumentError` unless `streamId` is a non-empty string of at most `MAX_STREAM_ID_LENGTH` characters. */
+export function assertStreamId(streamId: unknown, argument = 'entityId'): asserts streamId is string {
+  assertName(streamId, argument, MAX_STREAM_ID_LENGTH);
 }
 
 /** Throws an `InvalidArgumentError` unless `value` is an integer of at least `min`. */
@@ -79,11 +93,11 @@ export function validateIdempotency(records: readonly IdempotencyRecord[]): void
   });
 }
 
-/** Throws an `InvalidArgumentError` unless `value` is a non-empty string of at most 512 characters. */
-export function assertName(value: unknown, argument: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ENTITY_ID_LENGTH) {
+/** Throws an `InvalidArgumentError` unless `value` is a non-empty string of at most `max` characters (default 512). */
+export function assertName(value: unknown, argument: string, max = MAX_ENTITY_ID_LENGTH): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     throw new InvalidArgumentError(
-      `${argument} must be a non-empty string of at most ${MAX_ENTITY_ID_LENGTH} characters, got ${describe(value)}`,
+      `${argument} must be a non-empty string of at most ${max} characters, got ${describe(value)}`,
       argument,
     );
   }

@@ -1,4 +1,11 @@
-import { ConflictError, type EventfoldError, InvalidArgumentError, InvalidSnapshotError } from './errors.ts';
+import {
+  ConflictError,
+  type EventfoldError,
+  InvalidArgumentError,
+  InvalidSnapshotError,
+  isEventfoldError,
+  NotCloneableError,
+} from './errors.ts';
 import { fingerprintOf } from './identity.ts';
 import type { NewEvent, PersistOutcome, Snapshot, StreamWrite } from './journal.ts';
 import {
@@ -12,7 +19,7 @@ import {
 } from './projection.ts';
 import {
   assertAppendsTo,
-  assertEntityId,
+  assertStreamId,
   describe,
   validateBatch,
   validateIdempotency,
@@ -23,7 +30,7 @@ import {
 export function validateWrites(writes: readonly StreamWrite[]): void {
   if (!Array.isArray(writes)) throw new InvalidArgumentError(`writes must be an array, got ${describe(writes)}`, 'writes');
   for (const write of writes) {
-    assertEntityId(write?.entityId);
+    assertStreamId(write?.entityId);
     validateBatch(write.entityId, write.events);
     if (write.snapshot !== undefined) validateSnapshot(write.snapshot);
     if (write.idempotency !== undefined) validateIdempotency(write.idempotency);
@@ -56,9 +63,15 @@ export interface WritePlan {
 /**
  * Decides which validated writes continue their streams and use fresh idempotency keys, and gives their events
  * global positions after `state.position`. Throws an `InvalidSnapshotError` when an accepted write's snapshot lies
- * beyond its stream: that fails the whole call, as a malformed write would.
+ * beyond its stream: that fails the whole call, as a malformed write would. A snapshot whose checksum cannot be
+ * computed (see `fingerprintOf`) fails its own write only, with that error: one entity's state never fails the
+ * writes of others.
  */
-export function planWrites(writes: readonly StreamWrite[], state: WriteState): WritePlan {
+export function planWrites(
+  writes: readonly StreamWrite[],
+  state: WriteState,
+  stamp: (snapshot: Snapshot) => Snapshot | EventfoldError = tryStamped,
+): WritePlan {
   const { heads, keyTaken } = state;
   let position = state.position;
   const keys = new Set<string>();
@@ -75,17 +88,42 @@ export function planWrites(writes: readonly StreamWrite[], state: WriteState): W
     if (write.snapshot && write.snapshot.sequenceNr > next) {
       throw new InvalidSnapshotError(write.entityId, write.snapshot.sequenceNr, next);
     }
+    const snapshot = write.snapshot && stamp(write.snapshot);
+    if (snapshot instanceof Error) {
+      outcomes.push({ error: snapshot });
+      continue;
+    }
     heads.set(write.entityId, next);
     const positions = write.events.map(() => ++position);
     outcomes.push({ positions });
-    accepted.push({ ...write, positions, ...(write.snapshot && { snapshot: stamped(write.snapshot) }) });
+    accepted.push({ ...write, positions, ...(snapshot && { snapshot }) });
   }
   return { outcomes, accepted };
 }
 
-/** A snapshot with the checksum of its state, as journals store it. */
+/** A snapshot with the checksum of its state, as journals store it. Throws when the checksum cannot be computed. */
 export function stamped(snapshot: Snapshot): Snapshot {
-  return { ...snapshot, checksum: fingerprintOf(snapshot.state) };
+  return { ...snapshot, checksum: fingerprintOf(snapshot.state, 'snapshot.state') };
+}
+
+/** `stamped`, or the typed error that stops it. */
+export function tryStamped(snapshot: Snapshot): Snapshot | EventfoldError {
+  try {
+    return stamped(snapshot);
+  } catch (error) {
+    return isEventfoldError(error) ? error : new NotCloneableError('snapshot.state', `value that cannot be checksummed (${String(error)})`);
+  }
+}
+
+/** The writes with their snapshots stamped, or `undefined` when a snapshot cannot be (`planWrites` then says which). */
+export function stampedAll(writes: readonly StreamWrite[]): StreamWrite[] | undefined {
+  const ready: StreamWrite[] = [];
+  for (const write of writes) {
+    const snapshot = write.snapshot && tryStamped(write.snapshot);
+    if (snapshot instanceof Error) return undefined;
+    ready.push(snapshot ? { ...write, snapshot } : write);
+  }
+  return ready;
 }
 
 function appendError(write: StreamWrite, head: number): EventfoldError | undefined {
@@ -182,7 +220,8 @@ export function planProjectedWrites(
 
 /** The ids of the documents that `live` projections may change for `writes`, planned at `state` (not changed). */
 export function documentIdsFor(writes: readonly StreamWrite[], state: WriteState, live: readonly AnyProjection[]): Map<string, string[]> {
-  const { accepted } = planWrites(writes, { ...state, heads: new Map(state.heads) });
+  // Only the events matter here: the snapshots are stamped once, when the writes are planned.
+  const { accepted } = planWrites(writes, { ...state, heads: new Map(state.heads) }, (snapshot) => snapshot);
   const events = accepted.flatMap(eventsOf);
   // A projection that throws here throws again when the write is planned, which leaves the write out.
   const idsOf = (projection: AnyProjection, event: ProjectionEvent) => {

@@ -25,7 +25,7 @@ import {
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
-import { assertEntityId, assertName, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { assertName, assertStreamId as assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
 import {
   type AcceptedWrite,
   documentIdsFor,
@@ -34,7 +34,7 @@ import {
   isLive,
   persistOne,
   planProjectedWrites,
-  stamped,
+  stampedAll,
   validateWrites,
 } from '../core/write-plan.ts';
 import {
@@ -230,9 +230,11 @@ export class IndexedDbJournal implements EventJournal {
     validateWrites(writes);
     projections.forEach(validateProjection);
     if (writes.length === 0) return [];
-    if (writes.every(writesBlind)) {
+    // Stamped before the transaction: a snapshot that cannot be checksummed fails its own write on the careful path.
+    const blind = writes.every(writesBlind) ? stampedAll(writes) : undefined;
+    if (blind) {
       try {
-        return await this.#persistBlind(writes, projections);
+        return await this.#persistBlind(blind, projections);
       } catch (error) {
         // A conflict, or a projection that throws: the careful path finds out which writes to leave out.
         const careful = isEventfoldError(error, 'conflict') || isEventfoldError(error, 'handler-failed') || isConstraintFailure(error);
@@ -279,7 +281,6 @@ export class IndexedDbJournal implements EventJournal {
       const accepted = writes.map((write) => ({
         ...write,
         positions: write.events.map(() => ++position),
-        ...(write.snapshot && { snapshot: stamped(write.snapshot) }),
       }));
       issueWrites(tx, accepted);
       const projected = projections.length > 0 ? await projectInline(tx, projections, accepted, head, this.#generations) : undefined;
@@ -422,7 +423,7 @@ export class IndexedDbJournal implements EventJournal {
         documents = wanted.map((id, i) => ({ id, doc: values[i] })).filter(({ doc }) => doc !== undefined);
         if (limit !== undefined) documents = documents.slice(0, limit);
       } else {
-        const range = prefixRange(projection, generation, prefix);
+        const range = prefixRange([projection, generation], prefix);
         const [values, keys] = await Promise.all([store.getAll(range, limit), store.getAllKeys(range, limit)]);
         documents = values.map((doc, i) => ({ id: keys[i]![2], doc }));
       }
@@ -470,7 +471,7 @@ export class IndexedDbJournal implements EventJournal {
     return this.#transact('entityIds', ['events'], 'readonly', async (tx) => {
       // One step per stream: from each stream's first key, jump past its last.
       const ids: string[] = [];
-      const range = IDBKeyRange.bound([prefix], [`${prefix}\uffff`]);
+      const range = prefixRange([], prefix);
       let cursor = await tx.objectStore('events').openKeyCursor(range);
       while (cursor) {
         const [entityId] = cursor.key;

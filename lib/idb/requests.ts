@@ -83,11 +83,6 @@ export function generationRange(projection: string, generation: number): IDBKeyR
   return IDBKeyRange.bound([projection, generation], [projection, generation, []]);
 }
 
-/** The documents of one generation whose ids start with `prefix`. */
-export function prefixRange(projection: string, generation: number, prefix: string): IDBKeyRange {
-  return IDBKeyRange.bound([projection, generation, prefix], [projection, generation, `${prefix}\uffff`]);
-}
-
 /** Issues the writes of a projection's changed documents, in one generation, and of its new checkpoint. */
 export function issueDocuments(
   tx: WriteTransaction,
@@ -137,4 +132,22 @@ export function isConstraintFailure(error: unknown): boolean {
 
 export function snapshotRange(entityId: string, maxSequenceNr = Infinity): IDBKeyRange {
   return IDBKeyRange.bound([entityId, 0], [entityId, maxSequenceNr]);
+}
+
+/**
+ * The keys `[...head, id]` whose `id` starts with `prefix`: from `[...head, prefix]` to the prefix's successor,
+ * exclusive. A bound such as `prefix + '\uffff'` would miss ids that continue the prefix with U+FFFF.
+ */
+export function prefixRange(head: readonly (string | number)[], prefix: string): IDBKeyRange {
+  const successor = successorOf(prefix);
+  // Arrays sort after strings: `[...head, []]` is past every id.
+  return IDBKeyRange.bound([...head, prefix], [...head, successor ?? []], false, true);
+}
+
+/** The least string greater than every string that starts with `prefix`; none when the prefix is all U+FFFF. */
+function successorOf(prefix: string): string | undefined {
+  let end = prefix.length;
+  while (end > 0 && prefix.charCodeAt(end - 1) === 0xffff) end--;
+  if (end === 0) return undefined;
+  return prefix.slice(0, end - 1) + String.fromCharCode(prefix.charCodeAt(end - 1) + 1);
 }

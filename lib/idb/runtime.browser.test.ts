@@ -4,12 +4,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { counter } from '../test-support/counter.ts';
 import { deleteTestDatabases, openTestJournal } from '../test-support/databases.ts';
 import { describeRuntimeSuite } from '../test-support/runtime-suite.ts';
+import { describeRuntimeValues } from '../test-support/runtime-values-suite.ts';
 
 describeRuntimeSuite('IndexedDbJournal', {
   open: () => openTestJournal(),
   openSecond: (journal) => openIndexedDbJournal((journal as IndexedDbJournal).name),
   cleanup: deleteTestDatabases,
 });
+
+describeRuntimeValues('IndexedDbJournal', { open: () => openTestJournal(), cleanup: deleteTestDatabases });
 
 describe('EntityRuntime over a failing IndexedDB', () => {
   afterEach(deleteTestDatabases);

@@ -25,7 +25,7 @@ import {
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
-import { assertEntityId, assertName, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { assertName, assertStreamId as assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
 import { entityIdsOf, isLive, persistOne, planProjectedWrites, validateWrites } from '../core/write-plan.ts';
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.

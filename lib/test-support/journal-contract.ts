@@ -1,4 +1,4 @@
-import { type EventJournal, fingerprintOf, readPages } from 'eventfold';
+import { type EventJournal, fingerprintOf, MAX_STREAM_ID_LENGTH, readPages } from 'eventfold';
 import { afterEach, describe, expect, it } from 'vitest';
 import { envelope, numbered, unpositioned } from './events.ts';
 import { describeReadModelContract } from './journal-read-model-contract.ts';
@@ -283,6 +283,30 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         expect(await journal.entityIds('account:')).toEqual(['account:a', 'account:b']);
         expect(await journal.entityIds('nothing:')).toEqual([]);
       });
+
+      it('lists ids that begin with or continue their prefix with U+FFFF', async () => {
+        const journal = await open();
+        const ids = ['\uffff', '\uffffa', 'a\uffff', 'a\uffff\uffffb', 'a', 'ab', 'b'];
+        for (const id of ids) await journal.persist(id, numbered(1, 2));
+        expect(await journal.entityIds()).toEqual([...ids].sort());
+        expect(await journal.entityIds('\uffff')).toEqual(['\uffff', '\uffffa']);
+        expect(await journal.entityIds('a\uffff')).toEqual(['a\uffff', 'a\uffff\uffffb']);
+        expect(await journal.entityIds('a\uffff\uffff')).toEqual(['a\uffff\uffffb']);
+        expect(await journal.entityIds('a')).toEqual(['a', 'ab', 'a\uffff', 'a\uffff\uffffb']);
+      });
+
+      it('stores a stream id of the longest length, and refuses a longer one', async () => {
+        const journal = await open();
+        const longest = 'x'.repeat(MAX_STREAM_ID_LENGTH);
+        await journal.persistMany([{ entityId: longest, events: numbered(1, 1), snapshot: { sequenceNr: 1, state: 1, timestamp: 1 } }]);
+        expect(await journal.entityIds()).toEqual([longest]);
+        expect(await journal.load(longest)).toHaveLength(1);
+        expect(await journal.listSnapshots(longest)).toEqual([1]);
+        await expect(journal.persist(`${longest}x`, numbered(1, 1))).rejects.toMatchObject({
+          code: 'invalid-argument',
+          message: expect.stringContaining(`at most ${MAX_STREAM_ID_LENGTH} characters`),
+        });
+      });
     });
 
     describe('bad input', () => {
@@ -327,7 +351,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
       it.each([
         ['an empty entity id', ''],
         ['a non-string entity id', 42],
-        ['an entity id that is too long', 'x'.repeat(513)],
+        ['an entity id that is too long', 'x'.repeat(MAX_STREAM_ID_LENGTH + 1)],
       ])('rejects %s', async (_, entityId) => {
         const journal = await open();
         const id = entityId as string;

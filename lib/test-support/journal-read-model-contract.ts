@@ -110,6 +110,17 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
       await expect(journal.readModel('totals', { limit: 0 })).rejects.toMatchObject({ code: 'invalid-argument' });
     });
 
+    it('reads documents whose ids begin with or continue their prefix with U+FFFF', async () => {
+      const journal = await open();
+      const all = ['\uffff', '\uffffa', 'a\uffff', 'a\uffff\uffffb', 'a', 'ab', 'b'];
+      await journal.persistMany(all.map((entityId) => ({ entityId, events: numbered(1, 1) })), { projections: [totals] });
+      const ids = async (prefix: string) => (await journal.readModel('totals', { prefix })).documents.map((d) => d.id);
+      expect(await ids('')).toEqual([...all].sort());
+      expect(await ids('\uffff')).toEqual(['\uffff', '\uffffa']);
+      expect(await ids('a\uffff')).toEqual(['a\uffff', 'a\uffff\uffffb']);
+      expect(await ids('a')).toEqual(['a', 'ab', 'a\uffff', 'a\uffff\uffffb']);
+    });
+
     it('reports in each stored write the inline projections its transaction updated, with their checkpoints', async () => {
       const journal = await open();
       const [first] = await journal.persistMany([{ entityId: 'a', events: numbered(1, 1) }], { projections: [totals] });
