@@ -482,6 +482,8 @@ export class EntityInstance<S, C, E> {
       const due = this.definition.snapshotPolicy?.shouldSnapshot({ previousSequenceNr, ...result });
       if (!due) return undefined;
       assertCloneable(result.state, 'snapshot.state');
+      // The journal stamps the snapshot with this checksum; a state it cannot be computed for would fail the write.
+      fingerprintOf(result.state);
       const { clock, schema } = this.context;
       // A copy: what a later decision might change in place (a Map inside the state, say) must not reach storage.
       const state = structuredClone(result.state);
