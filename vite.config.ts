@@ -2,27 +2,13 @@
 import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vite';
-import { VitePWA } from 'vite-plugin-pwa';
 import { chromiumLaunchOptions } from './tools/chromium.mjs';
 import { contentSecurityPolicy } from './tools/csp-plugin.ts';
 import { libraryAliases } from './tools/library-aliases.ts';
+import { offlineShell } from './tools/offline-shell-plugin.ts';
 
 export default defineConfig({
-  plugins: [
-    react(),
-    // The offline shell. `injectManifest`: our own service worker, built from a file, so no script is inlined in the
-    // page and the Content-Security-Policy stays strict; the page registers it itself (`UpdatePrompt`).
-    VitePWA({
-      strategies: 'injectManifest',
-      srcDir: 'demo-app',
-      filename: 'sw.ts',
-      injectRegister: false,
-      registerType: 'prompt',
-      manifest: false,
-      injectManifest: { globPatterns: ['**/*.{html,js,css,svg,png,ico,webmanifest}'] },
-    }),
-    contentSecurityPolicy(),
-  ],
+  plugins: [react(), offlineShell(), contentSecurityPolicy()],
   resolve: { alias: libraryAliases },
   build: { outDir: 'demo-dist', target: 'es2022' },
   worker: { format: 'es' },
