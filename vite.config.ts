@@ -1,21 +1,14 @@
 /// <reference types="vitest/config" />
-import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vite';
 import { chromiumLaunchOptions } from './tools/chromium.mjs';
 import { contentSecurityPolicy } from './tools/csp-plugin.ts';
 import { libraryAliases } from './tools/library-aliases.ts';
-import { precache } from './tools/precache-plugin.ts';
-
-const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+import { offlineShell } from './tools/offline-shell-plugin.ts';
 
 export default defineConfig({
-  plugins: [
-    react(),
-    precache({ source: here('./demo-app/service-worker.js'), publicDir: here('./public') }),
-    contentSecurityPolicy(),
-  ],
+  plugins: [react(), offlineShell(), contentSecurityPolicy()],
   resolve: { alias: libraryAliases },
   build: { outDir: 'demo-dist', target: 'es2022' },
   worker: { format: 'es' },

@@ -9,10 +9,3 @@ createRoot(document.getElementById('root')!).render(
     <App bank={bank} />
   </StrictMode>,
 );
-
-// The service worker keeps the app shell (page, scripts, the bank's worker) for offline visits.
-if (import.meta.env.PROD && 'serviceWorker' in navigator) {
-  navigator.serviceWorker.register('/sw.js').catch(() => {
-    // Without it the app still works online; offline reloads will not.
-  });
-}

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { chromiumLaunchOptions } from '../tools/chromium.mjs';
+import { ownBuild } from './demo-build.ts';
 import { type BrowserContext, command, expect, journalOf, openAccount, type Page, test, watchForErrors } from './fixtures.ts';
+import { OWN_BUILD_PORT } from './servers.ts';
 
 /** A browser with an on-disk profile, as a person's browser has; `relaunch` closes it and starts it on the same profile. */
 async function persistentBrowser(baseURL: string | undefined, problems: string[]) {
@@ -102,6 +104,54 @@ test('loads and works offline after a first visit', async ({ page, context }) =>
   expect(decodeURIComponent(new URL(page.url()).hash.slice(1))).toBe(id);
   await context.setOffline(false);
   await expect(page.getByTestId('network')).toHaveText('Online');
+});
+
+test('a returning user who has the app offline gets a new version with an edited public file, once they choose to reload', async ({
+  problems,
+}) => {
+  test.setTimeout(120_000);
+  const site = await ownBuild(OWN_BUILD_PORT);
+  const browser = await persistentBrowser(site.url, problems);
+  try {
+    let context = await browser.launch();
+    let page = await browser.firstPage(context);
+    await page.goto('/');
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const id = await openAccount(page, 'Returning Rita');
+    await command(page, 'Deposit', '25');
+    const favicon = () => page.evaluate(() => fetch('/favicon.svg').then((response) => response.text()));
+    const first = await favicon();
+    await context.close();
+
+    // A new version whose only change is a file of public/: its name, and every built file's, stay the same.
+    const edited = site.readPublic('favicon.svg').replace('</svg>', '<!-- v2 --></svg>');
+    site.writePublic('favicon.svg', edited);
+    await site.rebuild();
+
+    context = await browser.launch();
+    page = await browser.firstPage(context);
+    await page.goto(`/#${id}`);
+    const prompt = page.getByRole('status').filter({ hasText: 'A new version of this app is ready' });
+    await expect(prompt).toBeVisible();
+    await expect(page.getByTestId('balance')).toHaveText('25');
+    // Nothing changes under the user before they choose: this page still gets the version it started with.
+    expect(await favicon()).toBe(first);
+    await Promise.all([page.waitForEvent('load'), prompt.getByRole('button', { name: 'Reload to update' }).click()]);
+    await expect(page.getByTestId('balance')).toHaveText('25');
+    await expect(prompt).toBeHidden();
+
+    await context.setOffline(true);
+    await page.reload();
+    await expect(page.getByTestId('network')).toHaveText('Offline');
+    await expect(page.getByTestId('balance')).toHaveText('25');
+    expect(await favicon()).toBe(edited);
+    await command(page, 'Deposit', '5');
+    await expect(page.getByTestId('balance')).toHaveText('30');
+    await expect(prompt).toBeHidden();
+  } finally {
+    await browser.dispose();
+    await site.dispose();
+  }
 });
 
 test('says so when the browser clears the site data under the app, and reconnects to a fresh store', async ({ page, context }) => {

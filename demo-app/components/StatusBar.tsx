@@ -1,6 +1,7 @@
 import { useClientStatus } from 'eventfold/react';
 import { useEffect, useState } from 'react';
 import type { Bank } from '../bank/connection.ts';
+import { UpdatePrompt } from './UpdatePrompt.tsx';
 
 function useOnline(): boolean {
   const [online, setOnline] = useState(navigator.onLine);
@@ -79,6 +80,7 @@ export function StatusBar({ bank }: { bank: Bank }) {
           A newer version of this app is open in another tab. <button onClick={() => location.reload()}>Reload</button>
         </p>
       )}
+      <UpdatePrompt />
     </div>
   );
 }
