@@ -6,9 +6,12 @@ import { chromium } from '@playwright/test';
 import { chromiumLaunchOptions } from '../tools/chromium.mjs';
 import { expect, test, watchForErrors } from './fixtures.ts';
 import { checkJournal, openHarness } from './reliability.ts';
+import { runSeed, seededRandom } from './seeded-random.ts';
 
 const KILLS = 20;
 const ACCOUNTS = 5;
+// Where each burst is killed, and what it sends, follow from this seed; EVENTFOLD_SEED=… replays a run.
+const SEED = runSeed(process.env);
 
 /** Kills every process of the browser running on `profile` at once, as a crash or a power cut would. */
 function killBrowser(profile: string): void {
@@ -21,6 +24,8 @@ function killBrowser(profile: string): void {
 
 test('keeps every acknowledged command through 20 browser kills in the middle of bursts', async () => {
   test.setTimeout(600_000);
+  console.info(`crash consistency: seed ${SEED} (EVENTFOLD_SEED=${SEED} replays it)`);
+  const killPoints = seededRandom(SEED);
   const profile = mkdtempSync(join(tmpdir(), 'eventfold-crash-'));
   const acknowledged = new Set<string>();
   const report: string[] = [];
@@ -40,6 +45,7 @@ test('keeps every acknowledged command through 20 browser kills in the middle of
         onAck();
       });
       await openHarness(page);
+      await page.evaluate((seed) => window.harness.seed(seed), SEED + round + 1);
 
       // After each kill: the accounts accept commands again, and everything acknowledged is there, whole — unless
       // Chromium found its IndexedDB corrupt and deleted it whole ("IndexedDB recovering from a corrupted (and
@@ -67,7 +73,7 @@ test('keeps every acknowledged command through 20 browser kills in the middle of
       }
 
       // A burst of 1,000 commands, killed after a random number of acknowledgments.
-      const target = 1 + Math.floor(Math.random() * 900);
+      const target = 1 + Math.floor(killPoints() * 900);
       const burst = page
         .evaluate(([tag, accounts]) => window.harness.burst(tag, 1_000, accounts, 40), [`round-${round}`, ACCOUNTS] as const)
         .catch(() => undefined);

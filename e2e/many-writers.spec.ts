@@ -1,12 +1,13 @@
 import { expect, test } from './fixtures.ts';
 import { checkJournal, openHarness } from './reliability.ts';
+import { runSeed } from './seeded-random.ts';
 
 const TABS = 4;
 const COMMANDS_PER_TAB = 300;
 const ACCOUNTS = 4;
 
-// Which account each command goes to is drawn from this seed; EVENTFOLD_SEED=… replays a run.
-const SEED = Number(process.env.EVENTFOLD_SEED ?? Date.now() % 2 ** 31);
+// Every random choice of the run follows from this seed; EVENTFOLD_SEED=… replays a run.
+const SEED = runSeed(process.env);
 
 test('four tabs hammering a few accounts leave contiguous streams, every acknowledged command once, one final state, and no command given up', async ({
   context,
@@ -24,21 +25,14 @@ test('four tabs hammering a few accounts leave contiguous streams, every acknowl
     tabs.map((tab, t) =>
       tab.evaluate(
         async ([tag, count, seed]) => {
-          // mulberry32: a seeded generator, so that a failing run can be replayed.
-          let s = seed >>> 0;
-          const random = () => {
-            s = (s + 0x6d2b79f5) >>> 0;
-            let t = Math.imul(s ^ (s >>> 15), 1 | s);
-            t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-            return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-          };
+          window.harness.seed(seed);
           let acknowledged = 0;
           let conflicts = 0;
           for (let i = 0; i < count; i += 8) {
             const waves = [];
             for (let j = i; j < Math.min(count, i + 8); j++) {
               // Half the commands on acc-0, the rest spread over the others.
-              const accounts = random() < 0.5 ? 1 : 4;
+              const accounts = window.harness.random() < 0.5 ? 1 : 4;
               waves.push(
                 window.harness.burst(`${tag}-${j}`, 1, accounts, 1).then((r) => {
                   acknowledged += r.acknowledged;

@@ -29,4 +29,8 @@ export interface Harness {
   readDatabase(): Promise<DatabaseContents>;
   /** Whether the client was told that the worker found its stored data deleted by the browser. */
   storageLost(): boolean;
+  /** Seeds what `burst` and `random` draw (see `seededRandom`). */
+  seed(seed: number): void;
+  /** The next number in [0, 1) from the seeded generator. */
+  random(): number;
 }

@@ -2,6 +2,7 @@
 // commands can be sent and each acknowledgment reported to the test as it happens.
 import { connect } from 'eventfold/client';
 import type { entities } from '../../demo-app/bank/bank.worker.ts';
+import { seededRandom } from '../seeded-random.ts';
 import type { DatabaseContents, Harness } from './contract.ts';
 
 const bank = connect<typeof entities>(
@@ -16,10 +17,18 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
 }
 
 let storageLost = false;
+// Replaced by `seed` before the tests draw anything: every choice of a run follows from the seed it prints.
+let random = seededRandom(0);
 bank.onStorageLost(() => (storageLost = true));
 
 const harness: Harness = {
   storageLost: () => storageLost,
+
+  seed(seed) {
+    random = seededRandom(seed);
+  },
+
+  random: () => random(),
 
   async open(accounts: number, retried = false): Promise<void> {
     await Promise.all(
@@ -41,9 +50,9 @@ const harness: Harness = {
     for (let from = 0; from < count; from += inFlight) {
       const wave = [];
       for (let i = from; i < Math.min(count, from + inFlight); i++) {
-        const accountId = `acc-${Math.floor(Math.random() * accounts)}`;
-        const amount = 1 + Math.floor(Math.random() * 100);
-        const command = Math.random() < 0.6 ? { type: 'deposit' as const, amount } : { type: 'withdraw' as const, amount: amount * 2 };
+        const accountId = `acc-${Math.floor(random() * accounts)}`;
+        const amount = 1 + Math.floor(random() * 100);
+        const command = random() < 0.6 ? { type: 'deposit' as const, amount } : { type: 'withdraw' as const, amount: amount * 2 };
         const commandId = `${tag}-${i}`;
         wave.push(
           bank.send('account', accountId, command, { commandId }).then(
