@@ -51,6 +51,11 @@ export type EntityLock = (streamId: string, work: () => Promise<void>) => Promis
 const CONTENDED_FOR_MS = 5000;
 /** Races a command may lose while its entity holds the lock: only writers that do not take it can still win. */
 const MAX_LOCKED_ATTEMPTS = 100;
+/**
+ * How long an entity goes on deciding under one hold of its lock: past it, it lets its writes settle, releases the
+ * lock and asks for it again, behind the other writers waiting for it, so that a busy tab cannot starve the others.
+ */
+const HOLD_FOR_MS = 100;
 
 /** A call waiting in an entity's inbox. */
 type Ticket<C> =
@@ -114,6 +119,10 @@ export class EntityInstance<S, C, E> {
   #contendedUntil = Number.NEGATIVE_INFINITY;
   /** Lets the lock go, while the entity holds it. */
   #release: (() => void) | undefined;
+  /** When the entity took the lock it holds, by the runtime's clock. */
+  #lockedAt = 0;
+  /** Resolves the wait for the entity's writes to have settled. */
+  #drained: (() => void) | undefined;
   readonly #listeners = new Set<(change: EntityChange<S, E>) => void>();
   /** Idempotency keys of the commands in unsettled writes. */
   readonly #pendingKeys = new Map<string, CommandTicket<C>>();
@@ -174,6 +183,11 @@ export class EntityInstance<S, C, E> {
           await this.#lock();
           continue;
         }
+        if (this.#release && this.context.clock() - this.#lockedAt > HOLD_FOR_MS) {
+          await this.#writesSettled();
+          this.#unlock();
+          continue;
+        }
         if (this.#durable === undefined || this.#stale) {
           // This catch-up reads the journal after every read now waiting was asked for: it serves them too.
           for (const ticket of this.#inbox) if (ticket.kind === 'read') ticket.caughtUp = true;
@@ -217,10 +231,12 @@ export class EntityInstance<S, C, E> {
       const work = () =>
         new Promise<void>((release) => {
           this.#release = release;
+          this.#lockedAt = this.context.clock();
           granted();
         });
       try {
-        this.context.lock!(this.streamId, work).catch((error: unknown) => {
+        // A lock that settles without running `work` leaves the entity to decide without it.
+        this.context.lock!(this.streamId, work).then(granted, (error: unknown) => {
           // No lock to be had: decide optimistically, as without one.
           this.#contendedUntil = Number.NEGATIVE_INFINITY;
           this.context.onError(error, 'lock');
@@ -238,10 +254,28 @@ export class EntityInstance<S, C, E> {
 
   /** Lets the lock go once nothing of the entity's is waiting or in flight. */
   #unlockIfDone(): void {
-    if (this.#release === undefined || this.#draining || this.#inbox.length > 0 || this.#writes.length > 0) return;
+    if (this.#draining || this.#inbox.length > 0 || this.#writes.length > 0) return;
+    this.#unlock();
+  }
+
+  #unlock(): void {
     const release = this.#release;
     this.#release = undefined;
-    release();
+    release?.();
+  }
+
+  /** Resolves once none of the entity's writes is waiting or in flight. */
+  #writesSettled(): Promise<void> {
+    if (this.#writes.length === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#drained = resolve));
+  }
+
+  /** Ends the wait of `#writesSettled`, when it is over. */
+  #noteSettled(): void {
+    if (this.#writes.length > 0 || !this.#drained) return;
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained();
   }
 
   #handle(ticket: Ticket<C>): void {
@@ -306,12 +340,15 @@ export class EntityInstance<S, C, E> {
         const expected = expectedVersion as number | 'no-stream' | 'stream-exists';
         throw new ConflictError(this.streamId, expected, base.sequenceNr, 'expected version');
       }
-      const events = this.#decideEvents(ticket.command, base.state);
+      // Freezing cannot protect a Map, a Set, a Date or binary data: decide on a copy of a state that holds one, so
+      // that no decision changes a state already handed out, or the durable one.
+      const working = holdsUnfreezable(base.state) ? copyOf(base.state) : base.state;
+      const events = this.#decideEvents(ticket.command, working);
       if (events.length === 0 && key === undefined) return this.#after(ticket, { value: { ...base, events: [] } });
 
       const persisted = this.#envelopes(ticket, events, base.sequenceNr);
       const bytes = validateBatch(this.streamId, persisted);
-      const state = foldEvents(this.streamId, this.definition, base.state, persisted);
+      const state = foldEvents(this.streamId, this.definition, working, persisted);
       this.#speculative = { state, sequenceNr: base.sequenceNr + persisted.length };
       const record: IdempotencyRecord | undefined = key === undefined ? undefined : {
         key,
@@ -401,6 +438,7 @@ export class EntityInstance<S, C, E> {
         this.#emit({ events, ...write.result });
         this.context.onWritten(write.result.sequenceNr, outcome.positions, outcome.projected);
       }
+      this.#noteSettled();
       this.#unlockIfDone();
       return;
     }
@@ -433,10 +471,9 @@ export class EntityInstance<S, C, E> {
     for (const ticket of again) if (ticket.kind === 'command') ticket.keyChecked = false;
     // After a conflict the journal holds events we have not folded; after an unknown outcome, perhaps our own.
     if ('conflict' in outcome || 'unknown' in outcome) this.#stale = true;
-    // Frozen states cannot have been changed by the decisions just voided; a Map or a Set inside one could have.
-    if (this.#durable && holdsUnfreezable(this.#durable.state)) this.#durable = undefined;
     this.#speculative = this.#durable;
     this.#inbox.unshift(...again);
+    this.#noteSettled();
     void this.#drain();
   }
 
@@ -485,9 +522,7 @@ export class EntityInstance<S, C, E> {
       // The journal stamps the snapshot with this checksum; a state it cannot be computed for would fail the write.
       fingerprintOf(result.state);
       const { clock, schema } = this.context;
-      // A copy: what a later decision might change in place (a Map inside the state, say) must not reach storage.
-      const state = structuredClone(result.state);
-      return { sequenceNr: result.sequenceNr, state, timestamp: clock(), schemaVersion: schema.stateVersion };
+      return { sequenceNr: result.sequenceNr, state: result.state, timestamp: clock(), schemaVersion: schema.stateVersion };
     } catch (error) {
       // The events matter, the snapshot is an optimisation: write them without it.
       this.context.onError(error, 'snapshot');
@@ -498,6 +533,15 @@ export class EntityInstance<S, C, E> {
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
 const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
+
+/** A copy of a state, or the state itself when it holds what cannot be copied (a function, say). */
+function copyOf<S>(state: S): S {
+  try {
+    return structuredClone(state);
+  } catch {
+    return state;
+  }
+}
 
 /** An event whose position its write sets once committed. */
 type Positioned<E> = { -readonly [K in keyof PersistedEvent<E>]: PersistedEvent<E>[K] };

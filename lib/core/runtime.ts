@@ -39,8 +39,8 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   /** The entity types served, by name. A name may not contain `:`, and has at most 128 characters. */
   entities: D;
   /**
-   * How often a command is decided again after losing a race to another writer (another tab, say) that does not
-   * take the entity's `lock`. Default 10.
+   * How often a command is decided again after losing a race to another writer (another tab, say). Default 10;
+   * while its entity holds the `lock`, where only writers that do not take it can win, up to 100.
    */
   maxConflictRetries?: number;
   /**

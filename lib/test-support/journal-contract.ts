@@ -505,7 +505,7 @@ export function describeJournalContract(name: string, factory: JournalFactory): 
         }
         expect(pages).toBe(40);
         expect(expected - 1).toBe(total);
-      });
+      }, 60_000);
     });
 
     describe('lifecycle', () => {

@@ -187,6 +187,38 @@ export function describeRuntimeEdges({ open, openSecond }: Journals): void {
       expect(await runtime.state('mutating', 'm1')).toEqual({ state: { value: 0 }, sequenceNr: 0 });
     });
 
+    it('freezes inside a state its initialState froze only on top, so a push into it fails the command', async () => {
+      const journal = await open();
+      const shallow = defineEntity<{ n: number; items: number[] }, { v: number }, { v: number }>({
+        initialState: () => Object.freeze({ n: 0, items: [] }),
+        decide: (command) => [{ v: command.v }],
+        evolve(state, event) {
+          state.items.push(event.v);
+          return Object.freeze({ ...state, n: state.n + 1 });
+        },
+      });
+      const runtime = createRuntime({ journal, entities: { shallow } });
+      await expect(runtime.send('shallow', 's1', { v: 1 })).rejects.toMatchObject({ code: 'handler-failed' });
+      expect(await runtime.state('shallow', 's1')).toEqual({ state: { n: 0, items: [] }, sequenceNr: 0 });
+    });
+
+    it('decides on a copy of a state holding a Map, so a Map changed in place never changes a result handed out', async () => {
+      const journal = await open();
+      const keys = defineEntity<{ seen: Map<string, number> }, { key: string }, { key: string }>({
+        initialState: () => ({ seen: new Map() }),
+        decide: (command) => [{ key: command.key }],
+        evolve(state, event) {
+          state.seen.set(event.key, 1);
+          return { ...state };
+        },
+      });
+      const runtime = createRuntime({ journal, entities: { keys } });
+      const first = await runtime.send('keys', 'k1', { key: 'a' });
+      const second = await runtime.send('keys', 'k1', { key: 'b' });
+      expect([...first.state.seen.keys()]).toEqual(['a']);
+      expect([...second.state.seen.keys()]).toEqual(['a', 'b']);
+    });
+
     it('never changes a state it has handed out, and a fresh runtime recovers the fold of the stored events', async () => {
       const journal = await open();
       const second = await openSecond(journal);
