@@ -1,5 +1,5 @@
 import { defineProjection } from 'eventfold';
-import type { AccountEvent } from './account.ts';
+import { account } from './account.ts';
 
 /** One row of the account list: the blog store's `account_summaries`, kept from the events. */
 export interface AccountSummary {
@@ -12,11 +12,10 @@ export interface AccountSummary {
 }
 
 /** The account list as a read model, updated in the transaction of every account's events. */
-export const accountSummaries = defineProjection<AccountSummary, AccountEvent>({
+export const accountSummaries = defineProjection.for({ account })({
   name: 'account-summaries',
-  entityTypes: ['account'],
   documentId: (event) => event.entityId,
-  evolve(summary, { event, timestamp }) {
+  evolve(summary: AccountSummary | undefined, { event, timestamp }): AccountSummary | undefined {
     switch (event.type) {
       case 'opened':
         return { owner: event.owner, balance: 0, txCount: 0, lastActivity: timestamp };

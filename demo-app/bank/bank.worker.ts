@@ -7,9 +7,12 @@ import { accountSummaries } from './account-summaries.ts';
 /** The entity types the bank serves; the page imports only this type. */
 export const entities = { account };
 
+/** The read models the bank keeps; the page imports only this type. */
+export const projections = [accountSummaries];
+
 exposeRuntime({
   journal: (hooks) => openIndexedDbJournal('eventfold-bank', hooks),
   entities,
-  projections: [accountSummaries],
+  projections,
   channel: 'eventfold-bank',
 });

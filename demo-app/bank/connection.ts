@@ -1,8 +1,8 @@
 import { connect } from 'eventfold/client';
-import type { entities } from './bank.worker.ts';
+import type { entities, projections } from './bank.worker.ts';
 
 /** The page's connection to the bank's worker; `reconnect` starts a new worker if this one dies. */
-export const bank = connect<typeof entities>(
+export const bank = connect<typeof entities, typeof projections>(
   () => new Worker(new URL('./bank.worker.ts', import.meta.url), { type: 'module', name: 'eventfold-bank' }),
 );
 

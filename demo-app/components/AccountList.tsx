@@ -12,7 +12,7 @@ interface Props {
 }
 
 export function AccountList({ bank, selected, onSelect }: Props) {
-  const summaries = useReadModel<AccountSummary>(bank, 'account-summaries');
+  const summaries = useReadModel(bank, 'account-summaries');
   const [owner, setOwner] = useState('');
   const [problem, setProblem] = useState<string>();
   const [busy, setBusy] = useState(false);

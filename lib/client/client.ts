@@ -5,6 +5,8 @@ import {
   type CommandOf,
   type CommandOptions,
   type CommandResult,
+  type AnyProjection,
+  type DocOf,
   type DocumentQuery,
   type EntityChange,
   type EntityDefinitions,
@@ -14,6 +16,7 @@ import {
   type PersistedEvent,
   type ProjectionStatus,
   type ReadModel,
+  type ReadModelsOf,
   type StateOf,
   streamIdOf,
   type Versioned,
@@ -51,11 +54,17 @@ export interface ClientOptions {
   onError?: ListenerErrorHandler;
 }
 
+/** The names of the read models of a list of projections. */
+export type ReadModelName<P extends readonly AnyProjection[]> = Extract<keyof ReadModelsOf<P>, string>;
+
+/** The doc type of the read model named `N` among projections `P`. */
+export type ReadModelDoc<P extends readonly AnyProjection[], N extends ReadModelName<P>> = DocOf<Extract<P[number], { readonly name: N }>>;
+
 /**
- * The page's handle on an entity runtime in a worker, typed by the worker's entity definitions.
- * Create it with `connect`.
+ * The page's handle on an entity runtime in a worker, typed by the worker's entity definitions `D` and its
+ * projections `P` (none by default: a read model must be declared to be read). Create it with `connect`.
  */
-export class Client<D extends EntityDefinitions> {
+export class Client<D extends EntityDefinitions, P extends readonly AnyProjection[] = []> {
   readonly #factory: (() => Worker) | undefined;
   #worker!: Worker;
   #remote!: Remote<RuntimeService>;
@@ -271,13 +280,13 @@ export class Client<D extends EntityDefinitions> {
    * status; during a rebuild, the documents from before it, with its progress in `rebuilding`. Rejects with a
    * `ProjectionRebuildingError` while a projection with nothing to show yet (new to a journal with history) is built.
    */
-  async readModel<Doc = unknown>(projection: string, query: DocumentQuery = {}): Promise<ReadModel<Doc>> {
+  async readModel<N extends ReadModelName<P>>(projection: N, query: DocumentQuery = {}): Promise<ReadModel<ReadModelDoc<P, N>>> {
     const read = await this.#call((remote) => remote.readModel(projection, query));
-    return { ...read, status: statusFromWire(read.status) } as ReadModel<Doc>;
+    return { ...read, status: statusFromWire(read.status) } as ReadModel<ReadModelDoc<P, N>>;
   }
 
   /** Where a projection stands: live, catching up, rebuilding (with progress) or failed (with the error). */
-  async projectionStatus(projection: string): Promise<ProjectionStatus> {
+  async projectionStatus(projection: ReadModelName<P>): Promise<ProjectionStatus> {
     return statusFromWire(await this.#call((remote) => remote.projectionStatus(projection)));
   }
 
@@ -285,7 +294,7 @@ export class Client<D extends EntityDefinitions> {
    * Rebuilds a read model from scratch into a shadow copy, swapped in once complete (reads keep the previous
    * documents meanwhile); resolves with the final status. Subscribers follow the progress.
    */
-  async rebuildProjection(projection: string): Promise<ProjectionStatus> {
+  async rebuildProjection(projection: ReadModelName<P>): Promise<ProjectionStatus> {
     return statusFromWire(await this.#call((remote) => remote.rebuildProjection(projection)));
   }
 
@@ -294,7 +303,7 @@ export class Client<D extends EntityDefinitions> {
    * changed (after a write in any tab). Returns the function that unsubscribes.
    */
   subscribeProjection(
-    projection: string,
+    projection: ReadModelName<P>,
     listener: (status: ProjectionStatus) => void,
     onError?: (error: unknown) => void,
   ): () => void {
@@ -320,13 +329,13 @@ export class Client<D extends EntityDefinitions> {
   }
 
   /** A store of a read model's live documents for `useSyncExternalStore`; see `useReadModel`. */
-  readModelStore<Doc = unknown>(projection: string, query: DocumentQuery = {}): SourceStore<ReadModelSnapshot<Doc>> {
+  readModelStore<N extends ReadModelName<P>>(projection: N, query: DocumentQuery = {}): SourceStore<ReadModelSnapshot<ReadModelDoc<P, N>>> {
     return this.#retain(this.#readModelStores, JSON.stringify([projection, query]), (held) =>
-      readModelStore({
+      readModelStore<unknown>({
         subscribe: (listener, onError) => held(this.subscribeProjection(projection, listener, onError)),
         read: () => this.readModel(projection, query),
       }),
-    ) as SourceStore<ReadModelSnapshot<Doc>>;
+    ) as SourceStore<ReadModelSnapshot<ReadModelDoc<P, N>>>;
   }
 
   /**
@@ -496,15 +505,20 @@ export class Client<D extends EntityDefinitions> {
 
 /**
  * Connects the page to an entity runtime served by `exposeRuntime` in a worker. Type it with the worker's entity
- * definitions (a type-only import: the page needs none of their code):
+ * definitions and, to read read models, its projections (type-only imports: the page needs none of their code):
  *
  * ```ts
- * import type { entities } from './bank.worker.ts';
- * const bank = connect<typeof entities>(() => new Worker(new URL('./bank.worker.ts', import.meta.url), { type: 'module' }));
+ * import type { entities, projections } from './bank.worker.ts';
+ * const bank = connect<typeof entities, typeof projections>(
+ *   () => new Worker(new URL('./bank.worker.ts', import.meta.url), { type: 'module' }),
+ * );
  * ```
  *
  * Pass a function that creates the worker, rather than a worker, to be able to `reconnect` after it dies.
  */
-export function connect<D extends EntityDefinitions>(worker: Worker | (() => Worker), options?: ClientOptions): Client<D> {
-  return new Client<D>(worker, options);
+export function connect<D extends EntityDefinitions, P extends readonly AnyProjection[] = []>(
+  worker: Worker | (() => Worker),
+  options?: ClientOptions,
+): Client<D, P> {
+  return new Client<D, P>(worker, options);
 }

@@ -1,4 +1,4 @@
-export { Client, type ClientOptions, type ClientStatus, connect } from './client.ts';
+export { Client, type ClientOptions, type ClientStatus, connect, type ReadModelDoc, type ReadModelName } from './client.ts';
 export type { ListenerErrorHandler } from './listeners.ts';
 export { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStore } from './entity-store.ts';
 export { SourceStore } from './source-store.ts';

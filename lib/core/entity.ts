@@ -44,7 +44,7 @@ export interface EntityDefinition<S, C, E> {
    * upcasters that turn stored payloads of old versions into the current one on every read. Without it, events are
    * read as stored. With it, an event of a type not listed is refused, on write and on read.
    */
-  events?: EventSchemas;
+  events?: EventSchemas<E>;
   /** The version of the state's shape, stored with each snapshot. Raise it when the state changes shape. Default 1. */
   stateVersion?: number;
   /**
@@ -56,6 +56,9 @@ export interface EntityDefinition<S, C, E> {
 
 /** Any entity definition; `any` so that definitions of every state, command and event type fit. */
 export type AnyEntityDefinition = EntityDefinition<any, any, any>;
+
+/** The entity definitions a runtime serves, by entity type name. */
+export type EntityDefinitions = Record<string, AnyEntityDefinition>;
 
 /** The state type of an entity definition. */
 export type StateOf<D> = D extends EntityDefinition<infer S, any, any> ? S : never;

@@ -5,6 +5,7 @@ export {
   type Decision,
   defineEntity,
   type EntityDefinition,
+  type EntityDefinitions,
   type EventOf,
   type ExpectedVersion,
   isRejection,
@@ -51,19 +52,23 @@ export {
   type StreamWrite,
 } from './journal.ts';
 export { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
-export { EntitySchema, type EventSchema, type EventSchemas } from './schema.ts';
+export { EntitySchema, type EventSchema, type EventSchemas, type EventTypeOf } from './schema.ts';
 export {
   type AnyProjection,
   buildingAt,
   builtTo,
   type Checkpoint,
+  type DocOf,
   type DocumentQuery,
   defineProjection,
+  type EventsOfEntities,
   type Projection,
   type ProjectionEvent,
+  type ProjectionOver,
   project,
   projectionEventOf,
   type ReadModelDocument,
+  type ReadModelsOf,
   type ReadModelView,
   type RebuildProgress,
   rebuildFrom,
@@ -83,7 +88,6 @@ export {
 export {
   createRuntime,
   type EntityChange,
-  type EntityDefinitions,
   type EntityLock,
   EntityRuntime,
   type ReadModel,

@@ -1,4 +1,5 @@
 import { HandlerError, InvalidArgumentError } from './errors.ts';
+import type { EntityDefinitions, EventOf } from './entity.ts';
 import type { PersistedEvent } from './journal.ts';
 import { assertCloneable, assertName, describe } from './validation.ts';
 
@@ -20,10 +21,11 @@ export interface ProjectionEvent<E = unknown> extends PersistedEvent<E> {
  *
  * @typeParam D - a doc: plain, structured-cloneable data
  * @typeParam E - the events it reads
+ * @typeParam N - its name, as a literal type, so that the page's client knows which read models exist
  */
-export interface Projection<D = unknown, E = any> {
+export interface Projection<D = unknown, E = unknown, N extends string = string> {
   /** The read model's name, unique in the database. */
-  readonly name: string;
+  readonly name: N;
   /**
    * `inline` (the default): updated in the transaction that stores the events, so the read model never disagrees
    * with the journal, and a projection that throws fails the command. `catch-up`: updated by the runtime after the
@@ -42,10 +44,65 @@ export interface Projection<D = unknown, E = any> {
 /** Any projection; `any` so that projections of every doc and event type fit. */
 export type AnyProjection = Projection<any, any>;
 
-/** Identity helper that infers the doc and event types of a projection. */
-export function defineProjection<D, E = any>(projection: Projection<D, E>): Projection<D, E> {
-  return projection;
+/** The doc type of a projection. */
+export type DocOf<P> = P extends Projection<infer D, any, string> ? D : never;
+
+/**
+ * The read models of a list of projections, as the page sees them: each projection's doc type under its name.
+ * `connect<typeof entities, typeof projections>` types the client's read-model calls with it. A projection whose
+ * name is typed `string` (not a literal) is left out, so that no misspelled name can match it.
+ */
+export type ReadModelsOf<P extends readonly AnyProjection[]> = {
+  readonly [X in P[number] as string extends X['name'] ? never : X['name']]: DocOf<X>;
+};
+
+/** The events of the entity types of `T`, by name: what a projection over them reads. */
+export type EventsOfEntities<T extends EntityDefinitions> = EventOf<T[keyof T]>;
+
+/** A projection as `defineProjection.for` takes it: its entity types are the keys of the definitions it was given. */
+export type ProjectionOver<D, E, N extends string> = Omit<Projection<D, E, N>, 'entityTypes'>;
+
+/** The typed forms of `defineProjection`. */
+interface DefineProjection {
+  /**
+   * Identity helper that infers a projection's doc type and name. Give the event type, or use `.for(entities)`;
+   * without either, events are `unknown` and must be narrowed before use. Given explicit type arguments, give the
+   * name too (`defineProjection<Doc, Event, 'totals'>`): TypeScript infers none of them then, and a projection
+   * whose name is typed `string` is invisible to the page's client.
+   */
+  <D, E = unknown, const N extends string = string>(projection: Projection<D, E, N>): Projection<D, E, N>;
+  /**
+   * A projection over the entity types of `entities` (a subset of the runtime's definitions, by the same names):
+   * its events are those entities' event union, and its `entityTypes` are their names.
+   *
+   * ```ts
+   * export const summaries = defineProjection.for({ account })({
+   *   name: 'account-summaries',
+   *   documentId: (event) => event.entityId,
+   *   evolve: (doc: Summary | undefined, { event }) => (event.type === 'opened' ? { owner: event.owner } : doc),
+   * });
+   * ```
+   */
+  for<T extends EntityDefinitions>(
+    entities: T,
+  ): <D, const N extends string>(projection: ProjectionOver<D, EventsOfEntities<T>, N>) => Projection<D, EventsOfEntities<T>, N>;
 }
+
+/**
+ * Defines a projection: `defineProjection<Doc, Event>({ … })`, or, typed by the entities it reads,
+ * `defineProjection.for({ account })({ … })`. The name is kept as a literal type, so a client connected with
+ * `connect<typeof entities, typeof projections>` refuses a misspelled name at compile time.
+ */
+export const defineProjection: DefineProjection = /* @__PURE__ */ Object.assign(
+  <D, E, N extends string>(projection: Projection<D, E, N>) => projection,
+  {
+    for: (entities: EntityDefinitions) =>
+      <D, E, N extends string>(projection: ProjectionOver<D, E, N>): Projection<D, E, N> => ({
+        ...projection,
+        entityTypes: Object.keys(entities),
+      }),
+  },
+);
 
 /**
  * How far a projection has read the journal. A read model has one copy of its documents that reads are served

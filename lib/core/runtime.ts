@@ -1,5 +1,7 @@
 import { type CommandOptions, type CommandResult, validateCommand } from './command.ts';
-import type { AnyEntityDefinition, CommandOf, EventOf, StateOf } from './entity.ts';
+import type { AnyEntityDefinition, CommandOf, EntityDefinitions, EventOf, StateOf } from './entity.ts';
+
+export type { EntityDefinitions };
 import { type EntityChange, type EntityContext, EntityInstance, type EntityLock } from './entity-instance.ts';
 import { ClosedError, InvalidArgumentError, ProjectionRebuildingError } from './errors.ts';
 import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
@@ -9,9 +11,6 @@ import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validat
 import { ProjectionRunner, type ProjectionStatus } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
 import { assertEntityId, assertRange, assertSequenceNr, describe, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
-
-/** The entity definitions a runtime serves, by entity type name. */
-export type EntityDefinitions = Record<string, AnyEntityDefinition>;
 
 /**
  * Where an error the runtime cannot hand to a caller came from. None of them changes the outcome of a command: what

@@ -2,27 +2,78 @@ import type { AnyEntityDefinition } from './entity.ts';
 import { HandlerError, InvalidSchemaError, UnknownEventTypeError } from './errors.ts';
 import type { PersistedEvent, Snapshot } from './journal.ts';
 
-/** How events of one type evolved: their current version, former names, and the steps from each old version. */
-export interface EventSchema {
-  /** The version of the payloads this build writes. Default 1. */
-  readonly version?: number;
+/**
+ * How events of one type evolved: their current version, former names, and the steps from each old version.
+ * Typed by the event `Ev` it describes: the step from the version before the current one must return an `Ev`.
+ */
+export type EventSchema<Ev = unknown> = CurrentSchema | VersionedSchema<Ev, StepVersions[number]>;
+
+/** The shape every event schema shares. */
+interface SchemaBase {
   /** Names this type was stored under before: such events are read as this type. */
   readonly aliases?: readonly string[];
-  /**
-   * `upcast[v]` turns a payload of version `v` into one of version `v + 1`; one step for every version below
-   * `version`. Pure: it runs on every read, and the stored event keeps its original form.
-   */
-  readonly upcast?: Readonly<Record<number, (event: any) => unknown>>;
 }
 
-/** An entity's event types by their current name. With a registry, events of any other type are refused. */
-export type EventSchemas = Readonly<Record<string, EventSchema>>;
+/** An event type still at its first version. */
+interface CurrentSchema extends SchemaBase {
+  /** The version of the payloads this build writes. Default 1. */
+  readonly version?: 1;
+}
+
+/** The versions below which an event type has upcasters typed step by step; a higher one needs a cast. */
+type StepVersions = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+
+/** `V - 1`, for the versions of `StepVersions`. */
+type Previous<V extends number> = [never, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24][V];
+
+/** The versions `1 … V - 1`. */
+type Below<V extends number> = Exclude<UpTo<Previous<V>>, 0>;
+
+/** The numbers `0 … N`. */
+type UpTo<N extends number, Counted extends number[] = []> = Counted['length'] extends N
+  ? Counted[number] | N
+  : UpTo<N, [...Counted, Counted['length']]>;
+
+/**
+ * An event type at version `V`: `upcast[v]` turns a payload of version `v` into one of version `v + 1`, one step
+ * for every version below `V`. Pure: it runs on every read, and the stored event keeps its original form. Old
+ * payloads have no type in today's code (`any`); the last step returns the event as this build knows it.
+ */
+type VersionedSchema<Ev, V extends number> = V extends number
+  ? {
+      /** Names this type was stored under before: such events are read as this type. */
+      readonly aliases?: readonly string[];
+      /** The version of the payloads this build writes. */
+      readonly version: V;
+      readonly upcast: { readonly [From in Below<V>]: (event: any) => From extends Previous<V> ? Ev : unknown };
+    }
+  : never;
+
+/** The `type` names of an event union. */
+export type EventTypeOf<E> = E extends { readonly type: infer T extends string } ? T : never;
+
+/**
+ * An entity's event types by their current name: every type of its event union, each with its schema. With a
+ * registry, events of any other type are refused. For events without literal `type`s, any names.
+ */
+export type EventSchemas<E = any> = string extends EventTypeOf<E>
+  ? Readonly<Record<string, EventSchema>>
+  : [EventTypeOf<E>] extends [never]
+    ? Readonly<Record<string, EventSchema>>
+    : { readonly [T in EventTypeOf<E>]: EventSchema<Extract<E, { readonly type: T }>> };
+
+/** A schema as the runtime reads it, whatever its version. */
+interface LooseSchema {
+  readonly version?: number;
+  readonly aliases?: readonly string[];
+  readonly upcast?: Readonly<Record<number, (event: any) => unknown>>;
+}
 
 /** A definition's schemas, checked and indexed: turns stored events and snapshots into what this build reads. */
 export class EntitySchema {
   /** Canonical name by every name (current and alias); undefined without a registry. */
   readonly #names: Map<string, string> | undefined;
-  readonly #schemas: EventSchemas;
+  readonly #schemas: Readonly<Record<string, LooseSchema>>;
   readonly #stateVersion: number;
   readonly #migrations: Readonly<Record<number, (state: any) => unknown>>;
 
@@ -34,7 +85,7 @@ export class EntitySchema {
     const fail = (detail: string) => {
       throw new InvalidSchemaError(entityType, detail);
     };
-    this.#schemas = definition.events ?? {};
+    this.#schemas = (definition.events ?? {}) as Readonly<Record<string, LooseSchema>>;
     this.#stateVersion = definition.stateVersion ?? 1;
     this.#migrations = definition.migrations ?? {};
     if (!isVersion(this.#stateVersion)) fail(`stateVersion must be a positive integer, got ${String(this.#stateVersion)}`);

@@ -1,16 +1,16 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
-import type { Client, ClientStatus } from '../client/client.ts';
+import type { Client, ClientStatus, ReadModelDoc, ReadModelName } from '../client/client.ts';
 import type { EntityIdsSnapshot, EntitySnapshot } from '../client/entity-store.ts';
 import type { ReadModelSnapshot } from '../client/read-model-store.ts';
 import type { TimelineOptions, TimelineSnapshot } from '../client/timeline.ts';
-import type { DocumentQuery, EntityDefinitions, EventOf, StateOf } from '../core/index.ts';
+import type { AnyProjection, DocumentQuery, EntityDefinitions, EventOf, StateOf } from '../core/index.ts';
 
 /**
  * The live state of an entity: `{ status: 'loading' }`, then `{ status: 'ready', state, sequenceNr }`, updated on
  * every change from this tab or another, or `{ status: 'error', error }`.
  */
 export function useEntity<D extends EntityDefinitions, K extends keyof D & string>(
-  client: Client<D>,
+  client: Client<D, any>,
   type: K,
   id: string,
 ): EntitySnapshot<StateOf<D[K]>> {
@@ -19,7 +19,7 @@ export function useEntity<D extends EntityDefinitions, K extends keyof D & strin
 }
 
 /** The ids of the entities of a type, updated when an entity of that type first appears, in any tab. */
-export function useEntityIds<D extends EntityDefinitions>(client: Client<D>, type: keyof D & string): EntityIdsSnapshot {
+export function useEntityIds<D extends EntityDefinitions>(client: Client<D, any>, type: keyof D & string): EntityIdsSnapshot {
   const store = client.entityIdsStore(type);
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
@@ -30,12 +30,12 @@ export function useEntityIds<D extends EntityDefinitions>(client: Client<D>, typ
  * the documents while a rebuild runs; `{ status: 'rebuilding', processed, total }` only while a projection that has
  * nothing to show yet is built; or `{ status: 'error', error }`. Pass a stable `query` (a constant, or memoised).
  */
-export function useReadModel<Doc = unknown, D extends EntityDefinitions = EntityDefinitions>(
-  client: Client<D>,
-  projection: string,
+export function useReadModel<D extends EntityDefinitions, P extends readonly AnyProjection[], N extends ReadModelName<P>>(
+  client: Client<D, P>,
+  projection: N,
   query?: DocumentQuery,
-): ReadModelSnapshot<Doc> {
-  const store = client.readModelStore<Doc>(projection, query);
+): ReadModelSnapshot<ReadModelDoc<P, N>> {
+  const store = client.readModelStore(projection, query);
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
 
@@ -52,7 +52,7 @@ export interface TimelineControls<S, E> extends TimelineSnapshot<S, E> {
  * leading to it. Live until `seek`; `goLive` returns to the present.
  */
 export function useTimeline<D extends EntityDefinitions, K extends keyof D & string>(
-  client: Client<D>,
+  client: Client<D, any>,
   type: K,
   id: string,
   options?: TimelineOptions,
@@ -72,7 +72,7 @@ export function useTimeline<D extends EntityDefinitions, K extends keyof D & str
 }
 
 /** The status of the client's connection to its worker, re-rendering when it changes. */
-export function useClientStatus<D extends EntityDefinitions>(client: Client<D>): ClientStatus {
+export function useClientStatus<D extends EntityDefinitions>(client: Client<D, any>): ClientStatus {
   const [status, setStatus] = useState(client.status);
   useEffect(() => {
     setStatus(client.status);

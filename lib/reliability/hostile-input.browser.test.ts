@@ -58,7 +58,7 @@ const catalogue: [name: string, code: string, send: (client: TestClient) => Prom
   ['a time-travel seek to NaN', 'invalid-argument', (c) => c.stateAt('account', 'victim', Number.NaN)],
   ['an event range from 0', 'invalid-argument', (c) => c.events('account', 'victim', 0)],
   ['an event range from a string', 'invalid-argument', (c) => c.events('account', 'victim', '1' as never)],
-  ['a read of an unknown read model', 'invalid-argument', (c) => c.readModel('nothing')],
+  ['a read of an unknown read model', 'invalid-argument', (c) => c.readModel('nothing' as never)],
   ['a read-model query with a limit of 0', 'invalid-argument', (c) => c.readModel('account-summaries', { limit: 0 })],
   ['a read-model query whose ids are not an array', 'invalid-argument', (c) => c.readModel('account-summaries', { ids: 'a' as never })],
 ];

@@ -1,9 +1,9 @@
 import { type Client, type ClientOptions, connect } from 'eventfold/client';
 import { deleteIndexedDbJournal } from 'eventfold/idb';
-import type { entities } from './test.worker.ts';
+import type { entities, projections } from './test.worker.ts';
 import { settleWorkers } from './worker-guard-protocol.ts';
 
-export type TestClient = Client<typeof entities>;
+export type TestClient = Client<typeof entities, typeof projections>;
 
 /** Clients of the test worker, each over a database of its own unless told to share one, and their cleanup. */
 export function testClients() {
@@ -14,7 +14,7 @@ export function testClients() {
     open(database = `client-${crypto.randomUUID()}`, options?: ClientOptions) {
       databases.add(database);
       const workers: Worker[] = [];
-      const client = connect<typeof entities>(() => {
+      const client = connect<typeof entities, typeof projections>(() => {
         const worker = new Worker(new URL('./test.worker.ts', import.meta.url), { type: 'module', name: database });
         workers.push(worker);
         return worker;

@@ -32,21 +32,23 @@ const fault = defineEntity<null, 'crash-later' | 'reject-later' | 'store-unstora
 export const entities = { counter: counter(snapshotEvery(100)), account, fault };
 
 /** Counts what each counter was given, after the fact; an amount of 13 makes it throw. */
-const counterAudit = defineProjection<{ given: number }, CounterEvent>({
+const counterAudit = defineProjection.for({ counter: entities.counter })({
   name: 'counter-audit',
   mode: 'catch-up',
-  entityTypes: ['counter'],
   documentId: (event) => event.entityId,
-  evolve(audit, { event }) {
+  evolve(audit: { readonly given: number } | undefined, { event }) {
     if (event.type !== 'added') return audit;
     if (event.amount === 13) throw new Error('the audit refuses 13');
     return { given: (audit?.given ?? 0) + event.amount };
   },
 });
 
+/** The read models the test worker keeps; the page imports only this type. */
+export const projections = [accountSummaries, counterAudit];
+
 exposeRuntime({
   journal: (hooks) => openIndexedDbJournal(self.name, hooks),
   entities,
-  projections: [accountSummaries, counterAudit],
+  projections,
   channel: `eventfold-test:${self.name}`,
 });
