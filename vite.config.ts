@@ -21,7 +21,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['{lib,demo-app,bench}/**/*.test.ts'],
+          include: ['{lib,demo-app,bench,tools}/**/*.test.ts'],
           exclude: ['**/*.browser.test.ts'],
           setupFiles: ['lib/test-support/fail-on-unhandled-rejection.ts'],
           // Heavy cases (100,000-event streams) take seconds on a loaded machine: a timeout is for hangs, not speed.
