@@ -16,7 +16,9 @@ export {
 export {
   ClosedError,
   ConflictError,
+  CorruptedDataError,
   DatabaseBlockedError,
+  EntityError,
   type ErrorCode,
   type ErrorsByCode,
   EventfoldError,
@@ -34,6 +36,7 @@ export {
   StorageError,
   StreamTooLongError,
   UnknownEventTypeError,
+  UnsupportedError,
   WorkerLostError,
 } from './errors.ts';
 export {
@@ -89,8 +92,8 @@ export {
   type ReadModel,
   type RuntimeErrorContext,
   type RuntimeOptions,
-  streamIdOf,
 } from './runtime.ts';
+export { entityOf, streamIdOf } from './stream-id.ts';
 export { neverSnapshot, type SnapshotContext, type SnapshotPolicy, snapshotEvery } from './snapshot-policy.ts';
 export {
   assertCloneable,

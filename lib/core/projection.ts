@@ -1,5 +1,6 @@
 import { HandlerError, InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
+import { entityOf } from './stream-id.ts';
 import { assertCloneable, assertName, describe } from './validation.ts';
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
@@ -164,13 +165,7 @@ export function builtTo(checkpoint: Checkpoint | undefined, position: number): {
 
 /** A stored event as projections see it. */
 export function projectionEventOf<E>(streamId: string, event: PersistedEvent<E>): ProjectionEvent<E> {
-  const colon = streamId.indexOf(':');
-  return {
-    ...event,
-    streamId,
-    entityType: colon < 0 ? '' : streamId.slice(0, colon),
-    entityId: colon < 0 ? streamId : streamId.slice(colon + 1),
-  };
+  return { ...event, streamId, ...entityOf(streamId) };
 }
 
 /** Whether a projection reads the events of a stream. */
@@ -184,7 +179,7 @@ export function documentIdsOf(projection: AnyProjection, events: readonly Projec
   const ids = new Set<string>();
   for (const event of events) {
     if (!projects(projection, event.streamId)) continue;
-    const id = callProjection(projection, 'documentId', () => projection.documentId(event));
+    const id = callProjection(projection, event, 'documentId', () => projection.documentId(event));
     if (id !== undefined) ids.add(id);
   }
   return [...ids];
@@ -206,10 +201,10 @@ export function project(
 ): DocumentChanges {
   for (const event of events) {
     if (!projects(projection, event.streamId)) continue;
-    const id = callProjection(projection, 'documentId', () => projection.documentId(event));
+    const id = callProjection(projection, event, 'documentId', () => projection.documentId(event));
     if (id === undefined) continue;
     const current = changes.has(id) ? changes.get(id) : structuredClone(read(id));
-    const next = callProjection(projection, 'evolve', () => {
+    const next = callProjection(projection, event, 'evolve', () => {
       const doc = projection.evolve(current, event);
       assertCloneable(doc, `doc "${id}"`);
       return doc;
@@ -219,7 +214,7 @@ export function project(
   return changes;
 }
 
-function callProjection<T>(projection: AnyProjection, what: string, call: () => T): T {
+function callProjection<T>(projection: AnyProjection, event: ProjectionEvent, what: string, call: () => T): T {
   try {
     const result = call();
     if (what === 'documentId' && result !== undefined && (typeof result !== 'string' || result === '')) {
@@ -227,6 +222,6 @@ function callProjection<T>(projection: AnyProjection, what: string, call: () => 
     }
     return result;
   } catch (cause) {
-    throw new HandlerError(projection.name, 'project', cause);
+    throw new HandlerError(event.streamId, 'project', cause, { projection: projection.name });
   }
 }

@@ -8,6 +8,7 @@ import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover,
 import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validateProjection } from './projection.ts';
 import { ProjectionRunner, type ProjectionStatus } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
+import { streamIdOf } from './stream-id.ts';
 import { assertEntityId, assertRange, assertSequenceNr, describe, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
 
 /** The entity definitions a runtime serves, by entity type name. */
@@ -428,11 +429,6 @@ export class EntityRuntime<D extends EntityDefinitions> {
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError('The runtime');
   }
-}
-
-/** The journal stream of an entity: its type and id joined by `:`, as in `account:acc-001`. */
-export function streamIdOf(type: string, id: string): string {
-  return `${type}:${id}`;
 }
 
 /** Creates an entity runtime; see `EntityRuntime`. */

@@ -200,7 +200,8 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         await expect(runtime.send('counter', 'c1', { type: 'add', amount: -1 })).rejects.toMatchObject({
           code: 'rejected',
           reason: 'cannot add a negative amount',
-          entityId: stream('c1'),
+          entityType: 'counter', entityId: 'c1', streamId: stream('c1'),
+          message: 'Command rejected by counter "c1": cannot add a negative amount',
         });
         await unchanged();
       });
@@ -208,7 +209,8 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
       it('turns a decide that throws into a handler error', async () => {
         const { runtime, unchanged } = await withOneEvent();
         const error = await runtime.send('counter', 'c1', { type: 'throw-in-decide' }).catch((e: unknown) => e);
-        expect(error).toMatchObject({ code: 'handler-failed', handler: 'decide', message: expect.stringMatching(/decide exploded/) });
+        expect(error).toMatchObject({ code: 'handler-failed', handler: 'decide', entityType: 'counter', entityId: 'c1', streamId: stream('c1') });
+        expect((error as Error).message).toBe('decide of counter "c1" threw: decide exploded');
         expect((error as Error).cause).toBeInstanceOf(Error);
         await unchanged();
       });
@@ -218,6 +220,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         await expect(runtime.send('counter', 'c1', { type: 'poison' })).rejects.toMatchObject({
           code: 'handler-failed',
           handler: 'evolve',
+          entityType: 'counter', entityId: 'c1', streamId: stream('c1'),
         });
         await unchanged();
       });
@@ -320,6 +323,8 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
           code: 'conflict',
           expected: 'stream-exists',
           actual: 0,
+          entityType: 'counter', entityId: 'c1', streamId: stream('c1'),
+          message: expect.stringMatching(/^Conflict on counter "c1": /),
         });
         expect(await runtime.send('counter', 'c1', add, { expectedVersion: 'no-stream' })).toMatchObject({ sequenceNr: 1 });
         await expect(runtime.send('counter', 'c1', add, { expectedVersion: 'no-stream' })).rejects.toMatchObject({
@@ -547,7 +552,9 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         const runtime = createRuntime({ journal, entities: { counter: guarded } });
         await expect(runtime.state('counter', 'c1')).rejects.toMatchObject({
           code: 'stream-too-long',
-          entityId: stream('c1'),
+          entityType: 'counter',
+          entityId: 'c1',
+          streamId: stream('c1'),
           replayed: 10,
           limit: 5,
           message: expect.stringContaining('snapshotEvery'),
