@@ -4,6 +4,7 @@ import { fingerprintOf } from './identity.ts';
 import type { EventJournal, PersistedEvent, Snapshot } from './journal.ts';
 import { deepFreeze } from './freeze.ts';
 import { EntitySchema } from './schema.ts';
+import { returnedProblem } from './validation.ts';
 
 /** Events read per journal call when replaying: bounds memory however long the stream is. */
 export const DEFAULT_PAGE_SIZE = 2500;
@@ -177,11 +178,16 @@ export function foldEvents<S, E>(
   // Frozen on the way in too: a fresh initial state or a migrated snapshot is the fold's first, shared, state.
   state = deepFreeze(state);
   try {
-    for (const persisted of events) state = definition.evolve(state, persisted.event as E);
+    for (const persisted of events) {
+      state = definition.evolve(state, persisted.event as E);
+      if (returnedProblem('evolve', state)) break;
+    }
   } catch (cause) {
     const inPlace = cause instanceof TypeError && typeof state === 'object' && state !== null && Object.isFrozen(state);
     throw new HandlerError(entityId, 'evolve', inPlace ? new TypeError(`${cause.message} (${IN_PLACE})`, { cause }) : cause);
   }
+  const problem = returnedProblem('evolve', state);
+  if (problem) throw new HandlerError(entityId, 'evolve', new TypeError(problem.advice), { returned: problem.returned });
   return deepFreeze(state);
 }
 

@@ -215,6 +215,52 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         await unchanged();
       });
 
+      it('says what a decide returned when it returns no events and no rejection (a Promise, undefined, an object)', async () => {
+        const journal = await open();
+        const base = counter();
+        // An async decide that rejects too: its rejection is handled, never left unhandled.
+        const returns = (value: () => unknown) => ({ ...base, decide: value }) as unknown as typeof base;
+        const runtime = createRuntime({
+          journal,
+          entities: {
+            counter: base,
+            asynchronous: returns(async () => [{ type: 'added', amount: 1, total: 1 }]),
+            failingAsynchronous: returns(async () => Promise.reject(new Error('later'))),
+            forgetful: returns(() => undefined),
+            objectReturning: returns(() => ({ type: 'added', amount: 1, total: 1 })),
+          },
+        });
+        const add = { type: 'add', amount: 1 } as const;
+        const failure = (type: string, returned: string, advice: string) => ({
+          code: 'handler-failed',
+          handler: 'decide',
+          entityType: type,
+          entityId: 'p',
+          message: `decide of ${type} "p" returned ${returned}: ${advice}`,
+          cause: expect.any(TypeError),
+        });
+        const synchronous = 'decide must be synchronous: read what it needs before the command is sent, and return the events or reject(reason)';
+        const array = 'decide must return an array of events ([] for none) or reject(reason)';
+        await expect(runtime.send('asynchronous', 'p', add)).rejects.toMatchObject(failure('asynchronous', 'a Promise', synchronous));
+        await expect(runtime.send('failingAsynchronous', 'p', add)).rejects.toMatchObject(failure('failingAsynchronous', 'a Promise', synchronous));
+        await expect(runtime.send('forgetful', 'p', add)).rejects.toMatchObject(failure('forgetful', 'undefined', array));
+        await expect(runtime.send('objectReturning', 'p', add)).rejects.toMatchObject(failure('objectReturning', 'an object', array));
+        expect(await journal.entityIds('')).toEqual([]);
+        expect(await runtime.send('counter', 'p', add)).toMatchObject({ sequenceNr: 1 });
+      });
+
+      it('says that an evolve returned a Promise, storing nothing', async () => {
+        const journal = await open();
+        const base = counter();
+        const runtime = createRuntime({ journal, entities: { counter: { ...base, evolve: async () => base.initialState() } as unknown as typeof base } });
+        await expect(runtime.send('counter', 'p', { type: 'add', amount: 1 })).rejects.toMatchObject({
+          code: 'handler-failed',
+          handler: 'evolve',
+          message: 'evolve of counter "p" returned a Promise: evolve must be synchronous: return the next state itself',
+        });
+        expect(await journal.highestSequenceNr(stream('p'))).toBe(0);
+      });
+
       it('turns an evolve that throws into a handler error and stores no poison event', async () => {
         const { runtime, unchanged } = await withOneEvent();
         await expect(runtime.send('counter', 'c1', { type: 'poison' })).rejects.toMatchObject({

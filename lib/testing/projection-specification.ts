@@ -85,11 +85,13 @@ function outcome<D>(projection: AnyProjection, events: readonly ProjectionEvent[
   return {
     then(expected) {
       const actual = documents();
-      if (!deepEqual(actual, expected)) fail(show(expected), { documents: actual });
+      if (!deepEqual(actual, expected)) fail(show(expected), { documents: actual }, { expected, actual });
     },
     thenDocument(id, expected) {
       const actual = documents()[id];
-      if (!deepEqual(actual, expected)) fail(`document "${id}" to be ${show(expected)}`, { doc: actual ?? null });
+      if (!deepEqual(actual, expected)) {
+        fail(`document "${id}" to be ${show(expected)}`, { doc: actual ?? null }, { expected, actual });
+      }
     },
     thenThrows(check) {
       if (!('threw' in result)) fail('the projection to throw', result);
