@@ -18,8 +18,11 @@ import { assertCloneable, returnedProblem, validateBatch } from './validation.ts
 
 /** New events of an entity and the state after them: its own commits, or events another writer appended. */
 export interface EntityChange<S, E> {
+  /** The new events, in their order. */
   readonly events: readonly PersistedEvent<E>[];
+  /** The entity's state after them. */
   readonly state: S;
+  /** The sequence number of the last of them: the stream's new head. */
   readonly sequenceNr: number;
 }
 

@@ -32,6 +32,8 @@ export type ErrorCode =
 export abstract class EventfoldError extends Error {
   /** What went wrong, stable across versions and the worker boundary: what to branch on (`isEventfoldError`). */
   abstract readonly code: ErrorCode;
+  /** The class's name, as `String(error)` and stack traces show it: `RejectedError`. */
+  abstract override readonly name: string;
 }
 
 /**
@@ -63,23 +65,41 @@ function describeEntity(streamId: string): string {
 
 /** The error class behind each code. */
 export interface ErrorsByCode {
+  /** Another writer appended first, an expected version did not hold, or a batch does not continue its stream. */
   conflict: ConflictError;
+  /** `decide` refused the command with `reject(reason)`. */
   rejected: RejectedError;
+  /** An argument is malformed: an empty id, a bad sequence number, an unknown entity type. */
   'invalid-argument': InvalidArgumentError;
+  /** A value cannot be stored faithfully: a function, a symbol, a class instance. */
   'not-cloneable': NotCloneableError;
+  /** `decide`, `evolve`, an upcaster or a projection threw, or returned what it must not. */
   'handler-failed': HandlerError;
+  /** A snapshot's sequence number lies outside its stream. */
   'invalid-snapshot': InvalidSnapshotError;
+  /** The storage engine failed: a full quota, I/O, an aborted transaction. */
   'storage-failed': StorageError;
+  /** An upgrade of the database waits for another tab to let it go. */
   'database-blocked': DatabaseBlockedError;
+  /** The journal, runtime or client is closed. */
   closed: ClosedError;
+  /** The worker hosting the runtime stopped before the call completed. */
   'worker-lost': WorkerLostError;
+  /** A write may or may not have been stored. */
   'outcome-unknown': OutcomeUnknownError;
+  /** An activation would replay more events than `maxReplayedEvents` allows. */
   'stream-too-long': StreamTooLongError;
+  /** An idempotency key came back with a different command. */
   'idempotency-key-reused': IdempotencyKeyReusedError;
+  /** An entity's event schemas do not hold together. */
   'invalid-schema': InvalidSchemaError;
+  /** A stored event's type or version is unknown to this build. */
   'unknown-event-type': UnknownEventTypeError;
+  /** A read model has nothing to show until it is built. */
   'projection-rebuilding': ProjectionRebuildingError;
+  /** What storage holds is not what eventfold wrote. */
   'corrupted-data': CorruptedDataError;
+  /** Something eventfold needs is missing where it runs, such as IndexedDB in Node. */
   unsupported: UnsupportedError;
 }
 

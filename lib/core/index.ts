@@ -51,6 +51,7 @@ export {
   type PersistOutcome,
   type StoredOutcome,
   type Snapshot,
+  type StreamOf,
   type StreamWrite,
 } from './journal.ts';
 export { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
@@ -60,6 +61,7 @@ export {
   buildingAt,
   builtTo,
   type Checkpoint,
+  type DocumentChanges,
   type DocumentQuery,
   defineProjection,
   type Projection,

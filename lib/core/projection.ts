@@ -10,7 +10,9 @@ const { structuredClone } = globalThis as unknown as { structuredClone<T>(value:
 export interface ProjectionEvent<E = unknown> extends PersistedEvent<E> {
   /** The journal stream, `type:id`. */
   readonly streamId: string;
+  /** The type of the entity that recorded the event, as in `account`; `''` for a stream without one. */
   readonly entityType: string;
+  /** The id of the entity that recorded the event, as the app gave it: `acc-001`. */
   readonly entityId: string;
 }
 
@@ -73,20 +75,27 @@ export interface RebuildProgress {
 
 /** A doc (one record) of a read model, with its id. */
 export interface ReadModelDocument<D = unknown> {
+  /** The doc's id, as the projection's `documentId` returned it. */
   readonly id: string;
+  /** The doc itself. */
   readonly doc: D;
 }
 
 /** Which documents of a read model to read: by ids, or every id starting with `prefix`, up to `limit`. */
 export interface DocumentQuery {
+  /** Only these ids (those that exist). */
   readonly ids?: readonly string[];
+  /** Only ids that start with it. */
   readonly prefix?: string;
+  /** At most this many documents, the first in order of id. */
   readonly limit?: number;
 }
 
 /** What a read of a read model returns: the documents, and the checkpoint they reflect, read together. */
 export interface ReadModelView<D = unknown> {
+  /** How far the documents have read the journal; `undefined` before the projection first ran. */
   readonly checkpoint: Checkpoint | undefined;
+  /** The documents asked for, in order of id. */
   readonly documents: ReadModelDocument<D>[];
 }
 
@@ -152,13 +161,23 @@ export function rebuildFrom(previous: Checkpoint | undefined, total: number): Ch
  * The copy of a read model that `projectEvents` applies events to, and the position that copy is at: the shadow
  * while a rebuild is under way, else the served documents.
  */
-export function buildingAt(checkpoint: Checkpoint | undefined): { readonly shadow: boolean; readonly position: number } {
+export function buildingAt(checkpoint: Checkpoint | undefined): {
+  /** True when the shadow is built, false when the served documents are. */
+  readonly shadow: boolean;
+  /** The global position of the last event that copy has applied. */
+  readonly position: number;
+} {
   const rebuilding = checkpoint?.rebuilding;
   return rebuilding ? { shadow: true, position: rebuilding.position } : { shadow: false, position: checkpoint?.position ?? 0 };
 }
 
 /** The checkpoint after `projectEvents` applied events up to `position` to the copy `buildingAt` chose. */
-export function builtTo(checkpoint: Checkpoint | undefined, position: number): { checkpoint: Checkpoint; swapped: boolean } {
+export function builtTo(checkpoint: Checkpoint | undefined, position: number): {
+  /** The checkpoint to store with the documents. */
+  checkpoint: Checkpoint;
+  /** True when the shadow has just become the copy that reads are served. */
+  swapped: boolean;
+} {
   const rebuilding = checkpoint?.rebuilding;
   return rebuilding ? shadowAt({ ...checkpoint, rebuilding }, position) : { checkpoint: servedAt(checkpoint, position), swapped: false };
 }

@@ -57,7 +57,9 @@ export function assertStoredEvents(entityId: string, events: readonly PersistedE
 
 /** A state and the sequence number of the last event folded into it. */
 export interface Versioned<S> {
+  /** The entity's state. */
   readonly state: S;
+  /** The sequence number of the last event folded into it; 0 for the initial state. */
   readonly sequenceNr: number;
 }
 
@@ -65,6 +67,7 @@ export interface Versioned<S> {
 export interface RecoverOptions {
   /** Rebuild the state as it was after this event (time travel). Default: the newest. */
   upTo?: number;
+  /** Events read per journal call. Default 2,500 (`DEFAULT_PAGE_SIZE`). */
   pageSize?: number;
   /** The definition's schemas, when the caller has them checked already. */
   schema?: EntitySchema;

@@ -78,14 +78,22 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
 
 /** A read of a read model: its documents, the position of the journal they reflect, and the projection's status. */
 export interface ReadModel<Doc = unknown> {
+  /** The documents asked for, in order of id. */
   readonly documents: ReadModelDocument<Doc>[];
+  /** The global position of the last event the documents reflect. */
   readonly position: number;
+  /** The projection's status, read with the documents. */
   readonly status: ProjectionStatus;
   /**
    * Set while a rebuild is under way, read with the documents: how far its shadow has got (`processed` of `total`
    * events). The documents are those from before the rebuild, kept up to date, until the rebuilt ones replace them.
    */
-  readonly rebuilding?: { readonly processed: number; readonly total: number };
+  readonly rebuilding?: {
+    /** The position the shadow has reached. */
+    readonly processed: number;
+    /** The journal's head when the rebuild began. */
+    readonly total: number;
+  };
 }
 
 /** A change of one entity, as subscribers receive it. */

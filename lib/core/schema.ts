@@ -28,6 +28,7 @@ export class EntitySchema {
 
   /** Throws an `InvalidSchemaError` when the definition's schemas do not hold together. */
   constructor(
+    /** The entity type the schemas are of, as errors name it. */
     readonly entityType: string,
     definition: AnyEntityDefinition,
   ) {

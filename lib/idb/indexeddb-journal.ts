@@ -9,6 +9,7 @@ import {
   type PersistOptions,
   type PersistOutcome,
   type Snapshot,
+  type StreamOf,
   type StreamWrite,
 } from '../core/journal.ts';
 import {
@@ -225,6 +226,7 @@ export class IndexedDbJournal implements EventJournal {
 
   /** @internal Use `openIndexedDbJournal`. */
   constructor(
+    /** The IndexedDB database's name, as given to `openIndexedDbJournal`. */
     readonly name: string,
     database: IDBPDatabase<JournalSchema>,
     options: IndexedDbJournalOptions,
@@ -380,7 +382,7 @@ export class IndexedDbJournal implements EventJournal {
     return this.#transact('load', ['events'], 'readonly', (tx) => tx.objectStore('events').getAll(range));
   }
 
-  async loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & { entityId: string })[]> {
+  async loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & StreamOf)[]> {
     assertSequenceNr(afterPosition, 'afterPosition', 0);
     assertSequenceNr(limit, 'limit');
     return this.#transact('loadAfter', ['events'], 'readonly', async (tx) => {

@@ -26,10 +26,16 @@ export interface Then<S, E> {
  * ```
  */
 export const DeciderSpecification = {
+  /** Starts a specification of the entity `definition`. */
   for<S, C, E>(definition: EntityDefinition<S, C, E>) {
     return {
+      /** The entity's past: `events` are folded with `evolve` from the initial state. Default: none. */
       given(events: readonly E[] = []) {
         return {
+          /**
+           * Decides `command` on the state after the given events; check the outcome with a `then…` method. Fails at
+           * once when `decide` returns neither events nor a rejection (a Promise, say), as the runtime would.
+           */
           when(command: C): Then<S, E> {
             return outcome(definition, events, command);
           },

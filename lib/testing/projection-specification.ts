@@ -9,10 +9,15 @@ import { fail, show } from './specification-error.ts';
  * filled in, in order, and a `timestamp` or `metadata` given here is kept.
  */
 export interface GivenEvent<E> {
+  /** The id of the entity that recorded the event. */
   readonly entityId: string;
+  /** The entity's type. Default: the projection's first entity type, else `entity`. */
   readonly entityType?: string;
+  /** The domain event. */
   readonly event: E;
+  /** When the event was recorded, in milliseconds since the Unix epoch. Default: its position, 1, 2, 3… */
   readonly timestamp?: number;
+  /** The event's metadata. Default: none. */
   readonly metadata?: ProjectionEvent['metadata'];
 }
 
@@ -36,8 +41,10 @@ export interface ThenReadModel<D> {
  * ```
  */
 export const ProjectionSpecification = {
+  /** Starts a specification of `projection`. */
   for<D, E>(projection: Projection<D, E>) {
     return {
+      /** Applies `events`, in order, to an empty read model; check the outcome with a `then…` method. */
       given(events: readonly GivenEvent<E>[]): ThenReadModel<D> {
         return outcome(projection, envelopes(projection, events));
       },

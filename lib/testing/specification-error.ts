@@ -4,6 +4,7 @@
  * runners that read that shape print a diff of them.
  */
 export class SpecificationError extends Error {
+  /** The class's name, as `String(error)` and test reports show it. */
   override readonly name = 'SpecificationError';
   /** The value the specification expected (events, a state, documents…), when it compared two values. */
   readonly expected?: unknown;
