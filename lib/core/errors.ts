@@ -42,25 +42,22 @@ export abstract class EventfoldError extends Error {
  */
 export abstract class EntityError extends EventfoldError {
   /** The entity's type, as the runtime serves it; `''` for a stream written straight to a journal without one. */
-  readonly entityType: string;
+  declare readonly entityType: string;
   /** The entity's id, as the caller gave it: `acc-001`, not its stream `account:acc-001`. */
-  readonly entityId: string;
+  declare readonly entityId: string;
   /** The entity's journal stream (`streamIdOf(entityType, entityId)`), the id that the journal's methods take. */
-  readonly streamId: string;
+  declare readonly streamId: string;
 
   constructor(streamId: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    const { entityType, entityId } = entityOf(streamId);
-    this.entityType = entityType;
-    this.entityId = entityId;
-    this.streamId = streamId;
+    Object.assign(this, entityOf(streamId), { streamId });
   }
 }
 
 /** An entity for a message, in the caller's words: `account "acc-001"`, or `"a"` for a stream without a type. */
 function describeEntity(streamId: string): string {
   const { entityType, entityId } = entityOf(streamId);
-  return entityType === '' ? `"${entityId}"` : `${entityType} "${entityId}"`;
+  return `${entityType && `${entityType} `}"${entityId}"`;
 }
 
 /** The error class behind each code. */
