@@ -46,6 +46,10 @@ describe('DeciderSpecification', () => {
     );
     const forgetful = { ...counter(), decide: () => undefined } as unknown as EntityDefinition<unknown, unknown, unknown>;
     expect(() => DeciderSpecification.for(forgetful).given([]).when({ type: 'add', amount: 1 })).toThrow(/it returned undefined/);
+    const asyncEvolve = { ...counter(), evolve: async () => ({ value: 0, added: [] }) } as unknown as EntityDefinition<unknown, unknown, unknown>;
+    expect(() => DeciderSpecification.for(asyncEvolve).given([added(1, 1)]).when({ type: 'noop' })).toThrow(
+      'Expected evolve to return the next state, but it returned a Promise: evolve must be synchronous: return the next state itself',
+    );
   });
 
   it('checks rejections by exact reason or pattern', () => {
