@@ -180,16 +180,17 @@ export function foldEvents<S, E>(
 ): S {
   // Frozen on the way in too: a fresh initial state or a migrated snapshot is the fold's first, shared, state.
   state = deepFreeze(state);
+  let problem: ReturnType<typeof returnedProblem>;
   try {
     for (const persisted of events) {
       state = definition.evolve(state, persisted.event as E);
-      if (returnedProblem('evolve', state)) break;
+      problem = returnedProblem('evolve', state);
+      if (problem) break;
     }
   } catch (cause) {
     const inPlace = cause instanceof TypeError && typeof state === 'object' && state !== null && Object.isFrozen(state);
     throw new HandlerError(entityId, 'evolve', inPlace ? new TypeError(`${cause.message} (${IN_PLACE})`, { cause }) : cause);
   }
-  const problem = returnedProblem('evolve', state);
   if (problem) throw new HandlerError(entityId, 'evolve', new TypeError(problem.advice), { returned: problem.returned });
   return deepFreeze(state);
 }
