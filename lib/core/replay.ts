@@ -170,7 +170,7 @@ export function readAll<E>(schema: EntitySchema, entityId: string, events: reado
  * Applies events to a state with the definition's `evolve`, and freezes the result (see `deepFreeze`): a state
  * the runtime holds, hands out or snapshots never changes, so an `evolve` that changes the state it is given fails
  * with a `HandlerError` instead of leaking a speculative change into the durable state. Any throw of `evolve`
- * becomes a `HandlerError`.
+ * becomes a `HandlerError`, and so does a Promise it returns (an `async evolve`).
  */
 export function foldEvents<S, E>(
   entityId: string,

@@ -204,8 +204,8 @@ export class EntityRuntime<D extends EntityDefinitions> {
    *
    * Rejects with a typed error, leaving the entity usable: `rejected` (the decider refused, with its reason),
    * `conflict` (an expected version did not hold, or another writer kept winning), `handler-failed` (`decide`,
-   * `evolve` or an upcaster threw), `not-cloneable` (an event holds a function, a symbol, a class instance…),
-   * `idempotency-key-reused`, `unknown-event-type` (a stored event this build cannot read), `stream-too-long`,
+   * `evolve` or an upcaster threw, or returned what it must not, such as a Promise), `not-cloneable` (an event
+   * holds a function, a symbol, a class instance…), `idempotency-key-reused`, `unknown-event-type` (a stored event this build cannot read), `stream-too-long`,
    * `storage-failed`, `invalid-argument` (an unknown entity type, a malformed id or option) or `closed`.
    */
   send<K extends keyof D & string>(
