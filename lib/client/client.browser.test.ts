@@ -44,7 +44,8 @@ describe('the client and the worker runtime', () => {
       const error = await client.send('account', 'a', { type: 'withdraw', amount: 5 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RejectedError);
       expect(isEventfoldError(error, 'rejected') && error.reason).toBe('insufficient funds (balance 0)');
-      expect(error).toMatchObject({ code: 'rejected', entityId: 'account:a', name: 'RejectedError' });
+      expect(error).toMatchObject({ code: 'rejected', entityType: 'account', entityId: 'a', streamId: 'account:a', name: 'RejectedError' });
+      expect(String(error)).toBe('RejectedError: Command rejected by account "a": insufficient funds (balance 0)');
       expect((error as Error).stack).toContain('RejectedError');
     });
 

@@ -58,7 +58,7 @@ export interface ClientOptions {
 export type ReadModelName<P extends readonly AnyProjection[]> = Extract<keyof ReadModelsOf<P>, string>;
 
 /** The doc type of the read model named `N` among projections `P`. */
-export type ReadModelDoc<P extends readonly AnyProjection[], N extends ReadModelName<P>> = DocOf<Extract<P[number], { readonly name: N }>>;
+export type ReadModelDoc<P extends readonly AnyProjection[], N extends ReadModelName<P>> = DocOf<Extract<P[number], Readonly<Record<'name', N>>>>;
 
 /**
  * The page's handle on an entity runtime in a worker, typed by the worker's entity definitions `D` and its

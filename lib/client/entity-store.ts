@@ -4,17 +4,49 @@ import { SourceStore } from './source-store.ts';
 
 /** An entity's live state once loaded, or why it could not be loaded. */
 export type EntitySnapshot<S> =
-  | { readonly status: 'loading' }
-  | { readonly status: 'ready'; readonly state: S; readonly sequenceNr: number }
-  | { readonly status: 'error'; readonly error: unknown };
+  | {
+      /** Not loaded yet. */
+      readonly status: 'loading';
+    }
+  | {
+      /** Loaded, and following the entity's changes. */
+      readonly status: 'ready';
+      /** The entity's state. */
+      readonly state: S;
+      /** The sequence number of the last event in the state. */
+      readonly sequenceNr: number;
+    }
+  | {
+      /** The entity could not be loaded or followed. */
+      readonly status: 'error';
+      /** Why, as the worker sent it (an eventfold error keeps its class and fields). */
+      readonly error: unknown;
+    };
 
 /** The ids of the entities of a type, kept up to date as entities appear in any tab. */
 export type EntityIdsSnapshot =
-  | { readonly status: 'loading' }
-  | { readonly status: 'ready'; readonly ids: readonly string[] }
-  | { readonly status: 'error'; readonly error: unknown };
+  | {
+      /** Not listed yet. */
+      readonly status: 'loading';
+    }
+  | {
+      /** Listed, and following new entities. */
+      readonly status: 'ready';
+      /** The ids, in ascending order. */
+      readonly ids: readonly string[];
+    }
+  | {
+      /** The ids could not be listed or followed. */
+      readonly status: 'error';
+      /** Why, as the worker sent it (an eventfold error keeps its class and fields). */
+      readonly error: unknown;
+    };
 
-type Subscribe<T> = (listener: (value: T) => void, onError: (error: unknown) => void) => () => void;
+/**
+ * Follows a value (an entity's changes, a type's ids): `listener` hears each new value, `onError` why there is
+ * none; returns the function that stops.
+ */
+export type Subscribe<T> = (listener: (value: T) => void, onError: (error: unknown) => void) => () => void;
 
 /** A store of an entity's live state; see `Client.entity`. */
 export function entityStore<S>(

@@ -9,22 +9,47 @@ import { SourceStore } from './source-store.ts';
  * projection new to a journal with history, being built.
  */
 export type ReadModelSnapshot<Doc> =
-  | { readonly status: 'loading' }
   | {
+      /** Not read yet. */
+      readonly status: 'loading';
+    }
+  | {
+      /** Read: the documents are there. */
       readonly status: 'ready';
+      /** The documents, in order of id. */
       readonly documents: readonly ReadModelDocument<Doc>[];
       /** The global position the documents reflect. */
       readonly position: number;
+      /** The projection's status, read with the documents. */
       readonly projection: ProjectionStatus;
       /** Set while a rebuild is under way: its progress, in events. */
-      readonly rebuilding?: { readonly processed: number; readonly total: number };
+      readonly rebuilding?: {
+        /** The position the rebuild has reached. */
+        readonly processed: number;
+        /** The journal's head when it began. */
+        readonly total: number;
+      };
     }
-  | { readonly status: 'rebuilding'; readonly processed: number; readonly total: number }
-  | { readonly status: 'error'; readonly error: unknown };
+  | {
+      /** Nothing to show until the projection is built. */
+      readonly status: 'rebuilding';
+      /** The position the build has reached. */
+      readonly processed: number;
+      /** The journal's head when it began. */
+      readonly total: number;
+    }
+  | {
+      /** The read failed. */
+      readonly status: 'error';
+      /** Why, as the worker sent it (an eventfold error keeps its class and fields). */
+      readonly error: unknown;
+    };
 
 /** What a read-model store needs from the client. */
 export interface ReadModelSource<Doc> {
+  /** Follows the projection: `listener` hears each status change (a sign to read again); returns the function that stops. */
   subscribe(listener: (status: ProjectionStatus) => void, onError: (error: unknown) => void): () => void;
+  /** Reads the documents, with the position they reflect. */
   read(): Promise<ReadModel<Doc>>;
 }
 

@@ -67,8 +67,12 @@ describe('read models and idempotent commands through the client', () => {
     await client.send('counter', 'c', { type: 'add', amount: 13 });
     await expect.poll(async () => (await client.projectionStatus('counter-audit')).state).toBe('failed');
     const status = await client.projectionStatus('counter-audit');
-    expect(status).toMatchObject({ position: 1, failedAt: 2, error: { code: 'handler-failed', handler: 'project' } });
-    expect((status.error as Error).message).toContain('the audit refuses 13');
+    expect(status).toMatchObject({
+      position: 1,
+      failedAt: 2,
+      error: { code: 'handler-failed', handler: 'project', projection: 'counter-audit', entityType: 'counter', entityId: 'c' },
+    });
+    expect(String(status.error)).toMatch(/^HandlerError: projection "counter-audit" on an event of counter "c" threw: .*the audit refuses 13/);
     expect(await client.send('counter', 'c', { type: 'add', amount: 2 })).toMatchObject({ sequenceNr: 3 });
     expect((await client.readModel('counter-audit')).documents).toEqual([{ id: 'c', doc: { given: 1 } }]);
   });

@@ -22,12 +22,12 @@ export class SourceStore<T> {
   /** The current snapshot; the same object until it changes. */
   readonly getSnapshot = (): T => this.#snapshot;
 
-  /** Calls `onChange` after each change of the snapshot; returns the function that unsubscribes. */
   /** How many listeners are subscribed. */
   get size(): number {
     return this.#listeners.size;
   }
 
+  /** Calls `onChange` after each change of the snapshot; returns the function that unsubscribes. */
   readonly subscribe = (onChange: () => void): (() => void) => {
     this.#listeners.add(onChange);
     this.#stop ??= this.start((next) => this.#set(next));

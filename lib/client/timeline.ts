@@ -29,8 +29,11 @@ export interface TimelineSnapshot<S, E> {
 
 /** What a timeline needs from its client, for one entity. */
 export interface TimelineSource<S, E> {
+  /** Follows the entity: `listener` hears each change, `onError` why it cannot; returns the function that stops. */
   subscribe(listener: (change: EntityChange<S, E>) => void, onError: (error: unknown) => void): () => void;
+  /** The entity's state after event `sequenceNr` (see `Client.stateAt`). */
   stateAt(sequenceNr: number): Promise<Versioned<S>>;
+  /** The entity's events from `from` to `to` (see `Client.events`). */
   events(from: number, to: number): Promise<PersistedEvent<E>[]>;
 }
 
@@ -60,8 +63,13 @@ export class Timeline<S, E> {
     this.#window = window;
   }
 
+  /** The current snapshot; the same object until it changes. */
   readonly getSnapshot = (): TimelineSnapshot<S, E> => this.#snapshot;
 
+  /**
+   * Calls `onChange` after each change of the snapshot; returns the function that unsubscribes. The timeline follows
+   * its entity while it has subscribers.
+   */
   readonly subscribe = (onChange: () => void): (() => void) => {
     this.#listeners.add(onChange);
     this.#stop ??= this.source.subscribe(

@@ -14,12 +14,15 @@ import { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
 import type { EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StoredOutcome, StreamWrite } from './journal.ts';
 import { foldEvents, readAll, readPages, recover, type Versioned } from './replay.ts';
 import type { EntitySchema } from './schema.ts';
-import { assertCloneable, validateBatch } from './validation.ts';
+import { assertCloneable, returnedProblem, validateBatch } from './validation.ts';
 
 /** New events of an entity and the state after them: its own commits, or events another writer appended. */
 export interface EntityChange<S, E> {
+  /** The new events, in their order. */
   readonly events: readonly PersistedEvent<E>[];
+  /** The entity's state after them. */
   readonly state: S;
+  /** The sequence number of the last of them: the stream's new head. */
   readonly sequenceNr: number;
 }
 
@@ -387,10 +390,9 @@ export class EntityInstance<S, C, E> {
     } catch (cause) {
       throw new HandlerError(this.streamId, 'decide', cause);
     }
+    const problem = returnedProblem('decide', decision);
+    if (problem) throw new HandlerError(this.streamId, 'decide', new TypeError(problem.advice), { returned: problem.returned });
     if (isRejection(decision)) throw new RejectedError(this.streamId, decision.rejected);
-    if (!Array.isArray(decision)) {
-      throw new HandlerError(this.streamId, 'decide', new TypeError('decide must return an array of events or reject(reason)'));
-    }
     return decision;
   }
 

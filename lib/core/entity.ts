@@ -3,6 +3,7 @@ import type { SnapshotPolicy } from './snapshot-policy.ts';
 
 /** What `decide` returns when it refuses a command. Create one with `reject(reason)`. */
 export interface Rejection {
+  /** Why the command was refused, in the domain's words; it becomes the `RejectedError`'s `reason`. */
   readonly rejected: string;
 }
 

@@ -1,3 +1,5 @@
+import { entityOf } from './stream-id.ts';
+
 /**
  * Every error eventfold raises carries a stable string `code`. Recognise errors by that code
  * (`isEventfoldError(e, 'conflict')`), not by `instanceof`: codes survive the worker boundary and
@@ -20,37 +22,82 @@ export type ErrorCode =
   | 'invalid-schema'
   | 'unknown-event-type'
   | 'projection-rebuilding'
-  | 'corrupted-data';
+  | 'corrupted-data'
+  | 'unsupported';
 
-/** Base class of eventfold's errors. */
+/**
+ * Base class of eventfold's errors. Each class names itself with a string literal (`name = 'RejectedError'`), not
+ * with its constructor's name, which a minifier shortens: `String(error)` reads `RejectedError: …` in production too.
+ */
 export abstract class EventfoldError extends Error {
+  /** What went wrong, stable across versions and the worker boundary: what to branch on (`isEventfoldError`). */
   abstract readonly code: ErrorCode;
+  /** The class's name, as `String(error)` and stack traces show it: `RejectedError`. */
+  abstract override readonly name: string;
+}
 
-  constructor(message: string, options?: { cause?: unknown }) {
+/**
+ * An error about one entity. It names the entity as the caller does, by `entityType` and `entityId` (as in
+ * `send('account', 'acc-001', …)`), and keeps the journal stream the two make (`account:acc-001`) as `streamId`.
+ */
+export abstract class EntityError extends EventfoldError {
+  /** The entity's type, as the runtime serves it; `''` for a stream written straight to a journal without one. */
+  declare readonly entityType: string;
+  /** The entity's id, as the caller gave it: `acc-001`, not its stream `account:acc-001`. */
+  declare readonly entityId: string;
+  /** The entity's journal stream (`streamIdOf(entityType, entityId)`), the id that the journal's methods take. */
+  declare readonly streamId: string;
+
+  constructor(streamId: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
+    Object.assign(this, entityOf(streamId), { streamId });
   }
+}
+
+/** An entity for a message, in the caller's words: `account "acc-001"`, or `"a"` for a stream without a type. */
+function describeEntity(streamId: string): string {
+  const { entityType, entityId } = entityOf(streamId);
+  return `${entityType && `${entityType} `}"${entityId}"`;
 }
 
 /** The error class behind each code. */
 export interface ErrorsByCode {
+  /** Another writer appended first, an expected version did not hold, or a batch does not continue its stream. */
   conflict: ConflictError;
+  /** `decide` refused the command with `reject(reason)`. */
   rejected: RejectedError;
+  /** An argument is malformed: an empty id, a bad sequence number, an unknown entity type. */
   'invalid-argument': InvalidArgumentError;
+  /** A value cannot be stored faithfully: a function, a symbol, a class instance. */
   'not-cloneable': NotCloneableError;
+  /** `decide`, `evolve`, an upcaster or a projection threw, or returned what it must not. */
   'handler-failed': HandlerError;
+  /** A snapshot's sequence number lies outside its stream. */
   'invalid-snapshot': InvalidSnapshotError;
+  /** The storage engine failed: a full quota, I/O, an aborted transaction. */
   'storage-failed': StorageError;
+  /** An upgrade of the database waits for another tab to let it go. */
   'database-blocked': DatabaseBlockedError;
+  /** The journal, runtime or client is closed. */
   closed: ClosedError;
+  /** The worker hosting the runtime stopped before the call completed. */
   'worker-lost': WorkerLostError;
+  /** A write may or may not have been stored. */
   'outcome-unknown': OutcomeUnknownError;
+  /** An activation would replay more events than `maxReplayedEvents` allows. */
   'stream-too-long': StreamTooLongError;
+  /** An idempotency key came back with a different command. */
   'idempotency-key-reused': IdempotencyKeyReusedError;
+  /** An entity's event schemas do not hold together. */
   'invalid-schema': InvalidSchemaError;
+  /** A stored event's type or version is unknown to this build. */
   'unknown-event-type': UnknownEventTypeError;
+  /** A read model has nothing to show until it is built. */
   'projection-rebuilding': ProjectionRebuildingError;
+  /** What storage holds is not what eventfold wrote. */
   'corrupted-data': CorruptedDataError;
+  /** Something eventfold needs is missing where it runs, such as IndexedDB in Node. */
+  unsupported: UnsupportedError;
 }
 
 /**
@@ -77,12 +124,13 @@ export function restoreError(fields: { code: string; message: string; [field: st
  * The stream is not where the writer expected it: another writer appended first, an expected version did not
  * hold, or a batch's sequence numbers do not continue the stream without a gap or a duplicate.
  */
-export class ConflictError extends EventfoldError {
+export class ConflictError extends EntityError {
   readonly code = 'conflict';
+  override readonly name = 'ConflictError';
 
   constructor(
-    /** The entity whose stream was written. */
-    readonly entityId: string,
+    /** The stream written (the entity's type and id are its halves, see `EntityError`). */
+    streamId: string,
     /** The highest sequence number the writer expected the stream to have (or a version condition). */
     readonly expected: number | 'no-stream' | 'stream-exists',
     /** The stream's actual highest sequence number (0 when it has no events). */
@@ -90,7 +138,8 @@ export class ConflictError extends EventfoldError {
     detail?: string,
   ) {
     super(
-      `Conflict on "${entityId}": expected ${describeExpected(expected)}, but the stream is at ${actual}` +
+      streamId,
+      `Conflict on ${describeEntity(streamId)}: expected ${describeExpected(expected)}, but the stream is at ${actual}` +
         (detail ? ` (${detail})` : ''),
     );
   }
@@ -103,20 +152,24 @@ function describeExpected(expected: number | 'no-stream' | 'stream-exists'): str
 }
 
 /** The entity's `decide` refused the command; `reason` says why, in the domain's words. */
-export class RejectedError extends EventfoldError {
+export class RejectedError extends EntityError {
   readonly code = 'rejected';
+  override readonly name = 'RejectedError';
 
   constructor(
-    readonly entityId: string,
+    /** The stream of the entity that refused (see `EntityError`). */
+    streamId: string,
+    /** Why, as `decide` said it with `reject(reason)`. */
     readonly reason: string,
   ) {
-    super(`Command rejected by "${entityId}": ${reason}`);
+    super(streamId, `Command rejected by ${describeEntity(streamId)}: ${reason}`);
   }
 }
 
 /** An argument is malformed: an empty entity id, a bad sequence number or range, an unknown entity type. */
 export class InvalidArgumentError extends EventfoldError {
   readonly code = 'invalid-argument';
+  override readonly name = 'InvalidArgumentError';
 
   constructor(
     message: string,
@@ -134,8 +187,10 @@ export class InvalidArgumentError extends EventfoldError {
  */
 export class NotCloneableError extends EventfoldError {
   readonly code = 'not-cloneable';
+  override readonly name = 'NotCloneableError';
 
   constructor(
+    /** Where the value is, from the argument's root: `command.payload.onClick`, `events[0].event.payload`. */
     readonly path: string,
     /** What was found there, such as `function` or `HTMLDivElement`. */
     readonly found: string,
@@ -149,33 +204,53 @@ export class NotCloneableError extends EventfoldError {
 }
 
 /**
- * Code of the application threw: the entity's `decide`, `evolve` or an event upcaster, or a projection. Nothing was
- * persisted and the entity keeps its state.
+ * Code of the application failed: the entity's `decide`, `evolve` or an event upcaster, or a projection, threw or
+ * returned what it must not (a Promise, say). Nothing was persisted and the entity keeps its state. `cause` holds
+ * what was thrown, or a `TypeError` saying what was wrong with what was returned.
  */
-export class HandlerError extends EventfoldError {
+export class HandlerError extends EntityError {
   readonly code = 'handler-failed';
+  override readonly name = 'HandlerError';
+  /** The projection that failed, when `handler` is `project`. */
+  declare readonly projection?: string;
 
   constructor(
-    /** The entity whose command or events were handled, or the projection. */
-    readonly entityId: string,
+    /** The stream of the entity whose command or event was handled (see `EntityError`). */
+    streamId: string,
+    /** The function that failed. */
     readonly handler: 'decide' | 'evolve' | 'upcast' | 'project',
     cause: unknown,
+    /**
+     * `projection`: the projection, for `project`. `returned`: what the handler returned instead of throwing
+     * (`a Promise`), when that is what was wrong.
+     */
+    options: { projection?: string; returned?: string } = {},
   ) {
-    super(`${handler} of "${entityId}" threw: ${messageOf(cause)}`, { cause });
+    const { projection, returned } = options;
+    const who = projection === undefined
+      ? `${handler} of ${describeEntity(streamId)}`
+      : `projection "${projection}" on an event of ${describeEntity(streamId)}`;
+    super(streamId, `${who} ${returned === undefined ? 'threw' : `returned ${returned}`}: ${messageOf(cause)}`, { cause });
+    if (projection !== undefined) this.projection = projection;
   }
 }
 
 /** A snapshot cannot be stored: its sequence number is not a positive integer or lies beyond the stream. */
-export class InvalidSnapshotError extends EventfoldError {
+export class InvalidSnapshotError extends EntityError {
   readonly code = 'invalid-snapshot';
+  override readonly name = 'InvalidSnapshotError';
 
   constructor(
-    readonly entityId: string,
+    /** The stream of the entity (see `EntityError`). */
+    streamId: string,
+    /** The sequence number the snapshot was given. */
     readonly sequenceNr: number,
+    /** The stream's highest sequence number when the snapshot was refused. */
     readonly highestSequenceNr: number,
   ) {
     super(
-      `Snapshot of "${entityId}" at sequence number ${sequenceNr} is invalid: ` +
+      streamId,
+      `Snapshot of ${describeEntity(streamId)} at sequence number ${sequenceNr} is invalid: ` +
         `it must be an integer from 1 to the stream's highest sequence number (${highestSequenceNr})`,
     );
   }
@@ -184,6 +259,7 @@ export class InvalidSnapshotError extends EventfoldError {
 /** The storage engine failed (quota, I/O, an aborted transaction). `cause` holds the engine's own error. */
 export class StorageError extends EventfoldError {
   readonly code = 'storage-failed';
+  override readonly name = 'StorageError';
 
   constructor(operation: string, cause: unknown) {
     super(`Storage failed during ${operation}: ${messageOf(cause)}`, { cause });
@@ -193,10 +269,14 @@ export class StorageError extends EventfoldError {
 /** Opening the database needs a schema upgrade that another open connection (usually another tab) blocks. */
 export class DatabaseBlockedError extends EventfoldError {
   readonly code = 'database-blocked';
+  override readonly name = 'DatabaseBlockedError';
 
   constructor(
+    /** The IndexedDB database's name (the journal's). */
     readonly databaseName: string,
+    /** The app's version of the database as it is (see `IndexedDbJournalOptions.version`). */
     readonly currentVersion: number,
+    /** The app's version that the opening asked for. */
     readonly requestedVersion: number,
   ) {
     super(
@@ -209,9 +289,15 @@ export class DatabaseBlockedError extends EventfoldError {
 /** The journal or runtime was closed, by its owner or because a newer version of the app took the database. */
 export class ClosedError extends EventfoldError {
   readonly code = 'closed';
+  override readonly name = 'ClosedError';
 
   constructor(
+    /** What is closed, as the message names it: `The journal`, `The runtime`, `The client`. */
     readonly what: string,
+    /**
+     * `closed`: by its owner; `version-change`: a newer version of the app upgraded the database; `deleted`: the
+     * database was deleted; `terminated`: the browser closed the connection.
+     */
     readonly reason: 'closed' | 'version-change' | 'deleted' | 'terminated' = 'closed',
   ) {
     super(
@@ -232,8 +318,12 @@ export class ClosedError extends EventfoldError {
  */
 export class WorkerLostError extends EventfoldError {
   readonly code = 'worker-lost';
+  override readonly name = 'WorkerLostError';
 
-  constructor(readonly detail: string) {
+  constructor(
+    /** How the worker was found lost: it failed to load, its lock was released, the client was closed… */
+    readonly detail: string,
+  ) {
     super(`The eventfold worker stopped: ${detail}`);
   }
 }
@@ -245,8 +335,12 @@ export class WorkerLostError extends EventfoldError {
  */
 export class OutcomeUnknownError extends EventfoldError {
   readonly code = 'outcome-unknown';
+  override readonly name = 'OutcomeUnknownError';
 
-  constructor(readonly detail: string) {
+  constructor(
+    /** What was wrong with the journal's answer. */
+    readonly detail: string,
+  ) {
     super(`The outcome of the write is unknown: ${detail}`);
   }
 }
@@ -255,17 +349,21 @@ export class OutcomeUnknownError extends EventfoldError {
  * Activating the entity would replay more events after its newest snapshot than its definition allows
  * (`maxReplayedEvents`): give it a snapshot policy, or raise the limit.
  */
-export class StreamTooLongError extends EventfoldError {
+export class StreamTooLongError extends EntityError {
   readonly code = 'stream-too-long';
+  override readonly name = 'StreamTooLongError';
 
   constructor(
-    readonly entityId: string,
+    /** The stream of the entity (see `EntityError`). */
+    streamId: string,
     /** The events that the activation would replay. */
     readonly replayed: number,
+    /** The definition's `maxReplayedEvents`. */
     readonly limit: number,
   ) {
     super(
-      `Activating "${entityId}" would replay ${replayed} events after its newest snapshot, more than its limit of ` +
+      streamId,
+      `Activating ${describeEntity(streamId)} would replay ${replayed} events after its newest snapshot, more than its limit of ` +
         `${limit}: give it a snapshotPolicy such as snapshotEvery(n), or raise maxReplayedEvents`,
     );
   }
@@ -275,14 +373,17 @@ export class StreamTooLongError extends EventfoldError {
  * A command came with an idempotency key that the entity already used for a different command. Nothing was
  * recorded; use a new key for a new command.
  */
-export class IdempotencyKeyReusedError extends EventfoldError {
+export class IdempotencyKeyReusedError extends EntityError {
   readonly code = 'idempotency-key-reused';
+  override readonly name = 'IdempotencyKeyReusedError';
 
   constructor(
-    readonly entityId: string,
+    /** The stream of the entity (see `EntityError`). */
+    streamId: string,
+    /** The command's `idempotencyKey`. */
     readonly key: string,
   ) {
-    super(`Idempotency key ${JSON.stringify(key)} of "${entityId}" was already used for a different command`);
+    super(streamId, `Idempotency key ${JSON.stringify(key)} of ${describeEntity(streamId)} was already used for a different command`);
   }
 }
 
@@ -292,9 +393,12 @@ export class IdempotencyKeyReusedError extends EventfoldError {
  */
 export class InvalidSchemaError extends EventfoldError {
   readonly code = 'invalid-schema';
+  override readonly name = 'InvalidSchemaError';
 
   constructor(
+    /** The entity type whose definition is at fault. */
     readonly entityType: string,
+    /** What does not hold together. */
     readonly detail: string,
   ) {
     super(`The schemas of entity type "${entityType}" are invalid: ${detail}`);
@@ -306,18 +410,22 @@ export class InvalidSchemaError extends EventfoldError {
  * version is newer than the registry's (written by a newer version of the app, in another tab say). The entity
  * does not activate; nothing is changed. Reload to run the newer version.
  */
-export class UnknownEventTypeError extends EventfoldError {
+export class UnknownEventTypeError extends EntityError {
   readonly code = 'unknown-event-type';
+  override readonly name = 'UnknownEventTypeError';
 
   constructor(
-    readonly entityId: string,
+    /** The stream of the entity (see `EntityError`). */
+    streamId: string,
+    /** The event's type, as stored (or as `decide` returned it). */
     readonly type: string,
+    /** The event's schema version, as stored. */
     readonly schemaVersion: number,
     /** The sequence number of the event, or 0 for an event that `decide` returned. */
     readonly sequenceNr: number,
     detail: string,
   ) {
-    super(`Event "${type}" v${schemaVersion} of "${entityId}"${sequenceNr ? ` at sequence number ${sequenceNr}` : ''} ${detail}`);
+    super(streamId, `Event "${type}" v${schemaVersion} of ${describeEntity(streamId)}${sequenceNr ? ` at sequence number ${sequenceNr}` : ''} ${detail}`);
   }
 }
 
@@ -328,11 +436,14 @@ export class UnknownEventTypeError extends EventfoldError {
  */
 export class ProjectionRebuildingError extends EventfoldError {
   readonly code = 'projection-rebuilding';
+  override readonly name = 'ProjectionRebuildingError';
 
   constructor(
+    /** The projection's name. */
     readonly projection: string,
-    /** Events applied so far, and to apply in all. */
+    /** Events applied so far. */
     readonly processed: number,
+    /** Events to apply in all. */
     readonly total: number,
   ) {
     super(`The read model "${projection}" is being rebuilt (${processed} of ${total} events): read it again when it is done`);
@@ -345,16 +456,37 @@ export class ProjectionRebuildingError extends EventfoldError {
  * or skipped: the entity fails with this error, and the good events stay as they are. A bad snapshot is ignored
  * instead, and the state rebuilt from the events (reported to the runtime's `onError`).
  */
-export class CorruptedDataError extends EventfoldError {
+export class CorruptedDataError extends EntityError {
   readonly code = 'corrupted-data';
+  override readonly name = 'CorruptedDataError';
 
   constructor(
-    readonly entityId: string,
+    /** The stream of the entity (see `EntityError`). */
+    streamId: string,
     /** The sequence number of the event or snapshot at fault. */
     readonly sequenceNr: number,
+    /** What is wrong with it. */
     readonly detail: string,
   ) {
-    super(`The stored data of "${entityId}" is corrupted at sequence number ${sequenceNr}: ${detail}`);
+    super(streamId, `The stored data of ${describeEntity(streamId)} is corrupted at sequence number ${sequenceNr}: ${detail}`);
+  }
+}
+
+/**
+ * Something eventfold needs is missing where it runs: IndexedDB in Node (without a polyfill), say. The message says
+ * what to use there instead.
+ */
+export class UnsupportedError extends EventfoldError {
+  readonly code = 'unsupported';
+  override readonly name = 'UnsupportedError';
+
+  constructor(
+    /** What is missing, as in `IndexedDB`. */
+    readonly missing: string,
+    /** What to do instead. */
+    advice: string,
+  ) {
+    super(`${missing} is not available here: ${advice}`);
   }
 }
 
@@ -376,6 +508,7 @@ const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]
   'unknown-event-type': UnknownEventTypeError,
   'projection-rebuilding': ProjectionRebuildingError,
   'corrupted-data': CorruptedDataError,
+  unsupported: UnsupportedError,
 };
 
 /** The message of anything thrown, for error texts. */

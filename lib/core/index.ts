@@ -17,7 +17,9 @@ export {
 export {
   ClosedError,
   ConflictError,
+  CorruptedDataError,
   DatabaseBlockedError,
+  EntityError,
   type ErrorCode,
   type ErrorsByCode,
   EventfoldError,
@@ -35,6 +37,7 @@ export {
   StorageError,
   StreamTooLongError,
   UnknownEventTypeError,
+  UnsupportedError,
   WorkerLostError,
 } from './errors.ts';
 export {
@@ -49,17 +52,28 @@ export {
   type PersistOutcome,
   type StoredOutcome,
   type Snapshot,
+  type StreamOf,
   type StreamWrite,
 } from './journal.ts';
 export { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
-export { EntitySchema, type EventSchema, type EventSchemas, type EventTypeOf } from './schema.ts';
+export {
+  EntitySchema,
+  type EventSchema,
+  type EventSchemas,
+  type EventTypeOf,
+  type FirstVersionSchema,
+  type UpcastVersion,
+  type VersionedSchema,
+} from './schema.ts';
 export {
   type AnyProjection,
   buildingAt,
   builtTo,
   type Checkpoint,
   type DocOf,
+  type DocumentChanges,
   type DocumentQuery,
+  type DefineProjection,
   defineProjection,
   type EventsOfEntities,
   type Projection,
@@ -93,8 +107,8 @@ export {
   type ReadModel,
   type RuntimeErrorContext,
   type RuntimeOptions,
-  streamIdOf,
 } from './runtime.ts';
+export { entityOf, streamIdOf } from './stream-id.ts';
 export { neverSnapshot, type SnapshotContext, type SnapshotPolicy, snapshotEvery } from './snapshot-policy.ts';
 export {
   assertCloneable,

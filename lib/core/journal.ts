@@ -7,7 +7,9 @@ import type { AnyProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadMod
  * id (its own id when none was given); other fields come from the command's options.
  */
 export interface EventMetadata {
+  /** The flow the event belongs to, shared by every command and event of it (a checkout, say). */
   readonly correlationId?: string;
+  /** The id of the command that recorded the event. */
   readonly causationId?: string;
   readonly [field: string]: unknown;
 }
@@ -26,6 +28,7 @@ export interface NewEvent<E = unknown> {
   readonly type: string;
   /** The version of the event type's schema the payload follows. */
   readonly schemaVersion: number;
+  /** Who caused the event and in which flow, and the command's free-form fields. */
   readonly metadata: EventMetadata;
 }
 
@@ -39,10 +42,19 @@ export interface PersistedEvent<E = unknown> extends NewEvent<E> {
   readonly position: number;
 }
 
+/** The stream an event read across streams (`loadAfter`) belongs to. */
+export interface StreamOf {
+  /** The event's stream (`streamIdOf(type, id)` for an entity of a runtime). */
+  readonly entityId: string;
+}
+
 /** A point-in-time copy of an entity's state, covering its events up to and including `sequenceNr`. */
 export interface Snapshot<S = unknown> {
+  /** The last event the state includes. */
   readonly sequenceNr: number;
+  /** The entity's state after that event. */
   readonly state: S;
+  /** When the snapshot was taken, in milliseconds since the Unix epoch. */
   readonly timestamp: number;
   /** The version of the state's schema (the definition's `stateVersion` when it was taken). Absent means 1. */
   readonly schemaVersion?: number;
@@ -64,15 +76,19 @@ export interface IdempotencyRecord {
   readonly fingerprint: string;
   /** The id of the command that was executed. */
   readonly commandId: string;
-  /** The sequence numbers of the events it recorded: `from > to` when it recorded none. */
+  /** The sequence number of the first event it recorded (greater than `toSequenceNr` when it recorded none). */
   readonly fromSequenceNr: number;
+  /** The sequence number of the last event it recorded: the stream's head after the command. */
   readonly toSequenceNr: number;
+  /** When the command was executed, in milliseconds since the Unix epoch. */
   readonly timestamp: number;
 }
 
 /** One stream's part of a `persistMany` call. */
 export interface StreamWrite {
+  /** The stream written (`streamIdOf(type, id)` for an entity of a runtime). */
   readonly entityId: string;
+  /** The events to append, continuing the stream. */
   readonly events: readonly NewEvent[];
   /** A snapshot to store with the events, usually of the state after them. */
   readonly snapshot?: Snapshot;
@@ -84,10 +100,16 @@ export interface StreamWrite {
  * How one write of a `persistMany` call ended: stored, with the global positions of its events, or not stored,
  * with the reason (a `ConflictError` when it does not continue its stream or reuses an idempotency key).
  */
-export type PersistOutcome = StoredOutcome | { readonly error: EventfoldError };
+export type PersistOutcome =
+  | StoredOutcome
+  | {
+      /** Why the write was not stored: a `ConflictError`, or a `HandlerError` of an inline projection. */
+      readonly error: EventfoldError;
+    };
 
 /** A stored write of a `persistMany` call. */
 export interface StoredOutcome {
+  /** The global positions the journal gave the write's events, in their order. */
   readonly positions: readonly number[];
   /**
    * The inline projections whose served documents the call updated with the write's events, by name, each with
@@ -128,6 +150,7 @@ export type JournalKind = 'local' | 'centralized';
  * - A snapshot never replaces a newer one: `loadSnapshot` returns the one with the highest sequence number.
  */
 export interface EventJournal {
+  /** Whether each copy of the application has its own store or all of them share one (see `JournalKind`). */
   readonly kind: JournalKind;
 
   /** Appends `events` to the entity's stream, atomically; resolves with their global positions. */
@@ -151,7 +174,7 @@ export interface EventJournal {
    * Up to `limit` events of all entities with a global position above `afterPosition`, in ascending order of
    * position, each with the id of its entity: what a projection reads to catch up.
    */
-  loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & { readonly entityId: string })[]>;
+  loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & StreamOf)[]>;
 
   /** The highest global position, or 0 when the journal is empty. */
   highestPosition(): Promise<number>;

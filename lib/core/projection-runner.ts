@@ -8,16 +8,24 @@ import { type AnyProjection, type Checkpoint, type ProjectionEvent, projectionEv
  * or `failed` (it threw on the event at `failedAt`, and waits for a fixed version of the app or a rebuild).
  */
 export interface ProjectionStatus {
+  /** The projection's name. */
   readonly name: string;
+  /** The projection's mode (see `Projection.mode`). */
   readonly mode: 'inline' | 'catch-up';
+  /**
+   * `catching-up`: applying stored events it has not seen; `live`: at the journal's head; `rebuilding`: building a
+   * shadow copy from scratch while the previous documents are served; `failed`: stopped at an event it throws on.
+   */
   readonly state: 'catching-up' | 'live' | 'rebuilding' | 'failed';
   /** The global position of the last event applied to the documents that reads are served. */
   readonly position: number;
-  /** While rebuilding (and when a rebuild failed): the position its shadow copy has reached, and the one it aims at. */
+  /** While rebuilding (and when a rebuild failed): the position its shadow copy has reached. */
   readonly processed?: number;
+  /** While rebuilding (and when a rebuild failed): the journal's head when the rebuild began, which it aims at. */
   readonly total?: number;
-  /** When failed: why, and the position of the event it failed on. */
+  /** When failed: what the projection threw (a `HandlerError`). */
   readonly error?: unknown;
+  /** When failed: the global position of the event it failed on. */
   readonly failedAt?: number;
 }
 

@@ -1,6 +1,7 @@
 import { HandlerError, InvalidArgumentError } from './errors.ts';
 import type { EntityDefinitions, EventOf } from './entity.ts';
 import type { PersistedEvent } from './journal.ts';
+import { entityOf } from './stream-id.ts';
 import { assertCloneable, assertName, describe } from './validation.ts';
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
@@ -10,7 +11,9 @@ const { structuredClone } = globalThis as unknown as { structuredClone<T>(value:
 export interface ProjectionEvent<E = unknown> extends PersistedEvent<E> {
   /** The journal stream, `type:id`. */
   readonly streamId: string;
+  /** The type of the entity that recorded the event, as in `account`; `''` for a stream without one. */
   readonly entityType: string;
+  /** The id of the entity that recorded the event, as the app gave it: `acc-001`. */
   readonly entityId: string;
 }
 
@@ -63,7 +66,7 @@ export type EventsOfEntities<T extends EntityDefinitions> = EventOf<T[keyof T]>;
 export type ProjectionOver<D, E, N extends string> = Omit<Projection<D, E, N>, 'entityTypes'>;
 
 /** The typed forms of `defineProjection`. */
-interface DefineProjection {
+export interface DefineProjection {
   /**
    * Identity helper that infers a projection's doc type and name. Give the event type, or use `.for(entities)`;
    * without either, events are `unknown` and must be narrowed before use. Given explicit type arguments, give the
@@ -129,20 +132,27 @@ export interface RebuildProgress {
 
 /** A doc (one record) of a read model, with its id. */
 export interface ReadModelDocument<D = unknown> {
+  /** The doc's id, as the projection's `documentId` returned it. */
   readonly id: string;
+  /** The doc itself. */
   readonly doc: D;
 }
 
 /** Which documents of a read model to read: by ids, or every id starting with `prefix`, up to `limit`. */
 export interface DocumentQuery {
+  /** Only these ids (those that exist). */
   readonly ids?: readonly string[];
+  /** Only ids that start with it. */
   readonly prefix?: string;
+  /** At most this many documents, the first in order of id. */
   readonly limit?: number;
 }
 
 /** What a read of a read model returns: the documents, and the checkpoint they reflect, read together. */
 export interface ReadModelView<D = unknown> {
+  /** How far the documents have read the journal; `undefined` before the projection first ran. */
   readonly checkpoint: Checkpoint | undefined;
+  /** The documents asked for, in order of id. */
   readonly documents: ReadModelDocument<D>[];
 }
 
@@ -208,26 +218,30 @@ export function rebuildFrom(previous: Checkpoint | undefined, total: number): Ch
  * The copy of a read model that `projectEvents` applies events to, and the position that copy is at: the shadow
  * while a rebuild is under way, else the served documents.
  */
-export function buildingAt(checkpoint: Checkpoint | undefined): { readonly shadow: boolean; readonly position: number } {
+export function buildingAt(checkpoint: Checkpoint | undefined): {
+  /** True when the shadow is built, false when the served documents are. */
+  readonly shadow: boolean;
+  /** The global position of the last event that copy has applied. */
+  readonly position: number;
+} {
   const rebuilding = checkpoint?.rebuilding;
   return rebuilding ? { shadow: true, position: rebuilding.position } : { shadow: false, position: checkpoint?.position ?? 0 };
 }
 
 /** The checkpoint after `projectEvents` applied events up to `position` to the copy `buildingAt` chose. */
-export function builtTo(checkpoint: Checkpoint | undefined, position: number): { checkpoint: Checkpoint; swapped: boolean } {
+export function builtTo(checkpoint: Checkpoint | undefined, position: number): {
+  /** The checkpoint to store with the documents. */
+  checkpoint: Checkpoint;
+  /** True when the shadow has just become the copy that reads are served. */
+  swapped: boolean;
+} {
   const rebuilding = checkpoint?.rebuilding;
   return rebuilding ? shadowAt({ ...checkpoint, rebuilding }, position) : { checkpoint: servedAt(checkpoint, position), swapped: false };
 }
 
 /** A stored event as projections see it. */
 export function projectionEventOf<E>(streamId: string, event: PersistedEvent<E>): ProjectionEvent<E> {
-  const colon = streamId.indexOf(':');
-  return {
-    ...event,
-    streamId,
-    entityType: colon < 0 ? '' : streamId.slice(0, colon),
-    entityId: colon < 0 ? streamId : streamId.slice(colon + 1),
-  };
+  return { ...event, streamId, ...entityOf(streamId) };
 }
 
 /** Whether a projection reads the events of a stream. */
@@ -241,7 +255,7 @@ export function documentIdsOf(projection: AnyProjection, events: readonly Projec
   const ids = new Set<string>();
   for (const event of events) {
     if (!projects(projection, event.streamId)) continue;
-    const id = callProjection(projection, 'documentId', () => projection.documentId(event));
+    const id = callProjection(projection, event, 'documentId', () => projection.documentId(event));
     if (id !== undefined) ids.add(id);
   }
   return [...ids];
@@ -263,10 +277,10 @@ export function project(
 ): DocumentChanges {
   for (const event of events) {
     if (!projects(projection, event.streamId)) continue;
-    const id = callProjection(projection, 'documentId', () => projection.documentId(event));
+    const id = callProjection(projection, event, 'documentId', () => projection.documentId(event));
     if (id === undefined) continue;
     const current = changes.has(id) ? changes.get(id) : structuredClone(read(id));
-    const next = callProjection(projection, 'evolve', () => {
+    const next = callProjection(projection, event, 'evolve', () => {
       const doc = projection.evolve(current, event);
       assertCloneable(doc, `doc "${id}"`);
       return doc;
@@ -276,7 +290,7 @@ export function project(
   return changes;
 }
 
-function callProjection<T>(projection: AnyProjection, what: string, call: () => T): T {
+function callProjection<T>(projection: AnyProjection, event: ProjectionEvent, what: string, call: () => T): T {
   try {
     const result = call();
     if (what === 'documentId' && result !== undefined && (typeof result !== 'string' || result === '')) {
@@ -284,6 +298,6 @@ function callProjection<T>(projection: AnyProjection, what: string, call: () => 
     }
     return result;
   } catch (cause) {
-    throw new HandlerError(projection.name, 'project', cause);
+    throw new HandlerError(event.streamId, 'project', cause, { projection: projection.name });
   }
 }

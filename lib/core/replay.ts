@@ -4,6 +4,7 @@ import { fingerprintOf } from './identity.ts';
 import type { EventJournal, PersistedEvent, Snapshot } from './journal.ts';
 import { deepFreeze } from './freeze.ts';
 import { EntitySchema } from './schema.ts';
+import { returnedProblem } from './validation.ts';
 
 /** Events read per journal call when replaying: bounds memory however long the stream is. */
 export const DEFAULT_PAGE_SIZE = 2500;
@@ -56,7 +57,9 @@ export function assertStoredEvents(entityId: string, events: readonly PersistedE
 
 /** A state and the sequence number of the last event folded into it. */
 export interface Versioned<S> {
+  /** The entity's state. */
   readonly state: S;
+  /** The sequence number of the last event folded into it; 0 for the initial state. */
   readonly sequenceNr: number;
 }
 
@@ -64,6 +67,7 @@ export interface Versioned<S> {
 export interface RecoverOptions {
   /** Rebuild the state as it was after this event (time travel). Default: the newest. */
   upTo?: number;
+  /** Events read per journal call. Default 2,500 (`DEFAULT_PAGE_SIZE`). */
   pageSize?: number;
   /** The definition's schemas, when the caller has them checked already. */
   schema?: EntitySchema;
@@ -166,7 +170,7 @@ export function readAll<E>(schema: EntitySchema, entityId: string, events: reado
  * Applies events to a state with the definition's `evolve`, and freezes the result (see `deepFreeze`): a state
  * the runtime holds, hands out or snapshots never changes, so an `evolve` that changes the state it is given fails
  * with a `HandlerError` instead of leaking a speculative change into the durable state. Any throw of `evolve`
- * becomes a `HandlerError`.
+ * becomes a `HandlerError`, and so does a Promise it returns (an `async evolve`).
  */
 export function foldEvents<S, E>(
   entityId: string,
@@ -176,12 +180,18 @@ export function foldEvents<S, E>(
 ): S {
   // Frozen on the way in too: a fresh initial state or a migrated snapshot is the fold's first, shared, state.
   state = deepFreeze(state);
+  let problem: ReturnType<typeof returnedProblem>;
   try {
-    for (const persisted of events) state = definition.evolve(state, persisted.event as E);
+    for (const persisted of events) {
+      state = definition.evolve(state, persisted.event as E);
+      problem = returnedProblem('evolve', state);
+      if (problem) break;
+    }
   } catch (cause) {
     const inPlace = cause instanceof TypeError && typeof state === 'object' && state !== null && Object.isFrozen(state);
     throw new HandlerError(entityId, 'evolve', inPlace ? new TypeError(`${cause.message} (${IN_PLACE})`, { cause }) : cause);
   }
+  if (problem) throw new HandlerError(entityId, 'evolve', new TypeError(problem.advice), { returned: problem.returned });
   return deepFreeze(state);
 }
 

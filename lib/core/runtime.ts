@@ -10,6 +10,7 @@ import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover,
 import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validateProjection } from './projection.ts';
 import { ProjectionRunner, type ProjectionStatus } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
+import { streamIdOf } from './stream-id.ts';
 import { assertEntityId, assertRange, assertSequenceNr, describe, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
 
 /**
@@ -76,14 +77,22 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
 
 /** A read of a read model: its documents, the position of the journal they reflect, and the projection's status. */
 export interface ReadModel<Doc = unknown> {
+  /** The documents asked for, in order of id. */
   readonly documents: ReadModelDocument<Doc>[];
+  /** The global position of the last event the documents reflect. */
   readonly position: number;
+  /** The projection's status, read with the documents. */
   readonly status: ProjectionStatus;
   /**
    * Set while a rebuild is under way, read with the documents: how far its shadow has got (`processed` of `total`
    * events). The documents are those from before the rebuild, kept up to date, until the rebuilt ones replace them.
    */
-  readonly rebuilding?: { readonly processed: number; readonly total: number };
+  readonly rebuilding?: {
+    /** The position the shadow has reached. */
+    readonly processed: number;
+    /** The journal's head when the rebuild began. */
+    readonly total: number;
+  };
 }
 
 /** A change of one entity, as subscribers receive it. */
@@ -194,8 +203,8 @@ export class EntityRuntime<D extends EntityDefinitions> {
    *
    * Rejects with a typed error, leaving the entity usable: `rejected` (the decider refused, with its reason),
    * `conflict` (an expected version did not hold, or another writer kept winning), `handler-failed` (`decide`,
-   * `evolve` or an upcaster threw), `not-cloneable` (an event holds a function, a symbol, a class instance…),
-   * `idempotency-key-reused`, `unknown-event-type` (a stored event this build cannot read), `stream-too-long`,
+   * `evolve` or an upcaster threw, or returned what it must not, such as a Promise), `not-cloneable` (an event
+   * holds a function, a symbol, a class instance…), `idempotency-key-reused`, `unknown-event-type` (a stored event this build cannot read), `stream-too-long`,
    * `storage-failed`, `invalid-argument` (an unknown entity type, a malformed id or option) or `closed`.
    */
   send<K extends keyof D & string>(
@@ -427,11 +436,6 @@ export class EntityRuntime<D extends EntityDefinitions> {
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError('The runtime');
   }
-}
-
-/** The journal stream of an entity: its type and id joined by `:`, as in `account:acc-001`. */
-export function streamIdOf(type: string, id: string): string {
-  return `${type}:${id}`;
 }
 
 /** Creates an entity runtime; see `EntityRuntime`. */

@@ -6,24 +6,20 @@ import type { PersistedEvent, Snapshot } from './journal.ts';
  * How events of one type evolved: their current version, former names, and the steps from each old version.
  * Typed by the event `Ev` it describes: the step from the version before the current one must return an `Ev`.
  */
-export type EventSchema<Ev = unknown> = CurrentSchema | VersionedSchema<Ev, StepVersions[number]>;
-
-/** The shape every event schema shares. */
-interface SchemaBase {
-  /** Names this type was stored under before: such events are read as this type. */
-  readonly aliases?: readonly string[];
-}
+export type EventSchema<Ev = unknown> = FirstVersionSchema | VersionedSchema<Ev, UpcastVersion>;
 
 /** An event type still at its first version. */
-interface CurrentSchema extends SchemaBase {
+export interface FirstVersionSchema {
+  /** Names this type was stored under before: such events are read as this type. */
+  readonly aliases?: readonly string[];
   /** The version of the payloads this build writes. Default 1. */
   readonly version?: 1;
 }
 
-/** The versions below which an event type has upcasters typed step by step; a higher one needs a cast. */
-type StepVersions = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
+/** The versions of an event type whose upcasters are typed step by step; a higher one needs a cast. */
+export type UpcastVersion = 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16 | 17 | 18 | 19 | 20 | 21 | 22 | 23 | 24 | 25;
 
-/** `V - 1`, for the versions of `StepVersions`. */
+/** `V - 1`, for the versions of `UpcastVersion`. */
 type Previous<V extends number> = [never, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24][V];
 
 /** The versions `1 … V - 1`. */
@@ -34,23 +30,24 @@ type UpTo<N extends number, Counted extends number[] = []> = Counted['length'] e
   ? Counted[number] | N
   : UpTo<N, [...Counted, Counted['length']]>;
 
-/**
- * An event type at version `V`: `upcast[v]` turns a payload of version `v` into one of version `v + 1`, one step
- * for every version below `V`. Pure: it runs on every read, and the stored event keeps its original form. Old
- * payloads have no type in today's code (`any`); the last step returns the event as this build knows it.
- */
-type VersionedSchema<Ev, V extends number> = V extends number
+/** An event type at version `V`, with the upcasters from every version below it. */
+export type VersionedSchema<Ev, V extends UpcastVersion> = V extends UpcastVersion
   ? {
       /** Names this type was stored under before: such events are read as this type. */
       readonly aliases?: readonly string[];
       /** The version of the payloads this build writes. */
       readonly version: V;
+      /**
+       * `upcast[v]` turns a payload of version `v` into one of version `v + 1`, one step for every version below
+       * `version`. Pure: it runs on every read, and the stored event keeps its original form. Old payloads have no
+       * type in today's code (`any`); the last step returns the event as this build knows it.
+       */
       readonly upcast: { readonly [From in Below<V>]: (event: any) => From extends Previous<V> ? Ev : unknown };
     }
   : never;
 
 /** The `type` names of an event union. */
-export type EventTypeOf<E> = E extends { readonly type: infer T extends string } ? T : never;
+export type EventTypeOf<E> = E extends Readonly<Record<'type', infer T extends string>> ? T : never;
 
 /**
  * An entity's event types by their current name: every type of its event union, each with its schema. With a
@@ -60,7 +57,7 @@ export type EventSchemas<E = any> = string extends EventTypeOf<E>
   ? Readonly<Record<string, EventSchema>>
   : [EventTypeOf<E>] extends [never]
     ? Readonly<Record<string, EventSchema>>
-    : { readonly [T in EventTypeOf<E>]: EventSchema<Extract<E, { readonly type: T }>> };
+    : { readonly [T in EventTypeOf<E>]: EventSchema<Extract<E, Readonly<Record<'type', T>>>> };
 
 /** A schema as the runtime reads it, whatever its version. */
 interface LooseSchema {
@@ -79,6 +76,7 @@ export class EntitySchema {
 
   /** Throws an `InvalidSchemaError` when the definition's schemas do not hold together. */
   constructor(
+    /** The entity type the schemas are of, as errors name it. */
     readonly entityType: string,
     definition: AnyEntityDefinition,
   ) {

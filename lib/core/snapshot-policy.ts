@@ -12,6 +12,7 @@ export interface SnapshotContext<S> {
 
 /** Decides, after each persisted batch, whether to store a snapshot of the new state. */
 export interface SnapshotPolicy<S = unknown> {
+  /** True to store a snapshot of the state after the batch, in the batch's transaction. */
   shouldSnapshot(context: SnapshotContext<S>): boolean;
 }
 

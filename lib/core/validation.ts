@@ -258,6 +258,29 @@ export function describe(value: unknown): string {
   return Array.isArray(value) ? 'an array' : 'an object';
 }
 
+/**
+ * What is wrong with what an entity's handler returned, or `undefined` when nothing is. Handlers are synchronous, so a
+ * Promise is wrong from either (an `async decide`, say); `decide` must also return an array of events or a
+ * rejection. A returned Promise that rejects is handled here, so that it cannot become an unhandled rejection.
+ */
+export function returnedProblem(handler: 'decide' | 'evolve', value: unknown): { returned: string; advice: string } | undefined {
+  if (typeof (value as { then?: unknown } | null | undefined)?.then === 'function') {
+    try {
+      (value as PromiseLike<unknown>).then(undefined, () => {});
+    } catch {
+      // A thenable whose `then` throws is refused all the same.
+    }
+    const advice = handler === 'decide'
+      ? 'read what it needs before the command is sent, and return the events or reject(reason)'
+      : 'return the next state itself';
+    return { returned: 'a Promise', advice: `${handler} must be synchronous: ${advice}` };
+  }
+  if (handler === 'decide' && !Array.isArray(value) && typeof (value as { rejected?: unknown } | null)?.rejected !== 'string') {
+    return { returned: describe(value), advice: 'decide must return an array of events ([] for none) or reject(reason)' };
+  }
+  return undefined;
+}
+
 /** Checks the bounds of `load`: `from` at least 1, `to` (when given) at least 0. */
 export function assertRange(fromSequenceNr: unknown, toSequenceNr: unknown): void {
   assertSequenceNr(fromSequenceNr, 'fromSequenceNr');

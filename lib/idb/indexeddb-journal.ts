@@ -1,5 +1,5 @@
 import { type IDBPDatabase, type IDBPTransaction, unwrap, wrap } from 'idb';
-import { ClosedError, ConflictError, DatabaseBlockedError, isEventfoldError, StorageError } from '../core/errors.ts';
+import { ClosedError, ConflictError, DatabaseBlockedError, isEventfoldError, StorageError, UnsupportedError } from '../core/errors.ts';
 import {
   DEFAULT_SNAPSHOTS_KEPT,
   type EventJournal,
@@ -9,6 +9,7 @@ import {
   type PersistOptions,
   type PersistOutcome,
   type Snapshot,
+  type StreamOf,
   type StreamWrite,
 } from '../core/journal.ts';
 import {
@@ -118,7 +119,8 @@ export interface IndexedDbJournalOptions {
  * Opens (creating or upgrading as needed) an IndexedDB database as an event journal.
  *
  * Rejects with a `DatabaseBlockedError` when an upgrade is needed but another connection that ignores version
- * changes (an old tab of the app) keeps the database open, and with a `StorageError` when IndexedDB refuses.
+ * changes (an old tab of the app) keeps the database open, with a `StorageError` when IndexedDB refuses, and with
+ * an `UnsupportedError` where there is no IndexedDB (Node, without a `factory`).
  */
 export async function openIndexedDbJournal(name: string, options: IndexedDbJournalOptions = {}): Promise<IndexedDbJournal> {
   const version = options.version ?? 1;
@@ -129,7 +131,7 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
   let rejectBlocked: (error: DatabaseBlockedError) => void = () => {};
   const blocked = new Promise<never>((_, reject) => (rejectBlocked = reject));
 
-  const factory = options.factory ?? indexedDB;
+  const factory = options.factory ?? originIndexedDb();
   let request: IDBOpenDBRequest;
   try {
     request = factory.open(name, databaseVersionOf(version));
@@ -178,11 +180,23 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
   return journal;
 }
 
+/** The origin's IndexedDB; where there is none (Node without a polyfill), an error that says what to use instead. */
+function originIndexedDb(): IDBFactory {
+  const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  if (factory) return factory;
+  throw new UnsupportedError(
+    'IndexedDB',
+    'to test in Node, use the in-memory journal (`new InMemoryJournal()` from eventfold), which keeps the same ' +
+      'contract, or pass an IndexedDB implementation (fake-indexeddb, say) as `factory`',
+  );
+}
+
 /** Deletes a journal's database (in `factory`, the default IndexedDB unless given). Waits until other connections close. */
-export async function deleteIndexedDbJournal(name: string, { factory = indexedDB }: { factory?: IDBFactory } = {}): Promise<void> {
+export async function deleteIndexedDbJournal(name: string, options: { factory?: IDBFactory } = {}): Promise<void> {
+  const factory = options.factory ?? originIndexedDb();
   try {
     await wrap(factory.deleteDatabase(name));
-    if (factory === indexedDB) await unmarkJournal(name);
+    if (!options.factory) await unmarkJournal(name);
   } catch (error) {
     throw new StorageError(`deleting database "${name}"`, error);
   }
@@ -212,6 +226,7 @@ export class IndexedDbJournal implements EventJournal {
 
   /** @internal Use `openIndexedDbJournal`. */
   constructor(
+    /** The IndexedDB database's name, as given to `openIndexedDbJournal`. */
     readonly name: string,
     database: IDBPDatabase<JournalSchema>,
     options: IndexedDbJournalOptions,
@@ -367,7 +382,7 @@ export class IndexedDbJournal implements EventJournal {
     return this.#transact('load', ['events'], 'readonly', (tx) => tx.objectStore('events').getAll(range));
   }
 
-  async loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & { entityId: string })[]> {
+  async loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & StreamOf)[]> {
     assertSequenceNr(afterPosition, 'afterPosition', 0);
     assertSequenceNr(limit, 'limit');
     return this.#transact('loadAfter', ['events'], 'readonly', async (tx) => {

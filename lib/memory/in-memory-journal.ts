@@ -8,6 +8,7 @@ import {
   type PersistOptions,
   type PersistOutcome,
   type Snapshot,
+  type StreamOf,
   type StreamWrite,
 } from '../core/journal.ts';
 import {
@@ -37,7 +38,7 @@ export interface InMemoryJournalOptions {
   snapshotsKept?: number;
 }
 
-type Stored = PersistedEvent & { readonly entityId: string };
+type Stored = PersistedEvent & StreamOf;
 
 /**
  * A journal held in memory, for tests and prototypes: it keeps every promise of the `EventJournal` contract
@@ -114,7 +115,7 @@ export class InMemoryJournal implements EventJournal {
     return stream.slice(fromSequenceNr - 1, toSequenceNr).map(({ entityId: _, ...event }) => structuredClone(event));
   }
 
-  async loadAfter(afterPosition: number, limit: number): Promise<Stored[]> {
+  async loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & StreamOf)[]> {
     this.#assertOpen();
     assertSequenceNr(afterPosition, 'afterPosition', 0);
     assertSequenceNr(limit, 'limit');

@@ -114,7 +114,7 @@ describe('corrupted and foreign data', () => {
     const { runtime, journal } = await reload();
     // The newest snapshot was taken when event 8 existed: the state from it is right. Every fold across the hole fails.
     expect(await runtime.state('account', 'a')).toEqual({ state: expected, sequenceNr: 10 });
-    const hole = { code: 'corrupted-data', entityId: stream, sequenceNr: 8, message: expect.stringContaining('event 8 is missing') };
+    const hole = { code: 'corrupted-data', entityType: 'account', entityId: 'a', streamId: stream, sequenceNr: 8, message: expect.stringContaining('event 8 is missing') };
     await expect(runtime.stateAt('account', 'a', 8)).rejects.toMatchObject(hole);
     await expect(runtime.events('account', 'a')).rejects.toMatchObject(hole);
     expect((await runtime.stateAt('account', 'a', 7)).state).toEqual(prefix(7));

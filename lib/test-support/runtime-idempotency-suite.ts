@@ -97,7 +97,13 @@ export function describeEnvelopesAndIdempotency({ open, openSecond }: SuiteJourn
       await runtime.send('counter', 'c1', { type: 'add', amount: 5 }, { idempotencyKey: 'pay-1' });
       await expect(
         runtime.send('counter', 'c1', { type: 'add', amount: 6 }, { idempotencyKey: 'pay-1' }),
-      ).rejects.toMatchObject({ code: 'idempotency-key-reused', entityId: stream('c1'), key: 'pay-1' });
+      ).rejects.toMatchObject({
+        code: 'idempotency-key-reused',
+        entityType: 'counter',
+        entityId: 'c1',
+        streamId: stream('c1'),
+        key: 'pay-1',
+      });
       expect(await journal.highestSequenceNr(stream('c1'))).toBe(1);
     });
 

@@ -67,7 +67,10 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       await expect(runtime.send('counter', 'a', { type: 'add', amount: 13 })).rejects.toMatchObject({
         code: 'handler-failed',
         handler: 'project',
-        entityId: inline.name,
+        projection: inline.name,
+        entityType: 'counter',
+        entityId: 'a',
+        streamId: streamIdOf('counter', 'a'),
         message: expect.stringContaining('unlucky 13'),
       });
       expect(await journal.highestSequenceNr(streamIdOf('counter', 'a'))).toBe(1);

@@ -93,7 +93,14 @@ export function describeSchemaEvolution({ open }: SuiteJournals): void {
       await journal.persist(stream('t'), [history[0]!, stored(2, 'refunded', 1, { type: 'refunded', amount: 1 })]);
       await journal.persist(stream('other'), [stored(1, 'added', 3, { type: 'added', amount: 5, note: 'v3' })]);
       const runtime = runtimeOver(journal);
-      const expected = { code: 'unknown-event-type', entityId: stream('t'), type: 'refunded', sequenceNr: 2 };
+      const expected = {
+        code: 'unknown-event-type',
+        entityType: 'tally',
+        entityId: 't',
+        streamId: stream('t'),
+        type: 'refunded',
+        sequenceNr: 2,
+      };
       await expect(runtime.state('tally', 't')).rejects.toMatchObject(expected);
       await expect(runtime.send('tally', 't', { type: 'add', amount: 1 })).rejects.toMatchObject(expected);
       await expect(runtime.events('tally', 't')).rejects.toMatchObject(expected);

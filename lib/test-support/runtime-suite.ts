@@ -200,7 +200,8 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         await expect(runtime.send('counter', 'c1', { type: 'add', amount: -1 })).rejects.toMatchObject({
           code: 'rejected',
           reason: 'cannot add a negative amount',
-          entityId: stream('c1'),
+          entityType: 'counter', entityId: 'c1', streamId: stream('c1'),
+          message: 'Command rejected by counter "c1": cannot add a negative amount',
         });
         await unchanged();
       });
@@ -208,9 +209,56 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
       it('turns a decide that throws into a handler error', async () => {
         const { runtime, unchanged } = await withOneEvent();
         const error = await runtime.send('counter', 'c1', { type: 'throw-in-decide' }).catch((e: unknown) => e);
-        expect(error).toMatchObject({ code: 'handler-failed', handler: 'decide', message: expect.stringMatching(/decide exploded/) });
+        expect(error).toMatchObject({ code: 'handler-failed', handler: 'decide', entityType: 'counter', entityId: 'c1', streamId: stream('c1') });
+        expect((error as Error).message).toBe('decide of counter "c1" threw: decide exploded');
         expect((error as Error).cause).toBeInstanceOf(Error);
         await unchanged();
+      });
+
+      it('says what a decide returned when it returns no events and no rejection (a Promise, undefined, an object)', async () => {
+        const journal = await open();
+        const base = counter();
+        // An async decide that rejects too: its rejection is handled, never left unhandled.
+        const returns = (value: () => unknown) => ({ ...base, decide: value }) as unknown as typeof base;
+        const runtime = createRuntime({
+          journal,
+          entities: {
+            counter: base,
+            asynchronous: returns(async () => [{ type: 'added', amount: 1, total: 1 }]),
+            failingAsynchronous: returns(async () => Promise.reject(new Error('later'))),
+            forgetful: returns(() => undefined),
+            objectReturning: returns(() => ({ type: 'added', amount: 1, total: 1 })),
+          },
+        });
+        const add = { type: 'add', amount: 1 } as const;
+        const failure = (type: string, returned: string, advice: string) => ({
+          code: 'handler-failed',
+          handler: 'decide',
+          entityType: type,
+          entityId: 'p',
+          message: `decide of ${type} "p" returned ${returned}: ${advice}`,
+          cause: expect.any(TypeError),
+        });
+        const synchronous = 'decide must be synchronous: read what it needs before the command is sent, and return the events or reject(reason)';
+        const array = 'decide must return an array of events ([] for none) or reject(reason)';
+        await expect(runtime.send('asynchronous', 'p', add)).rejects.toMatchObject(failure('asynchronous', 'a Promise', synchronous));
+        await expect(runtime.send('failingAsynchronous', 'p', add)).rejects.toMatchObject(failure('failingAsynchronous', 'a Promise', synchronous));
+        await expect(runtime.send('forgetful', 'p', add)).rejects.toMatchObject(failure('forgetful', 'undefined', array));
+        await expect(runtime.send('objectReturning', 'p', add)).rejects.toMatchObject(failure('objectReturning', 'an object', array));
+        expect(await journal.entityIds('')).toEqual([]);
+        expect(await runtime.send('counter', 'p', add)).toMatchObject({ sequenceNr: 1 });
+      });
+
+      it('says that an evolve returned a Promise, storing nothing', async () => {
+        const journal = await open();
+        const base = counter();
+        const runtime = createRuntime({ journal, entities: { counter: { ...base, evolve: async () => base.initialState() } as unknown as typeof base } });
+        await expect(runtime.send('counter', 'p', { type: 'add', amount: 1 })).rejects.toMatchObject({
+          code: 'handler-failed',
+          handler: 'evolve',
+          message: 'evolve of counter "p" returned a Promise: evolve must be synchronous: return the next state itself',
+        });
+        expect(await journal.highestSequenceNr(stream('p'))).toBe(0);
       });
 
       it('turns an evolve that throws into a handler error and stores no poison event', async () => {
@@ -218,6 +266,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         await expect(runtime.send('counter', 'c1', { type: 'poison' })).rejects.toMatchObject({
           code: 'handler-failed',
           handler: 'evolve',
+          entityType: 'counter', entityId: 'c1', streamId: stream('c1'),
         });
         await unchanged();
       });
@@ -320,6 +369,8 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
           code: 'conflict',
           expected: 'stream-exists',
           actual: 0,
+          entityType: 'counter', entityId: 'c1', streamId: stream('c1'),
+          message: expect.stringMatching(/^Conflict on counter "c1": /),
         });
         expect(await runtime.send('counter', 'c1', add, { expectedVersion: 'no-stream' })).toMatchObject({ sequenceNr: 1 });
         await expect(runtime.send('counter', 'c1', add, { expectedVersion: 'no-stream' })).rejects.toMatchObject({
@@ -547,7 +598,9 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         const runtime = createRuntime({ journal, entities: { counter: guarded } });
         await expect(runtime.state('counter', 'c1')).rejects.toMatchObject({
           code: 'stream-too-long',
-          entityId: stream('c1'),
+          entityType: 'counter',
+          entityId: 'c1',
+          streamId: stream('c1'),
           replayed: 10,
           limit: 5,
           message: expect.stringContaining('snapshotEvery'),

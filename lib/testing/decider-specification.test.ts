@@ -1,3 +1,5 @@
+import { processError } from '@vitest/utils/error';
+import { type EntityDefinition } from 'eventfold';
 import { DeciderSpecification, SpecificationError } from 'eventfold/testing';
 import { describe, expect, it } from 'vitest';
 import { counter } from '../test-support/counter.ts';
@@ -12,7 +14,41 @@ describe('DeciderSpecification', () => {
 
   it('fails, showing both sides, when the events differ', () => {
     expect(() => spec.given([]).when({ type: 'add', amount: 3 }).then([added(3, 4)])).toThrow(
-      new SpecificationError('Expected [{"type":"added","amount":3,"total":4}], but got {"events":[{"type":"added","amount":3,"total":3}]}'),
+      new SpecificationError('Expected [{"type":"added","amount":3,"total":4}], but got {"events":[{"type":"added","amount":3,"total":3}]}', {
+        expected: [added(3, 4)],
+        actual: [added(3, 3)],
+      }),
+    );
+  });
+
+  it('carries the expected and the actual events, so that Vitest shows a diff of them', () => {
+    const error = catchError(() => spec.given([]).when({ type: 'add', amount: 3 }).then([added(3, 4)]));
+    expect(error).toBeInstanceOf(SpecificationError);
+    expect(error).toMatchObject({ expected: [added(3, 4)], actual: [added(3, 3)], showDiff: true });
+    // What Vitest's reporter prints under a failed assertion: the diff it builds from those fields.
+    const { diff } = processError(error) as { diff?: string };
+    expect(diff).toMatch(/- Expected[\s\S]*\+ Received/);
+    expect(diff).toMatch(/-\s+"total": 4,/);
+    expect(diff).toMatch(/\+\s+"total": 3,/);
+  });
+
+  it('diffs a rejection reason and a state too', () => {
+    const rejected = catchError(() => spec.given([]).when({ type: 'add', amount: -1 }).thenRejected('no'));
+    expect(rejected).toMatchObject({ expected: { rejected: 'no' }, actual: { rejected: 'cannot add a negative amount' }, showDiff: true });
+    const state = catchError(() => spec.given([]).when({ type: 'add', amount: 3 }).thenState({ value: 4, added: [3] }));
+    expect(state).toMatchObject({ expected: { value: 4, added: [3] }, actual: { value: 3, added: [3] }, showDiff: true });
+  });
+
+  it('says that an async decide returned a Promise, rather than a wrong outcome', () => {
+    const asyncDecide = { ...counter(), decide: async () => [added(1, 1)] } as unknown as EntityDefinition<unknown, unknown, unknown>;
+    expect(() => DeciderSpecification.for(asyncDecide).given([]).when({ type: 'add', amount: 1 })).toThrow(
+      new SpecificationError('Expected decide to return events or reject(reason), but it returned a Promise: decide must be synchronous: read what it needs before the command is sent, and return the events or reject(reason)'),
+    );
+    const forgetful = { ...counter(), decide: () => undefined } as unknown as EntityDefinition<unknown, unknown, unknown>;
+    expect(() => DeciderSpecification.for(forgetful).given([]).when({ type: 'add', amount: 1 })).toThrow(/it returned undefined/);
+    const asyncEvolve = { ...counter(), evolve: async () => ({ value: 0, added: [] }) } as unknown as EntityDefinition<unknown, unknown, unknown>;
+    expect(() => DeciderSpecification.for(asyncEvolve).given([added(1, 1)]).when({ type: 'noop' })).toThrow(
+      'Expected evolve to return the next state, but it returned a Promise: evolve must be synchronous: return the next state itself',
     );
   });
 
@@ -42,3 +78,12 @@ describe('DeciderSpecification', () => {
     );
   });
 });
+
+function catchError(run: () => void): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the specification to fail');
+}

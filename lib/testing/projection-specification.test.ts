@@ -20,7 +20,10 @@ describe('ProjectionSpecification', () => {
 
   it('fails, showing both sides, when the read model differs', () => {
     expect(() => spec.given([opened('a', 'Ada')]).then({})).toThrow(
-      new SpecificationError('Expected {}, but got {"documents":{"a":{"owner":"Ada","balance":0,"txCount":0,"lastActivity":1}}}'),
+      new SpecificationError('Expected {}, but got {"documents":{"a":{"owner":"Ada","balance":0,"txCount":0,"lastActivity":1}}}', {
+        expected: {},
+        actual: { a: { owner: 'Ada', balance: 0, txCount: 0, lastActivity: 1 } },
+      }),
     );
   });
 

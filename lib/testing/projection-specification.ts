@@ -9,10 +9,15 @@ import { fail, show } from './specification-error.ts';
  * filled in, in order, and a `timestamp` or `metadata` given here is kept.
  */
 export interface GivenEvent<E> {
+  /** The id of the entity that recorded the event. */
   readonly entityId: string;
+  /** The entity's type. Default: the projection's first entity type, else `entity`. */
   readonly entityType?: string;
+  /** The domain event. */
   readonly event: E;
+  /** When the event was recorded, in milliseconds since the Unix epoch. Default: its position, 1, 2, 3… */
   readonly timestamp?: number;
+  /** The event's metadata. Default: none. */
   readonly metadata?: ProjectionEvent['metadata'];
 }
 
@@ -36,8 +41,10 @@ export interface ThenReadModel<D> {
  * ```
  */
 export const ProjectionSpecification = {
+  /** Starts a specification of `projection`. */
   for<D, E>(projection: Projection<D, E>) {
     return {
+      /** Applies `events`, in order, to an empty read model; check the outcome with a `then…` method. */
       given(events: readonly GivenEvent<E>[]): ThenReadModel<D> {
         return outcome(projection, envelopes(projection, events));
       },
@@ -85,11 +92,13 @@ function outcome<D>(projection: AnyProjection, events: readonly ProjectionEvent[
   return {
     then(expected) {
       const actual = documents();
-      if (!deepEqual(actual, expected)) fail(show(expected), { documents: actual });
+      if (!deepEqual(actual, expected)) fail(show(expected), { documents: actual }, { expected, actual });
     },
     thenDocument(id, expected) {
       const actual = documents()[id];
-      if (!deepEqual(actual, expected)) fail(`document "${id}" to be ${show(expected)}`, { doc: actual ?? null });
+      if (!deepEqual(actual, expected)) {
+        fail(`document "${id}" to be ${show(expected)}`, { doc: actual ?? null }, { expected, actual });
+      }
     },
     thenThrows(check) {
       if (!('threw' in result)) fail('the projection to throw', result);

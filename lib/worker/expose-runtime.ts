@@ -31,7 +31,12 @@ export interface ExposeRuntimeOptions<D extends EntityDefinitions> extends Omit<
 
 /** Hooks a journal calls when it closes by itself. */
 export interface JournalLifecycle {
+  /**
+   * The journal closed its database: a newer version of the app upgraded it, it was deleted, or the browser closed
+   * the connection. The worker tells its pages (`Client.status`).
+   */
   onClosed(reason: 'version-change' | 'deleted' | 'terminated'): void;
+  /** The journal found its database gone though it existed (the browser deleted it): the pages hear `storageLost`. */
   onLost(): void;
 }
 

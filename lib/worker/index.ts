@@ -1,2 +1,7 @@
+/**
+ * Runs a runtime in a module worker (`exposeRuntime`), for the page to drive with `eventfold/client`.
+ *
+ * @module eventfold/worker
+ */
 export { type ExposeRuntimeOptions, exposeRuntime, type JournalLifecycle } from './expose-runtime.ts';
 export type { RuntimeService, WorkerNotice } from './wire.ts';

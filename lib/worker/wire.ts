@@ -14,37 +14,81 @@ import {
 
 /** What the worker tells its page without being asked. */
 export type WorkerNotice =
-  | ({ kind: 'change'; type: string; id: string } & EntityChange<unknown, unknown>)
+  /** A watched entity changed. */
+  | ({
+      /** Which notice this is. */
+      kind: 'change';
+      /** The entity's type. */
+      type: string;
+      /** The entity's id. */
+      id: string;
+    } & EntityChange<unknown, unknown>)
   /** An entity of a type whose ids are watched was written, in this tab or another. */
-  | { kind: 'written'; type: string; id: string; sequenceNr: number }
-  | { kind: 'closed'; reason: 'version-change' | 'deleted' | 'terminated' }
+  | {
+      /** Which notice this is. */
+      kind: 'written';
+      /** The entity's type. */
+      type: string;
+      /** The entity's id. */
+      id: string;
+      /** The stream's new head. */
+      sequenceNr: number;
+    }
+  /** The journal closed its database by itself (see `JournalLifecycle.onClosed`). */
+  | {
+      /** Which notice this is. */
+      kind: 'closed';
+      /** Why it closed. */
+      reason: 'version-change' | 'deleted' | 'terminated';
+    }
   /** The journal's database was found missing though it existed: what it held is gone. */
-  | { kind: 'storage-lost' }
+  | {
+      /** Which notice this is. */
+      kind: 'storage-lost';
+    }
   /** A watched projection's status changed, or its read model may have. */
-  | { kind: 'projection'; status: ProjectionStatus };
+  | {
+      /** Which notice this is. */
+      kind: 'projection';
+      /** The projection's status now. */
+      status: ProjectionStatus;
+    };
 
 /** The API a worker exposes through Comlink; `connect` wraps it in a typed client. */
 export interface RuntimeService {
   /** Takes the Web Lock `lock` for the worker's lifetime, so that the page learns of the worker's death. */
   hello(lock: string, notify: (notice: WorkerNotice) => void): Promise<void>;
+  /** The runtime's `send`: decides and stores a command, resolving once its events are durable. */
   send(type: string, id: string, command: unknown, options: CommandOptions): Promise<CommandResult<unknown, unknown>>;
+  /** The runtime's `state`: the entity's durable state, caught up with other tabs' writes. */
   state(type: string, id: string): Promise<Versioned<unknown>>;
+  /** The runtime's `stateAt`: the entity's state after event `sequenceNr` (time travel). */
   stateAt(type: string, id: string, sequenceNr: number): Promise<Versioned<unknown>>;
+  /** The runtime's `events`: the entity's stored events from `from` to `to`, upcast. */
   events(type: string, id: string, from?: number, to?: number): Promise<PersistedEvent[]>;
+  /** The runtime's `entityIds`: the ids of the entities of a type that have events. */
   entityIds(type: string): Promise<string[]>;
+  /** The runtime's `snapshots`: the sequence numbers of the entity's stored snapshots. */
   snapshots(type: string, id: string): Promise<number[]>;
   /** Starts sending `written` notices for the entities of a type; returns their ids. */
   watchIds(type: string): Promise<string[]>;
+  /** Stops the `written` notices that `watchIds` started. */
   unwatchIds(type: string): Promise<void>;
   /** Starts sending `change` notices for an entity; returns its current state. */
   watch(type: string, id: string): Promise<Versioned<unknown>>;
+  /** Stops the `change` notices that `watch` started. */
   unwatch(type: string, id: string): Promise<void>;
+  /** The runtime's `readModel`: documents of a read model, with the position they reflect and the status. */
   readModel(projection: string, query: DocumentQuery): Promise<ReadModel>;
+  /** The runtime's `projectionStatus`. */
   projectionStatus(projection: string): Promise<ProjectionStatus>;
+  /** The runtime's `rebuildProjection`: rebuilds a read model from scratch, blue/green. */
   rebuildProjection(projection: string): Promise<ProjectionStatus>;
   /** Starts sending `projection` notices for a projection; returns its status. */
   watchProjection(projection: string): Promise<ProjectionStatus>;
+  /** Stops the `projection` notices that `watchProjection` started. */
   unwatchProjection(projection: string): Promise<void>;
+  /** Closes the runtime and its journal once the calls under way have finished; later calls reject. */
   close(): Promise<void>;
 }
 
