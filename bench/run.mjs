@@ -119,7 +119,7 @@ function updateReadme(/** @type {string} */ md) {
   const to = readme.indexOf(end);
   if (from < 0 || to < from) return;
   const body = md.split('\n').slice(2).join('\n').trim();
-  const section = `${start}\n${body}\n\n![eventfold's throughput and read rates as ratios to raw IndexedDB and Dexie, measured in the same run](bench/results/latest.svg)\n`;
+  const section = `${start}\n${body}\n\n![eventfold's throughput and read rates as ratios to raw IndexedDB and Dexie, measured in the same run](https://raw.githubusercontent.com/eventfold/eventfold/main/bench/results/latest.svg)\n`;
   writeFileSync(path, readme.slice(0, from) + section + readme.slice(to));
 }
 

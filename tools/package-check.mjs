@@ -1,0 +1,230 @@
+// npm run test:package
+// Does what a new user does with eventfold: packs the repository (`npm pack`, which builds dist/), checks what the
+// tarball holds, installs it into a copy of the fixture app (fixtures/app) outside the repository, type-checks the
+// app under moduleResolution "bundler", "nodenext" and the legacy "node10", builds it with Vite, serves the build and
+// drives it in Chromium: a command, a rejected command, a reload that keeps the state.
+// EVENTFOLD_PACKAGE_PORT sets the preview port (default: a free one); EVENTFOLD_PACKAGE_KEEP=1 keeps the scratch dir.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright';
+import { chromiumLaunchOptions } from './chromium.mjs';
+import { tarballProblems } from './tarball-contents.mjs';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const fixture = join(root, 'fixtures/app');
+const log = (/** @type {string} */ message) => console.log(`[package] ${message}`);
+const started = Date.now();
+
+/** The environment of a fresh shell: no npm_* variables of the `npm run` that started this script. */
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+
+/**
+ * Runs a command to completion, its output shown only when it fails.
+ * @param {string} command
+ * @param {string[]} args
+ * @param {string} cwd
+ */
+function run(command, args, cwd) {
+  try {
+    return execFileSync(command, args, { cwd, env: cleanEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const failed = /** @type {{ stdout?: string, stderr?: string }} */ (error);
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+  }
+}
+
+/** A port nobody listens on. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Packs the repository into `into`; returns the tarball's path and the files npm says it holds. */
+function pack(/** @type {string} */ into) {
+  const output = run('npm', ['pack', '--json', '--pack-destination', into], root);
+  const [result] = JSON.parse(output.slice(output.indexOf('[')));
+  return { tarball: join(into, result.filename), files: result.files.map((/** @type {{ path: string }} */ file) => file.path) };
+}
+
+/** The fixture's dependencies must be the versions of the repository's lockfile, so that they install from the cache. */
+function checkPinnedVersions(/** @type {Record<string, Record<string, string>>} */ manifest) {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+  const pinned = { ...manifest.dependencies, ...manifest.devDependencies };
+  const drift = Object.entries(pinned).flatMap(([name, version]) => {
+    const locked = lock.packages[`node_modules/${name}`]?.version;
+    return locked && locked !== version ? [`${name}: fixture ${version}, repository ${locked}`] : [];
+  });
+  if (drift.length > 0) throw new Error(`fixtures/app pins other versions than package-lock.json:\n  ${drift.join('\n  ')}`);
+}
+
+/** Copies the fixture app to `app` and points its eventfold dependency at the tarball. */
+function prepareApp(/** @type {string} */ app, /** @type {string} */ tarball) {
+  cpSync(fixture, app, { recursive: true, filter: (source) => !/[\\/](node_modules|dist)$/.test(source) });
+  const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+  checkPinnedVersions(manifest);
+  manifest.dependencies.eventfold = `file:${tarball}`;
+  writeFileSync(join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/** The gzip sizes of the built scripts, in bytes: the page's (its entry and what it imports) and the rest (the worker). */
+function builtSizes(/** @type {string} */ app) {
+  const manifest = JSON.parse(readFileSync(join(app, 'dist/.vite/manifest.json'), 'utf8'));
+  /** @type {Set<string>} */
+  const pageFiles = new Set();
+  const visit = (/** @type {string} */ key) => {
+    const chunk = manifest[key];
+    if (!chunk || pageFiles.has(chunk.file)) return;
+    pageFiles.add(chunk.file);
+    (chunk.imports ?? []).forEach(visit);
+  };
+  Object.keys(manifest).filter((key) => manifest[key].isEntry).forEach(visit);
+  const scripts = readdirSync(join(app, 'dist/assets')).filter((file) => file.endsWith('.js')).map((file) => `assets/${file}`);
+  const gzip = (/** @type {string[]} */ files) => files.reduce((sum, file) => sum + gzipSync(readFileSync(join(app, 'dist', file))).length, 0);
+  return { page: gzip(scripts.filter((file) => pageFiles.has(file))), worker: gzip(scripts.filter((file) => !pageFiles.has(file))) };
+}
+
+/**
+ * Starts `vite preview` on the build; resolves once it answers.
+ * @param {string} app
+ * @param {number} port
+ */
+async function servePreview(app, port) {
+  const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+    cwd: app,
+    env: cleanEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  server.stdout.on('data', (chunk) => (output += chunk));
+  server.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  const url = `http://127.0.0.1:${port}/`;
+  for (;;) {
+    const answered = await fetch(url).then((response) => response.ok, () => false);
+    if (answered) break;
+    if (server.exitCode !== null) throw new Error(`vite preview exited:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    async close() {
+      server.kill();
+      await exited;
+    },
+  };
+}
+
+/**
+ * Drives the built app in Chromium, on an on-disk profile so that the reload reads the state back from IndexedDB.
+ * Fails on any console error, uncaught error or unhandled rejection, in the page and in its workers.
+ * @param {string} url
+ * @param {string} profile
+ */
+async function driveApp(url, profile) {
+  const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunchOptions, headless: true });
+  /** @type {string[]} */
+  const problems = [];
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    // Playwright reports a worker's unhandled rejections as page errors; an uncaught error in a worker whose page
+    // handles its `error` event (the client does) is reported nowhere, so the worker's own scope says it.
+    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+    page.on('worker', (worker) => {
+      worker
+        .evaluate(() => self.addEventListener('error', (event) => console.error(`uncaught error in worker: ${event.message}`)))
+        .catch(() => {});
+    });
+    const text = (/** @type {string} */ testId, /** @type {string} */ expected) =>
+      page
+        .getByTestId(testId)
+        .filter({ hasText: new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) })
+        .waitFor({ timeout: 15_000 })
+        .catch(async () => {
+          throw new Error(`expected ${testId} to read "${expected}", it reads "${await page.getByTestId(testId).textContent()}"`);
+        });
+
+    await page.goto(url);
+    await text('status', 'ready');
+    await text('count', '0');
+    log('the app is ready with a count of 0');
+    await page.getByRole('button', { name: 'Add 1' }).click();
+    await text('outcome', 'ok: 1');
+    await page.getByRole('button', { name: 'Add 1' }).click();
+    await text('outcome', 'ok: 2');
+    await text('count', '2');
+    log('two commands were stored and shown');
+    await page.getByRole('button', { name: 'Take 5' }).click();
+    await text('outcome', 'rejected: not enough to take');
+    await text('count', '2');
+    log('a command beyond the count was rejected, with the code "rejected" and its reason');
+    await page.reload();
+    await text('status', 'ready');
+    await text('count', '2');
+    log('the count was kept across a reload');
+  } finally {
+    await context.close();
+  }
+  if (problems.length > 0) throw new Error(`errors in the page or its workers:\n  ${problems.join('\n  ')}`);
+}
+
+async function main() {
+  const scratch = mkdtempSync(join(tmpdir(), 'eventfold-package-'));
+  const step = (/** @type {string} */ what) => log(`${what} (${((Date.now() - started) / 1_000).toFixed(1)} s)`);
+  try {
+    step('packing the repository');
+    const { tarball, files } = pack(scratch);
+    const app = join(scratch, 'app');
+    prepareApp(app, tarball);
+
+    step(`installing ${tarball} into ${app}`);
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+    const installed = join(app, 'node_modules/eventfold');
+    const problems = tarballProblems(files, (path) => readFileSync(join(installed, path), 'utf8'));
+    if (problems.length > 0) throw new Error(`the tarball is wrong:\n  ${problems.join('\n  ')}`);
+    log(`the tarball's ${files.length} files are what a package needs`);
+
+    step('type-checking the app (moduleResolution bundler, nodenext, node10)');
+    run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], app);
+    run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.nodenext.json'], app);
+    // TypeScript 7 dropped moduleResolution "node10"; TypeScript 6, which still has it, checks that one.
+    run(process.execPath, ['node_modules/typescript-6/bin/tsc', '-p', 'tsconfig.node10.json'], app);
+
+    step('building the app with Vite');
+    run(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--manifest'], app);
+    const sizes = builtSizes(app);
+    log(`built: page script ${(sizes.page / 1_024).toFixed(1)} kB gzip (React included), worker ${(sizes.worker / 1_024).toFixed(1)} kB gzip`);
+
+    step('running the app in Chromium');
+    const port = Number(process.env.EVENTFOLD_PACKAGE_PORT) || (await freePort());
+    const server = await servePreview(app, port);
+    try {
+      await driveApp(server.url, join(scratch, 'profile'));
+    } finally {
+      await server.close();
+    }
+    step('the packed eventfold installs, type-checks, builds and runs');
+  } finally {
+    if (process.env.EVENTFOLD_PACKAGE_KEEP) log(`kept ${scratch}`);
+    else rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(`[package] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
+
