@@ -2,8 +2,9 @@
 // Does what a new user does with eventfold: packs the repository (`npm pack`, which builds dist/), checks what the
 // tarball holds, installs it into a copy of the fixture app (fixtures/app) outside the repository, type-checks the
 // app under moduleResolution "bundler", "nodenext" and the legacy "node10", builds it with Vite, serves the build and
-// drives it in Chromium: a command, a rejected command, a reload that keeps the state.
-// EVENTFOLD_PACKAGE_PORT sets the preview port (default: a free one); EVENTFOLD_PACKAGE_KEEP=1 keeps the scratch dir.
+// drives it in Chromium: a command, a rejected command, a reload that keeps the state; then visits its dev server
+// once, which must not reload the page.
+// EVENTFOLD_PACKAGE_PORT and EVENTFOLD_PACKAGE_DEV_PORT set the preview and dev server ports (default: free ones); EVENTFOLD_PACKAGE_KEEP=1 keeps the scratch dir.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -95,12 +96,13 @@ function builtSizes(/** @type {string} */ app) {
 }
 
 /**
- * Starts `vite preview` on the build; resolves once it answers.
+ * Starts the app's Vite (`command` 'preview' serves the build, 'dev' the dev server); resolves once it answers.
  * @param {string} app
+ * @param {'preview' | 'dev'} command
  * @param {number} port
  */
-async function servePreview(app, port) {
-  const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+async function serve(app, command, port) {
+  const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', command, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
     cwd: app,
     env: cleanEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -113,16 +115,52 @@ async function servePreview(app, port) {
   for (;;) {
     const answered = await fetch(url).then((response) => response.ok, () => false);
     if (answered) break;
-    if (server.exitCode !== null) throw new Error(`vite preview exited:\n${output}`);
+    if (server.exitCode !== null) throw new Error(`vite ${command} exited:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
     url,
+    output: () => output,
     async close() {
       server.kill();
       await exited;
     },
   };
+}
+
+/**
+ * Collects every console error, uncaught error and unhandled rejection of `page` and of its workers into `problems`.
+ * @param {import('playwright').Page} page
+ * @param {string[]} problems
+ */
+function watchForErrors(page, problems) {
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  // Playwright reports a worker's unhandled rejections as page errors; an uncaught error in a worker whose page
+  // handles its `error` event (the client does) is reported nowhere, so the worker's own scope says it.
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  page.on('worker', (worker) => {
+    worker
+      .evaluate(() => self.addEventListener('error', (event) => console.error(`uncaught error in worker: ${event.message}`)))
+      .catch(() => {});
+  });
+}
+
+/**
+ * Waits until the element with `testId` reads exactly `expected`.
+ * @param {import('playwright').Page} page
+ * @param {string} testId
+ * @param {string} expected
+ */
+function shows(page, testId, expected) {
+  return page
+    .getByTestId(testId)
+    .filter({ hasText: new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) })
+    .waitFor({ timeout: 30_000 })
+    .catch(async () => {
+      throw new Error(`expected ${testId} to read "${expected}", it reads "${await page.getByTestId(testId).textContent()}"`);
+    });
 }
 
 /**
@@ -137,26 +175,8 @@ async function driveApp(url, profile) {
   const problems = [];
   try {
     const page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-    });
-    // Playwright reports a worker's unhandled rejections as page errors; an uncaught error in a worker whose page
-    // handles its `error` event (the client does) is reported nowhere, so the worker's own scope says it.
-    page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-    page.on('worker', (worker) => {
-      worker
-        .evaluate(() => self.addEventListener('error', (event) => console.error(`uncaught error in worker: ${event.message}`)))
-        .catch(() => {});
-    });
-    const text = (/** @type {string} */ testId, /** @type {string} */ expected) =>
-      page
-        .getByTestId(testId)
-        .filter({ hasText: new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) })
-        .waitFor({ timeout: 15_000 })
-        .catch(async () => {
-          throw new Error(`expected ${testId} to read "${expected}", it reads "${await page.getByTestId(testId).textContent()}"`);
-        });
-
+    watchForErrors(page, problems);
+    const text = (/** @type {string} */ testId, /** @type {string} */ expected) => shows(page, testId, expected);
     await page.goto(url);
     await text('status', 'ready');
     await text('count', '0');
@@ -179,6 +199,39 @@ async function driveApp(url, profile) {
     await context.close();
   }
   if (problems.length > 0) throw new Error(`errors in the page or its workers:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * Visits the app's dev server for the first time (nothing pre-bundled yet) and sends a command. The worker cannot
+ * answer before the dev server has served its imports, so a dependency found late (which makes the dev server
+ * re-bundle and reload the page) has reloaded the page, or dropped the command with it, before the answer shows.
+ * @param {string} app
+ * @param {number} port
+ */
+async function checkDevServer(app, port) {
+  rmSync(join(app, 'node_modules/.vite'), { recursive: true, force: true });
+  const server = await serve(app, 'dev', port);
+  const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
+  /** @type {string[]} */
+  const problems = [];
+  try {
+    const page = await browser.newPage();
+    watchForErrors(page, problems);
+    let loads = 0;
+    page.on('load', () => loads++);
+    await page.goto(server.url);
+    await shows(page, 'status', 'ready');
+    await page.getByRole('button', { name: 'Add 1' }).click();
+    await shows(page, 'outcome', 'ok: 1');
+    if (loads !== 1 || /reloading/.test(server.output())) {
+      throw new Error(`the dev server reloaded the page on the first visit (${loads} loads):\n${server.output()}`);
+    }
+    log('the dev server served the first visit without a reload');
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  if (problems.length > 0) throw new Error(`errors in the page or its workers under the dev server:\n  ${problems.join('\n  ')}`);
 }
 
 async function main() {
@@ -210,12 +263,15 @@ async function main() {
 
     step('running the app in Chromium');
     const port = Number(process.env.EVENTFOLD_PACKAGE_PORT) || (await freePort());
-    const server = await servePreview(app, port);
+    const server = await serve(app, 'preview', port);
     try {
       await driveApp(server.url, join(scratch, 'profile'));
     } finally {
       await server.close();
     }
+
+    step('visiting the dev server for the first time');
+    await checkDevServer(app, Number(process.env.EVENTFOLD_PACKAGE_DEV_PORT) || (await freePort()));
     step('the packed eventfold installs, type-checks, builds and runs');
   } finally {
     if (process.env.EVENTFOLD_PACKAGE_KEEP) log(`kept ${scratch}`);
