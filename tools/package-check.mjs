@@ -7,6 +7,7 @@
 // EVENTFOLD_PACKAGE_PORT and EVENTFOLD_PACKAGE_DEV_PORT set the preview and dev server ports (default: free ones); EVENTFOLD_PACKAGE_KEEP=1 keeps the scratch dir.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -202,6 +203,53 @@ async function driveApp(url, profile) {
 }
 
 /**
+ * "Go to definition" from the app into eventfold must land in its TypeScript source, through the declaration maps:
+ * asked of TypeScript's language service, as an editor asks it (the mapping step is the one tsserver applies).
+ * @param {string} app
+ */
+function checkGoToDefinition(app) {
+  const ts = createRequire(join(app, 'package.json'))('typescript-6');
+  const config = ts.getParsedCommandLineOfConfigFile(join(app, 'tsconfig.json'), {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (/** @type {any} */ diagnostic) => {
+      throw new Error(String(diagnostic.messageText));
+    },
+  });
+  const service = ts.createLanguageService({
+    getScriptFileNames: () => config.fileNames,
+    getScriptVersion: () => '1',
+    getScriptSnapshot: (/** @type {string} */ file) => (ts.sys.fileExists(file) ? ts.ScriptSnapshot.fromString(ts.sys.readFile(file)) : undefined),
+    getCurrentDirectory: () => app,
+    getCompilationSettings: () => config.options,
+    getDefaultLibFileName: ts.getDefaultLibFilePath,
+    fileExists: ts.sys.fileExists,
+    readFile: ts.sys.readFile,
+    readDirectory: ts.sys.readDirectory,
+    directoryExists: ts.sys.directoryExists,
+    getDirectories: ts.sys.getDirectories,
+  });
+  /** @type {[file: string, name: string, source: string][]} */
+  const uses = [
+    ['src/counter.ts', 'defineEntity', 'lib/core/entity.ts'],
+    ['src/counter.worker.ts', 'openIndexedDbJournal', 'lib/idb/indexeddb-journal.ts'],
+    ['src/counter.worker.ts', 'exposeRuntime', 'lib/worker/expose-runtime.ts'],
+    ['src/main.tsx', 'connect', 'lib/client/client.ts'],
+    ['src/main.tsx', 'useEntity', 'lib/react/hooks.ts'],
+    ['src/main.tsx', 'RejectedError', 'lib/core/errors.ts'],
+  ];
+  for (const [file, name, source] of uses) {
+    const path = join(app, file);
+    const [definition] = service.getDefinitionAtPosition(path, readFileSync(path, 'utf8').indexOf(name)) ?? [];
+    const mapped = definition && service.getSourceMapper().tryGetSourcePosition({ fileName: definition.fileName, pos: definition.textSpan.start });
+    const expected = join(app, 'node_modules/eventfold', source);
+    if (mapped?.fileName !== expected) {
+      throw new Error(`go to definition of ${name} leads to ${mapped?.fileName ?? definition?.fileName ?? 'nothing'}, not ${expected}`);
+    }
+  }
+  log('go to definition leads into eventfold\'s TypeScript sources');
+}
+
+/**
  * Visits the app's dev server for the first time (nothing pre-bundled yet) and sends a command. The worker cannot
  * answer before the dev server has served its imports, so a dependency found late (which makes the dev server
  * re-bundle and reload the page) has reloaded the page, or dropped the command with it, before the answer shows.
@@ -255,6 +303,7 @@ async function main() {
     run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.nodenext.json'], app);
     // TypeScript 7 dropped moduleResolution "node10"; TypeScript 6, which still has it, checks that one.
     run(process.execPath, ['node_modules/typescript-6/bin/tsc', '-p', 'tsconfig.node10.json'], app);
+    checkGoToDefinition(app);
 
     step('building the app with Vite');
     run(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--manifest'], app);
