@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import react from '@vitejs/plugin-react';
 import { rolldown } from 'rolldown';
 import { build } from 'vite';
 
@@ -52,21 +51,19 @@ export async function librarySizes() {
 }
 
 /**
- * Builds one page of the fixture app with Vite, as the app's own production build would (React plugin, module
- * worker, minified), `eventfold` resolved to the library's sources. Returns the gzip bytes of the page's scripts and
- * of the worker's.
+ * Builds one page of the fixture app with Vite and the app's own config (fixtures/app/vite.config.ts), as its
+ * production build would, `eventfold` resolved to the library's sources. Returns the gzip bytes of the page's scripts
+ * and of the worker's.
  * @param {string} page the page's entry module
  */
 async function buildFixturePage(page) {
   const outDir = mkdtempSync(join(tmpdir(), 'eventfold-fixture-size-'));
   try {
     await build({
-      configFile: false,
+      configFile: join(root, 'fixtures/app/vite.config.ts'),
       root: join(root, 'fixtures/app'),
       logLevel: 'warn',
-      plugins: [react()],
       resolve: { alias: libraryAliases },
-      worker: { format: 'es' },
       build: { outDir, emptyOutDir: true, manifest: true, rolldownOptions: { input: page } },
     });
     const manifest = JSON.parse(readFileSync(join(outDir, '.vite/manifest.json'), 'utf8'));
