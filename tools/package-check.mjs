@@ -6,7 +6,7 @@
 // once, which must not reload the page.
 // EVENTFOLD_PACKAGE_PORT and EVENTFOLD_PACKAGE_DEV_PORT set the preview and dev server ports (default: free ones); EVENTFOLD_PACKAGE_KEEP=1 keeps the scratch dir.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,22 @@ function pack(/** @type {string} */ into) {
   const output = run('npm', ['pack', '--json', '--pack-destination', into], root);
   const [result] = JSON.parse(output.slice(output.indexOf('[')));
   return { tarball: join(into, result.filename), files: result.files.map((/** @type {{ path: string }} */ file) => file.path) };
+}
+
+/**
+ * What `npm install github:…` packs: npm clones the repository, installs its dependencies, runs `prepare` and only
+ * `prepare` (not `prepack`), and packs the directory. Done here on a clone of HEAD that borrows this checkout's
+ * node_modules; returns the files of the tarball.
+ * @param {string} scratch
+ */
+function packLikeGitInstall(scratch) {
+  const clone = join(scratch, 'clone');
+  run('git', ['clone', '--quiet', root, clone], scratch);
+  symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'junction');
+  run('npm', ['run', 'prepare'], clone);
+  const output = run('npm', ['pack', '--json', '--dry-run', '--ignore-scripts'], clone);
+  const [result] = JSON.parse(output.slice(output.indexOf('[')));
+  return result.files.map((/** @type {{ path: string }} */ file) => file.path);
 }
 
 /** The fixture's dependencies must be the versions of the repository's lockfile, so that they install from the cache. */
@@ -297,6 +313,12 @@ async function main() {
     const problems = tarballProblems(files, (path) => readFileSync(join(installed, path), 'utf8'));
     if (problems.length > 0) throw new Error(`the tarball is wrong:\n  ${problems.join('\n  ')}`);
     log(`the tarball's ${files.length} files are what a package needs`);
+
+    step('packing a clone of HEAD as a git install does (prepare, then pack)');
+    const fromGit = packLikeGitInstall(scratch);
+    const gitProblems = tarballProblems(fromGit, (path) => readFileSync(join(scratch, 'clone', path), 'utf8'));
+    if (gitProblems.length > 0) throw new Error(`a git install's package is wrong:\n  ${gitProblems.join('\n  ')}`);
+    log(`a git install packs ${fromGit.length} files, built`);
 
     step('type-checking the app (moduleResolution bundler, nodenext, node10)');
     run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], app);
