@@ -69,7 +69,7 @@ function packLikeGitInstall(scratch) {
   const clone = join(scratch, 'clone');
   run('git', ['clone', '--quiet', root, clone], scratch);
   symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'junction');
-  run('npm', ['run', 'prepare'], clone);
+  run('npm', ['run', '--if-present', 'prepare'], clone);
   const output = run('npm', ['pack', '--json', '--dry-run', '--ignore-scripts'], clone);
   const [result] = JSON.parse(output.slice(output.indexOf('[')));
   return result.files.map((/** @type {{ path: string }} */ file) => file.path);
