@@ -1,11 +1,12 @@
 // node bench/sizes.mjs: the B5 size figures alone (npm run bench reports them with the rest).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { rolldown } from 'rolldown';
 import { build } from 'vite';
+import { builtScriptSizes } from '../tools/built-sizes.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 /** `eventfold` and `eventfold/*` resolved to the library's sources, as in tools/library-aliases.ts (which Node cannot import). */
@@ -66,19 +67,7 @@ async function buildFixturePage(page) {
       resolve: { alias: libraryAliases },
       build: { outDir, emptyOutDir: true, manifest: true, rolldownOptions: { input: page } },
     });
-    const manifest = JSON.parse(readFileSync(join(outDir, '.vite/manifest.json'), 'utf8'));
-    /** @type {Set<string>} */
-    const pageFiles = new Set();
-    const visit = (/** @type {string} */ key) => {
-      const chunk = manifest[key];
-      if (!chunk || pageFiles.has(chunk.file)) return;
-      pageFiles.add(chunk.file);
-      (chunk.imports ?? []).forEach(visit);
-    };
-    Object.keys(manifest).filter((key) => manifest[key].isEntry).forEach(visit);
-    const scripts = readdirSync(join(outDir, 'assets')).filter((file) => file.endsWith('.js')).map((file) => `assets/${file}`);
-    const gzip = (/** @type {string[]} */ files) => files.reduce((sum, file) => sum + gzipSync(readFileSync(join(outDir, file))).length, 0);
-    return { page: gzip(scripts.filter((file) => pageFiles.has(file))), worker: gzip(scripts.filter((file) => !pageFiles.has(file))) };
+    return builtScriptSizes(outDir);
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }

@@ -3,17 +3,18 @@
 // tarball holds, installs it into a copy of the fixture app (fixtures/app) outside the repository, type-checks the
 // app under moduleResolution "bundler", "nodenext" and the legacy "node10", builds it with Vite, serves the build and
 // drives it in Chromium: a command, a rejected command, a reload that keeps the state; then visits its dev server
-// once, which must not reload the page.
-// EVENTFOLD_PACKAGE_PORT and EVENTFOLD_PACKAGE_DEV_PORT set the preview and dev server ports (default: free ones); EVENTFOLD_PACKAGE_KEEP=1 keeps the scratch dir.
+// once, which must not reload the page. It also packs a clone of HEAD as a git install does.
+// EVENTFOLD_PACKAGE_PORT and EVENTFOLD_PACKAGE_DEV_PORT set the preview and dev server ports (default: free ones);
+// EVENTFOLD_PACKAGE_KEEP=1 keeps the scratch directory.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright';
+import { builtScriptSizes } from './built-sizes.mjs';
 import { chromiumLaunchOptions } from './chromium.mjs';
 import { tarballProblems } from './tarball-contents.mjs';
 
@@ -22,8 +23,16 @@ const fixture = join(root, 'fixtures/app');
 const log = (/** @type {string} */ message) => console.log(`[package] ${message}`);
 const started = Date.now();
 
-/** The environment of a fresh shell: no npm_* variables of the `npm run` that started this script. */
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+/**
+ * The environment of a fresh shell: without what the `npm run` that started this script says about this package
+ * (npm_package_*, npm_lifecycle_*, its local prefix), but with the npm configuration (a registry, a cache).
+ */
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => {
+    const name = key.toLowerCase();
+    return !name.startsWith('npm_') || (name.startsWith('npm_config_') && name !== 'npm_config_local_prefix');
+  }),
+);
 
 /**
  * Runs a command to completion, its output shown only when it fails.
@@ -93,23 +102,6 @@ function prepareApp(/** @type {string} */ app, /** @type {string} */ tarball) {
   checkPinnedVersions(manifest);
   manifest.dependencies.eventfold = `file:${tarball}`;
   writeFileSync(join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-}
-
-/** The gzip sizes of the built scripts, in bytes: the page's (its entry and what it imports) and the rest (the worker). */
-function builtSizes(/** @type {string} */ app) {
-  const manifest = JSON.parse(readFileSync(join(app, 'dist/.vite/manifest.json'), 'utf8'));
-  /** @type {Set<string>} */
-  const pageFiles = new Set();
-  const visit = (/** @type {string} */ key) => {
-    const chunk = manifest[key];
-    if (!chunk || pageFiles.has(chunk.file)) return;
-    pageFiles.add(chunk.file);
-    (chunk.imports ?? []).forEach(visit);
-  };
-  Object.keys(manifest).filter((key) => manifest[key].isEntry).forEach(visit);
-  const scripts = readdirSync(join(app, 'dist/assets')).filter((file) => file.endsWith('.js')).map((file) => `assets/${file}`);
-  const gzip = (/** @type {string[]} */ files) => files.reduce((sum, file) => sum + gzipSync(readFileSync(join(app, 'dist', file))).length, 0);
-  return { page: gzip(scripts.filter((file) => pageFiles.has(file))), worker: gzip(scripts.filter((file) => !pageFiles.has(file))) };
 }
 
 /**
@@ -329,7 +321,7 @@ async function main() {
 
     step('building the app with Vite');
     run(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--manifest'], app);
-    const sizes = builtSizes(app);
+    const sizes = builtScriptSizes(join(app, 'dist'));
     log(`built: page script ${(sizes.page / 1_024).toFixed(1)} kB gzip (React included), worker ${(sizes.worker / 1_024).toFixed(1)} kB gzip`);
 
     step('running the app in Chromium');
