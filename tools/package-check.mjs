@@ -76,7 +76,9 @@ function pack(/** @type {string} */ into) {
  */
 function packLikeGitInstall(scratch) {
   const clone = join(scratch, 'clone');
-  run('git', ['clone', '--quiet', root, clone], scratch);
+  const head = run('git', ['rev-parse', 'HEAD'], root).trim();
+  run('git', ['clone', '--quiet', '--no-checkout', root, clone], scratch);
+  run('git', ['checkout', '--quiet', head], clone);
   symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'junction');
   run('npm', ['run', '--if-present', 'prepare'], clone);
   const output = run('npm', ['pack', '--json', '--dry-run', '--ignore-scripts'], clone);
