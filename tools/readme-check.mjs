@@ -3,9 +3,10 @@
 // Each ```ts or ```tsx block becomes one or more modules: a line `// name.ts` (or `.tsx`) at the start of a line
 // begins a file of that name, so that blocks import from each other as an app's files do; a block without one is a
 // module of its own. The modules are written to .scratch/readme/ and compiled with the library's sources in place
-// of the package (tsconfig.readme.json). `npm run typecheck` runs it.
+// of the package (tsconfig.readme.json). A block that names a file of the fixture app (fixtures/app, which
+// `npm run test:package` installs and runs) must be that file word for word. `npm run typecheck` runs it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +48,22 @@ export function modulesOf(markdown) {
 }
 
 /**
+ * The README's blocks that differ from the fixture app's file of the same name.
+ * @param {Map<string, string>} modules
+ * @param {string} app the fixture app's folder
+ * @returns {string[]}
+ */
+export function driftedFromFixture(modules, app) {
+  return [...modules].flatMap(([name, source]) => {
+    const file = join(app, name);
+    if (!existsSync(file)) return [];
+    // The module is the block's lines between the line of its name and the `export {}` that makes it a module.
+    const body = source.split('\n').slice(2, -2).join('\n');
+    return body.trimEnd() === readFileSync(file, 'utf8').trimEnd() ? [] : [name];
+  });
+}
+
+/**
  * A file's text: its lines, made a module even without imports or exports, as in an app built by a bundler.
  * @param {string[]} lines
  */
@@ -64,7 +81,10 @@ export function checkMarkdown(markdown, dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const modules = modulesOf(markdown);
-  for (const [name, source] of modules) writeFileSync(join(dir, name), source);
+  for (const [name, source] of modules) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), source);
+  }
   const config = { extends: join(root, 'tsconfig.readme.json'), include: ['.'] };
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config));
   try {
@@ -76,7 +96,13 @@ export function checkMarkdown(markdown, dir) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { ok, modules, output } = checkMarkdown(readFileSync(join(root, 'README.md'), 'utf8'), out);
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const drifted = driftedFromFixture(modulesOf(readme), join(root, 'fixtures', 'app'));
+  if (drifted.length > 0) {
+    console.error(`README.md: the blocks of ${drifted.join(', ')} differ from those files in fixtures/app`);
+    process.exit(1);
+  }
+  const { ok, modules, output } = checkMarkdown(readme, out);
   if (!ok) {
     console.error(`${output}README.md: a TypeScript block does not compile (the modules are in ${out})`);
     process.exit(1);

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkMarkdown, modulesOf } from './readme-check.mjs';
+import { checkMarkdown, driftedFromFixture, modulesOf } from './readme-check.mjs';
 
 const block = (language: string, body: string) => `\`\`\`${language}\n${body}\n\`\`\`\n`;
 
@@ -40,5 +40,14 @@ describe('the README check', () => {
     const drifted = checkMarkdown(block('ts', `${entity}\ncounter.decide({ type: 'remove' }, 0);`), scratch());
     expect(drifted.ok).toBe(false);
     expect(drifted.output).toContain('counter.ts');
+  });
+
+  it('names the blocks that are no longer the fixture app files word for word', () => {
+    const app = scratch();
+    mkdirSync(join(app, 'src'));
+    writeFileSync(join(app, 'src', 'a.ts'), 'export const a = 1;\n');
+    writeFileSync(join(app, 'src', 'b.ts'), 'export const b = 2;\n');
+    const markdown = block('ts', '// src/a.ts\nexport const a = 1;') + block('ts', '// src/b.ts\nexport const b = 3;') + block('ts', '// c.ts\n0;');
+    expect(driftedFromFixture(modulesOf(markdown), app)).toEqual(['src/b.ts']);
   });
 });
