@@ -5,11 +5,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright';
-import { rolldown } from 'rolldown';
 import { build, preview } from 'vite';
 import { chromiumLaunchOptions } from '../tools/chromium.mjs';
+import { librarySizes } from '../tools/library-sizes.mjs';
 import { markdownTable, median, meets, percentile, ratioChart, textTable } from './report.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -20,42 +19,6 @@ const sizes = quick
   ? { sequential: 200, burst: 1_000, accounts: 100, long: 10_000, huge: 30_000, seeks: 50, repeats: 5 }
   : { sequential: 2_000, burst: 10_000, accounts: 100, long: 100_000, huge: 1_000_000, seeks: 200, repeats: 15 };
 const log = (/** @type {string} */ message) => console.log(`[bench] ${message}`);
-
-/**
- * Sizes of the library's own code as an app ships it: a worker entry that serves a runtime over the IndexedDB
- * journal, and a page entry that connects to it with the React hooks, each bundled, tree-shaken and minified with
- * idb, comlink and React left out, then gzipped. In bytes.
- */
-async function librarySizes() {
-  const outDir = mkdtempSync(join(tmpdir(), 'eventfold-size-'));
-  const lib = (/** @type {string} */ path) => JSON.stringify(join(root, 'lib', path));
-  const bundle = async (/** @type {string} */ name, /** @type {string} */ source) => {
-    const entry = join(outDir, `${name}.js`);
-    writeFileSync(entry, source);
-    // rolldown directly: Vite's library mode keeps whitespace in ES output, which an app's own build would remove.
-    const built = await rolldown({ input: entry, external: ['idb', 'comlink', 'react'], logLevel: 'silent' });
-    const { output } = await built.generate({ format: 'es', minify: true });
-    return gzipSync(output.map((chunk) => (chunk.type === 'chunk' ? chunk.code : '')).join('\n')).length;
-  };
-  try {
-    return {
-      worker: await bundle(
-        'worker',
-        `import { openIndexedDbJournal } from ${lib('idb/index.ts')};
-         import { exposeRuntime } from ${lib('worker/index.ts')};
-         exposeRuntime({ journal: (hooks) => openIndexedDbJournal('app', hooks), entities: {} });`,
-      ),
-      page: await bundle(
-        'page',
-        `export { connect } from ${lib('client/index.ts')};
-         export { useClientStatus, useEntity, useEntityIds, useReadModel, useTimeline } from ${lib('react/index.ts')};
-         export { isEventfoldError } from ${lib('index.ts')};`,
-      ),
-    };
-  } finally {
-    rmSync(outDir, { recursive: true, force: true });
-  }
-}
 
 /**
  * Watches the lab worker's heap through the DevTools protocol (workers expose no heap API of their own).
