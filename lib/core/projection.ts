@@ -1,6 +1,9 @@
 import { HandlerError, InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
+import { createProjectionRunner, PROJECTION_RUNNER } from './projection-runner.ts';
 import { assertCloneable, assertName, describe } from './validation.ts';
+
+export { projectionEventOf } from './projection-event.ts';
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
 const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
@@ -42,9 +45,13 @@ export interface Projection<D = unknown, E = any> {
 /** Any projection; `any` so that projections of every doc and event type fit. */
 export type AnyProjection = Projection<any, any>;
 
-/** Identity helper that infers the doc and event types of a projection. */
+/**
+ * Infers the doc and event types of a projection, and makes it one that a runtime can keep: `createRuntime` and
+ * `exposeRuntime` take only projections made here. (The machinery that keeps read models up to date comes with the
+ * projection, so an app without projections does not ship it.) Returns a copy; the projection given is not changed.
+ */
 export function defineProjection<D, E = any>(projection: Projection<D, E>): Projection<D, E> {
-  return projection;
+  return Object.assign(Object.create(Object.getPrototypeOf(projection)), projection, { [PROJECTION_RUNNER]: createProjectionRunner });
 }
 
 /**
@@ -160,17 +167,6 @@ export function buildingAt(checkpoint: Checkpoint | undefined): { readonly shado
 export function builtTo(checkpoint: Checkpoint | undefined, position: number): { checkpoint: Checkpoint; swapped: boolean } {
   const rebuilding = checkpoint?.rebuilding;
   return rebuilding ? shadowAt({ ...checkpoint, rebuilding }, position) : { checkpoint: servedAt(checkpoint, position), swapped: false };
-}
-
-/** A stored event as projections see it. */
-export function projectionEventOf<E>(streamId: string, event: PersistedEvent<E>): ProjectionEvent<E> {
-  const colon = streamId.indexOf(':');
-  return {
-    ...event,
-    streamId,
-    entityType: colon < 0 ? '' : streamId.slice(0, colon),
-    entityId: colon < 0 ? streamId : streamId.slice(colon + 1),
-  };
 }
 
 /** Whether a projection reads the events of a stream. */

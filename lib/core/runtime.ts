@@ -6,7 +6,7 @@ import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, 
 import type { EventJournal, PersistedEvent } from './journal.ts';
 import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
 import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validateProjection } from './projection.ts';
-import { ProjectionRunner, type ProjectionStatus } from './projection-runner.ts';
+import { PROJECTION_RUNNER, type ProjectionRunner, type ProjectionRunnerContext, type ProjectionStatus } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
 import { assertEntityId, assertRange, assertSequenceNr, describe, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
 
@@ -70,7 +70,8 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   onWrite?: (write: { type: string; id: string; sequenceNr: number }) => void;
   /**
    * The read models kept from the events, each under a unique name: inline ones are updated in the transactions of
-   * the commands, catch-up ones right after. Each catches up from its checkpoint when the runtime starts.
+   * the commands, catch-up ones right after. Each catches up from its checkpoint when the runtime starts. Each is
+   * made with `defineProjection`; a plain object is refused with an `InvalidArgumentError`.
    */
   projections?: readonly AnyProjection[];
 }
@@ -150,7 +151,13 @@ export class EntityRuntime<D extends EntityDefinitions> {
       if (this.#projections.has(projection.name)) {
         throw new InvalidArgumentError(`Two projections are named ${describe(projection.name)}`, 'projections');
       }
-      this.#projections.set(projection.name, new ProjectionRunner(projection, {
+      const createRunner = (projection as { [PROJECTION_RUNNER]?: unknown })[PROJECTION_RUNNER] as
+        | ((projection: AnyProjection, context: ProjectionRunnerContext) => ProjectionRunner)
+        | undefined;
+      if (typeof createRunner !== 'function') {
+        throw new InvalidArgumentError(`projection ${describe(projection.name)} must be made with defineProjection`, 'projections');
+      }
+      this.#projections.set(projection.name, createRunner(projection, {
         journal: options.journal,
         pageSize: this.#pageSize,
         onChange: (status) => {

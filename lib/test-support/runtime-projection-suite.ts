@@ -287,5 +287,19 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       const twice = [counterView('inline'), counterView('inline')];
       expect(() => runtimeOver(journal, twice)).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
     });
+
+    it('refuse a projection not made with defineProjection, naming it', async () => {
+      const journal = await open();
+      const { name, mode, documentId, evolve } = counterView('inline');
+      const plain: Projection<CounterView, CounterEvent> = { name, mode, documentId, evolve };
+      expect(() => runtimeOver(journal, [plain])).toThrow(
+        expect.objectContaining({ code: 'invalid-argument', argument: 'projections', message: expect.stringContaining('defineProjection') }),
+      );
+      // A copy of a defined projection (spread, or of another mode) is still one.
+      const spread = { ...counterView('inline'), mode: 'catch-up' as const };
+      const runtime = runtimeOver(journal, [spread]);
+      expect(runtime.projectionStatus(spread.name)).toMatchObject({ mode: 'catch-up' });
+      await runtime.close();
+    });
   });
 }
