@@ -1,7 +1,7 @@
 import { HandlerError, InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
 import { createProjectionRunner, PROJECTION_RUNNER } from './projection-runner.ts';
-import { assertCloneable, assertName, describe } from './validation.ts';
+import { assertCloneable, assertName, describe, invalidArgument } from './validation.ts';
 
 export { projectionEventOf } from './projection-event.ts';
 
@@ -101,9 +101,7 @@ export type DocumentChanges = Map<string, unknown>;
 
 /** Checks a projection's shape; throws an `InvalidArgumentError` naming what is wrong. */
 export function validateProjection(projection: AnyProjection): void {
-  if (typeof projection !== 'object' || projection === null) {
-    throw new InvalidArgumentError(`A projection must be an object, got ${describe(projection)}`, 'projections');
-  }
+  if (typeof projection !== 'object' || projection === null) throw invalidArgument('projections', 'an object', projection, 'A projection');
   assertName(projection.name, 'projection.name');
   if (projection.mode !== undefined && projection.mode !== 'inline' && projection.mode !== 'catch-up') {
     throw new InvalidArgumentError(`projection "${projection.name}" has mode ${describe(projection.mode)}`, 'projections');
@@ -115,18 +113,15 @@ export function validateProjection(projection: AnyProjection): void {
 
 /** Checks a read-model query. */
 export function validateQuery(query: DocumentQuery): void {
-  if (typeof query !== 'object' || query === null) {
-    throw new InvalidArgumentError(`A query must be an object, got ${describe(query)}`, 'query');
+  if (typeof query !== 'object' || query === null) throw invalidArgument('query', 'an object', query, 'A query');
+  const { ids, prefix, limit } = query;
+  if (ids !== undefined) {
+    if (!Array.isArray(ids)) throw invalidArgument('query', 'an array', ids, 'query.ids');
+    ids.forEach((id, i) => assertName(id, `query.ids[${i}]`));
   }
-  if (query.ids !== undefined) {
-    if (!Array.isArray(query.ids)) throw new InvalidArgumentError(`query.ids must be an array, got ${describe(query.ids)}`, 'query');
-    query.ids.forEach((id, i) => assertName(id, `query.ids[${i}]`));
-  }
-  if (query.prefix !== undefined && typeof query.prefix !== 'string') {
-    throw new InvalidArgumentError(`query.prefix must be a string, got ${describe(query.prefix)}`, 'query');
-  }
-  if (query.limit !== undefined && (!Number.isSafeInteger(query.limit) || query.limit < 1)) {
-    throw new InvalidArgumentError(`query.limit must be a positive integer, got ${describe(query.limit)}`, 'query');
+  if (prefix !== undefined && typeof prefix !== 'string') throw invalidArgument('query', 'a string', prefix, 'query.prefix');
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+    throw invalidArgument('query', 'a positive integer', limit, 'query.limit');
   }
 }
 

@@ -1,7 +1,6 @@
 import {
   ConflictError,
   type EventfoldError,
-  InvalidArgumentError,
   InvalidSnapshotError,
   isEventfoldError,
   NotCloneableError,
@@ -20,7 +19,7 @@ import {
 import {
   assertAppendsTo,
   assertStreamId,
-  describe,
+  invalidArgument,
   validateBatch,
   validateIdempotency,
   validateSnapshot,
@@ -28,7 +27,7 @@ import {
 
 /** Checks every write of a `persistMany` call before anything is stored; throws on the first malformed one. */
 export function validateWrites(writes: readonly StreamWrite[]): void {
-  if (!Array.isArray(writes)) throw new InvalidArgumentError(`writes must be an array, got ${describe(writes)}`, 'writes');
+  if (!Array.isArray(writes)) throw invalidArgument('writes', 'an array', writes);
   for (const write of writes) {
     assertStreamId(write?.entityId);
     validateBatch(write.entityId, write.events);
