@@ -1,6 +1,6 @@
-import { isEventfoldError, StorageError } from './errors.ts';
+import { isEventfoldError, ProjectionRebuildingError, StorageError } from './errors.ts';
 import type { EventJournal } from './journal.ts';
-import type { AnyProjection, Checkpoint, ProjectionEvent } from './projection.ts';
+import type { AnyProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelDocument } from './projection.ts';
 import { projectionEventOf } from './projection-event.ts';
 
 /**
@@ -33,12 +33,24 @@ export interface ProjectionStatus {
   readonly failedAt?: number;
 }
 
+/** A read of a read model: its documents, the position of the journal they reflect, and the projection's status. */
+export interface ReadModel<Doc = unknown> {
+  readonly documents: ReadModelDocument<Doc>[];
+  readonly position: number;
+  readonly status: ProjectionStatus;
+  /**
+   * Set while a rebuild is under way, read with the documents: how far its shadow has got (`processed` of `total`
+   * events). The documents are those from before the rebuild, kept up to date, until the rebuilt ones replace them.
+   */
+  readonly rebuilding?: { readonly processed: number; readonly total: number };
+}
+
 /** What a runner needs from its runtime. */
 export interface ProjectionRunnerContext {
   readonly journal: EventJournal;
   readonly pageSize: number;
-  /** Called after every status change and after every batch that changed the read model. */
-  readonly onChange: (status: ProjectionStatus) => void;
+  /** Hears what a subscriber threw. */
+  readonly onError: (error: unknown) => void;
 }
 
 /**
@@ -56,6 +68,8 @@ export class ProjectionRunner {
   #sawEmpty = false;
   /** The checkpoint position last seen: when it moves without us (another tab), the read model changed. */
   #seen = -1;
+  /** Called after every status change and after every batch that changed the read model. */
+  readonly #listeners = new Set<(status: ProjectionStatus) => void>();
 
   constructor(
     readonly projection: AnyProjection,
@@ -117,6 +131,32 @@ export class ProjectionRunner {
     // Readers hear of the served documents' change now; the pass that follows brings the rest.
     this.#set(rebuilding ? { state: 'rebuilding', position, processed: rebuilding.position, total: rebuilding.total } : { ...this.#status, position });
     void this.catchUp();
+  }
+
+  /** Calls `listener` with the status whenever it changes, and whenever the read model may have; returns the unsubscribe. */
+  subscribe(listener: (status: ProjectionStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** See `EntityRuntime.readModel`. */
+  async read<Doc>(query: DocumentQuery): Promise<ReadModel<Doc>> {
+    const { name } = this.projection;
+    const { journal } = this.context;
+    const { checkpoint, documents } = await journal.readModel(name, query);
+    const rebuilding = checkpoint?.rebuilding;
+    if (rebuilding && checkpoint.position === 0) throw new ProjectionRebuildingError(name, rebuilding.position, rebuilding.total);
+    if (checkpoint === undefined) {
+      // No checkpoint yet: empty if the journal is, else new on a journal with history, and not built yet.
+      const head = await journal.highestPosition();
+      if (head > 0) throw new ProjectionRebuildingError(name, 0, head);
+    }
+    return {
+      documents: documents as ReadModelDocument<Doc>[],
+      position: checkpoint?.position ?? 0,
+      status: this.#status,
+      ...(rebuilding && { rebuilding: { processed: rebuilding.position, total: rebuilding.total } }),
+    };
   }
 
   /** Resolves when the pass under way, if any, is over. */
@@ -200,7 +240,14 @@ export class ProjectionRunner {
     const next: ProjectionStatus = { name, mode, position: this.#status.position, ...change } as ProjectionStatus;
     const same = next.state === this.#status.state && next.position === this.#status.position && next.processed === this.#status.processed;
     this.#status = next;
-    if (!same || force) this.context.onChange(next);
+    if (same && !force) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(next);
+      } catch (error) {
+        this.context.onError(error);
+      }
+    }
   }
 }
 

@@ -1,12 +1,18 @@
 import { type CommandOptions, type CommandResult, validateCommand } from './command.ts';
 import type { AnyEntityDefinition, CommandOf, EventOf, StateOf } from './entity.ts';
 import { type EntityChange, type EntityContext, EntityInstance, type EntityLock } from './entity-instance.ts';
-import { ClosedError, InvalidArgumentError, ProjectionRebuildingError } from './errors.ts';
+import { ClosedError, InvalidArgumentError } from './errors.ts';
 import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
 import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
-import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validateProjection } from './projection.ts';
-import { PROJECTION_RUNNER, type ProjectionRunner, type ProjectionRunnerContext, type ProjectionStatus } from './projection-runner.ts';
+import { type AnyProjection, type DocumentQuery, validateProjection } from './projection.ts';
+import {
+  PROJECTION_RUNNER,
+  type ProjectionRunner,
+  type ProjectionRunnerContext,
+  type ProjectionStatus,
+  type ReadModel,
+} from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
 import { assertEntityId, assertRange, assertSequenceNr, describe, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
 
@@ -76,20 +82,8 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   projections?: readonly AnyProjection[];
 }
 
-/** A read of a read model: its documents, the position of the journal they reflect, and the projection's status. */
-export interface ReadModel<Doc = unknown> {
-  readonly documents: ReadModelDocument<Doc>[];
-  readonly position: number;
-  readonly status: ProjectionStatus;
-  /**
-   * Set while a rebuild is under way, read with the documents: how far its shadow has got (`processed` of `total`
-   * events). The documents are those from before the rebuild, kept up to date, until the rebuilt ones replace them.
-   */
-  readonly rebuilding?: { readonly processed: number; readonly total: number };
-}
-
 /** A change of one entity, as subscribers receive it. */
-export type { EntityChange, EntityLock };
+export type { EntityChange, EntityLock, ReadModel };
 
 /**
  * Hosts event-sourced entities over a journal.
@@ -110,7 +104,6 @@ export class EntityRuntime<D extends EntityDefinitions> {
   readonly #pageSize: number;
   readonly #context: (type: string, id: string) => EntityContext;
   readonly #projections = new Map<string, ProjectionRunner>();
-  readonly #projectionListeners = new Map<string, Set<(status: ProjectionStatus) => void>>();
   #lastSweep: number;
   #closed = false;
 
@@ -160,11 +153,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
       this.#projections.set(projection.name, createRunner(projection, {
         journal: options.journal,
         pageSize: this.#pageSize,
-        onChange: (status) => {
-          for (const listener of this.#projectionListeners.get(projection.name) ?? []) {
-            guarded(() => listener(status), { projection: projection.name, during: 'listener' });
-          }
-        },
+        onError: (error) => onError(error, { projection: projection.name, during: 'listener' }),
       }));
       return (projection.mode ?? 'inline') === 'inline';
     });
@@ -310,22 +299,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * an `InvalidArgumentError` for a projection this runtime does not have.
    */
   async readModel<Doc = unknown>(projection: string, query: DocumentQuery = {}): Promise<ReadModel<Doc>> {
-    this.#assertOpen();
-    const runner = this.#runner(projection);
-    const { checkpoint, documents } = await this.#journal.readModel(projection, query);
-    const rebuilding = checkpoint?.rebuilding;
-    if (rebuilding && checkpoint.position === 0) throw new ProjectionRebuildingError(projection, rebuilding.position, rebuilding.total);
-    if (checkpoint === undefined) {
-      // No checkpoint yet: empty if the journal is, else new on a journal with history, and not built yet.
-      const head = await this.#journal.highestPosition();
-      if (head > 0) throw new ProjectionRebuildingError(projection, 0, head);
-    }
-    return {
-      documents: documents as ReadModelDocument<Doc>[],
-      position: checkpoint?.position ?? 0,
-      status: runner.status,
-      ...(rebuilding && { rebuilding: { processed: rebuilding.position, total: rebuilding.total } }),
-    };
+    return this.#runner(projection).read<Doc>(query);
   }
 
   /** Where a projection stands: live, catching up, rebuilding (with progress) or failed (with the error). */
@@ -338,11 +312,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * changed. Returns the function that unsubscribes.
    */
   subscribeProjection(projection: string, listener: (status: ProjectionStatus) => void): () => void {
-    this.#runner(projection);
-    let listeners = this.#projectionListeners.get(projection);
-    if (!listeners) this.#projectionListeners.set(projection, (listeners = new Set()));
-    listeners.add(listener);
-    return () => listeners.delete(listener);
+    return this.#runner(projection).subscribe(listener);
   }
 
   /**
@@ -353,7 +323,6 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * rebuild cut short (a reload, a closed tab) is resumed by the next runtime on the journal.
    */
   async rebuildProjection(projection: string): Promise<ProjectionStatus> {
-    this.#assertOpen();
     const runner = this.#runner(projection);
     await runner.rebuild();
     return runner.status;
