@@ -21,7 +21,6 @@ import {
   project,
   type ReadModelView,
   rebuildFrom,
-  servedAt,
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
@@ -40,10 +39,12 @@ import {
 import {
   buildingGeneration,
   checkpointOf,
+  checkpointsOf,
   generationRange,
   headOf,
   isConstraintFailure,
   issueDocuments,
+  issueServed,
   issueWrites,
   lastPosition,
   prefixRange,
@@ -62,7 +63,6 @@ import {
   databaseVersionOf,
   type JournalSchema,
   MAX_APP_VERSION,
-  type StoredCheckpoint,
   upgradeJournal,
 } from './schema.ts';
 
@@ -253,9 +253,7 @@ export class IndexedDbJournal implements EventJournal {
    * the first of them taken, which the position index refuses.
    */
   #persistBlind(writes: readonly StreamWrite[], projections: readonly AnyProjection[]): Promise<PersistOutcome[]> {
-    const stores = storesFor(writes);
-    if (projections.length > 0) stores.push('documents', 'checkpoints');
-    return this.#transact('persist', stores, 'readwrite', async (tx) => {
+    return this.#transact('persist', storesFor(writes, projections), 'readwrite', async (tx) => {
       const events = tx.objectStore('events');
       const checks: Promise<unknown>[] = [];
       const heads = new Map<string, number>();
@@ -297,10 +295,8 @@ export class IndexedDbJournal implements EventJournal {
    * The careful path: reads heads, positions, keys and the checkpoints of inline projections first, then stores
    * only the writes that may be stored, with the documents of the projections that are caught up.
    */
-  #persistCareful(writes: readonly StreamWrite[], projections: readonly AnyProjection[] = []): Promise<PersistOutcome[]> {
-    const stores = storesFor(writes);
-    if (projections.length > 0) stores.push('documents', 'checkpoints');
-    return this.#transact('persist', stores, 'readwrite', async (tx) => {
+  #persistCareful(writes: readonly StreamWrite[], projections: readonly AnyProjection[]): Promise<PersistOutcome[]> {
+    return this.#transact('persist', storesFor(writes, projections), 'readwrite', async (tx) => {
       const ids = entityIdsOf(writes);
       const events = tx.objectStore('events');
       const keys = writes.flatMap(({ entityId, idempotency = [] }) => idempotency.map(({ key }) => [entityId, key] as [string, string]));
@@ -308,7 +304,7 @@ export class IndexedDbJournal implements EventJournal {
         Promise.all(ids.map((id) => headOf(events, id))),
         lastPosition(tx),
         Promise.all(keys.map((key) => tx.objectStore('idempotency').getKey(key))),
-        Promise.all(projections.map((projection) => tx.objectStore('checkpoints').get(projection.name))),
+        checkpointsOf(tx, projections),
       ]);
       ids.forEach((id, i) => this.#learnHead(id, heads[i]!));
       const takenKeys = new Set(keys.filter((_, i) => taken[i] !== undefined).map((key) => JSON.stringify(key)));
@@ -326,12 +322,7 @@ export class IndexedDbJournal implements EventJournal {
       issueWrites(tx, plan.accepted);
       const projected = new Map<string, Checkpoint>();
       if (plan.position !== undefined) {
-        for (const [name, changes] of plan.documents) {
-          const previous = stored.get(name);
-          const checkpoint = { ...servedAt(previous, plan.position), ...(previous?.generation && { generation: previous.generation }) };
-          issueDocuments(tx, name, servedGeneration(previous), changes, checkpoint);
-          projected.set(name, checkpointOf(checkpoint)!);
-        }
+        for (const [name, changes] of plan.documents) projected.set(name, issueServed(tx, name, stored.get(name), plan.position, changes));
       }
       await this.#pruneSnapshotsOf(tx, plan.accepted);
       this.#position = Math.max(this.#position ?? 0, position);
@@ -586,7 +577,7 @@ async function projectInline(
   const ids = new Map(projections.map((projection) => [projection.name, documentIdsOf(projection, events)]));
   const assumed = new Map(generations);
   const [checkpoints, first] = await Promise.all([
-    Promise.all(projections.map((projection) => tx.objectStore('checkpoints').get(projection.name))),
+    checkpointsOf(tx, projections),
     readDocuments(tx, ids, assumed),
   ]);
   const live = projections.filter((_, i) => isLive(checkpoints[i], head));
@@ -599,9 +590,7 @@ async function projectInline(
   const position = events.at(-1)!.position;
   live.forEach((projection, i) => {
     const previous = checkpoints[projections.indexOf(projection)];
-    const checkpoint: StoredCheckpoint = { ...servedAt(previous, position), ...(previous?.generation && { generation: previous.generation }) };
-    issueDocuments(tx, projection.name, servedGeneration(previous), changes[i]!, checkpoint);
-    projected.set(projection.name, checkpointOf(checkpoint)!);
+    projected.set(projection.name, issueServed(tx, projection.name, previous, position, changes[i]!));
   });
   return projected;
 }
