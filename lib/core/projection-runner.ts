@@ -3,12 +3,6 @@ import type { EventJournal } from './journal.ts';
 import type { AnyProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelDocument } from './projection.ts';
 import { projectionEventOf } from './projection-event.ts';
 
-/**
- * Where a projection made by `defineProjection` keeps the function that makes its runner: the runtime finds it there,
- * so that it ships only with apps that define projections.
- */
-export const PROJECTION_RUNNER: unique symbol = Symbol.for('eventfold.projectionRunner');
-
 /** Makes the runner that keeps a projection's read model up to date in a runtime. */
 export function createProjectionRunner(projection: AnyProjection, context: ProjectionRunnerContext): ProjectionRunner {
   return new ProjectionRunner(projection, context);

@@ -1,12 +1,13 @@
-import { HandlerError, InvalidArgumentError } from './errors.ts';
+import { InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
-import { createProjectionRunner, PROJECTION_RUNNER } from './projection-runner.ts';
-import { assertCloneable, assertName, describe, invalidArgument } from './validation.ts';
+import { documentIdsOf, project } from './projection-apply.ts';
+import { kitOf, PROJECTION_KIT, type ProjectionKit } from './projection-kit.ts';
+import { createProjectionRunner } from './projection-runner.ts';
+import { assertName, describe, invalidArgument } from './validation.ts';
+import { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan.ts';
 
+export { documentIdsOf, project, projects } from './projection-apply.ts';
 export { projectionEventOf } from './projection-event.ts';
-
-// structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
-const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
 
 /** An event as a projection sees it: the stored event, with the type and id of the entity it belongs to. */
 export interface ProjectionEvent<E = unknown> extends PersistedEvent<E> {
@@ -51,8 +52,10 @@ export type AnyProjection = Projection<any, any>;
  * projection, so an app without projections does not ship it.) Returns a copy; the projection given is not changed.
  */
 export function defineProjection<D, E = any>(projection: Projection<D, E>): Projection<D, E> {
-  return Object.assign(Object.create(Object.getPrototypeOf(projection)), projection, { [PROJECTION_RUNNER]: createProjectionRunner });
+  return Object.assign(Object.create(Object.getPrototypeOf(projection)), projection, { [PROJECTION_KIT]: kit });
 }
+
+const kit: ProjectionKit = { createRunner: createProjectionRunner, project, documentIdsOf, planProjectedWrites, documentIdsFor, eventsOf, builtTo };
 
 /**
  * How far a projection has read the journal. A read model has one copy of its documents that reads are served
@@ -99,7 +102,10 @@ export interface ReadModelView<D = unknown> {
 /** Docs that a projection changed: a new value, or `undefined` for a deleted doc. */
 export type DocumentChanges = Map<string, unknown>;
 
-/** Checks a projection's shape; throws an `InvalidArgumentError` naming what is wrong. */
+/**
+ * Checks a projection's shape, and that it was made with `defineProjection`; throws an `InvalidArgumentError` naming
+ * what is wrong.
+ */
 export function validateProjection(projection: AnyProjection): void {
   if (typeof projection !== 'object' || projection === null) throw invalidArgument('projections', 'an object', projection, 'A projection');
   assertName(projection.name, 'projection.name');
@@ -109,6 +115,7 @@ export function validateProjection(projection: AnyProjection): void {
   if (typeof projection.documentId !== 'function' || typeof projection.evolve !== 'function') {
     throw new InvalidArgumentError(`projection "${projection.name}" needs documentId and evolve functions`, 'projections');
   }
+  kitOf(projection);
 }
 
 /** Checks a read-model query. */
@@ -162,62 +169,4 @@ export function buildingAt(checkpoint: Checkpoint | undefined): { readonly shado
 export function builtTo(checkpoint: Checkpoint | undefined, position: number): { checkpoint: Checkpoint; swapped: boolean } {
   const rebuilding = checkpoint?.rebuilding;
   return rebuilding ? shadowAt({ ...checkpoint, rebuilding }, position) : { checkpoint: servedAt(checkpoint, position), swapped: false };
-}
-
-/** Whether a projection reads the events of a stream. */
-export function projects(projection: AnyProjection, streamId: string): boolean {
-  const types = projection.entityTypes;
-  return types === undefined || types.some((type) => streamId.startsWith(`${type}:`));
-}
-
-/** The ids of the documents that `events` change, so that a journal can read them before `project` runs. */
-export function documentIdsOf(projection: AnyProjection, events: readonly ProjectionEvent[]): string[] {
-  const ids = new Set<string>();
-  for (const event of events) {
-    if (!projects(projection, event.streamId)) continue;
-    const id = callProjection(projection, 'documentId', () => projection.documentId(event));
-    if (id !== undefined) ids.add(id);
-  }
-  return [...ids];
-}
-
-/**
- * Applies events to documents: `read` gives a doc's current value, and the result holds every doc that
- * changed. Throws a `HandlerError` when the projection throws or makes a doc that cannot be stored.
- *
- * `evolve` is given a copy of what `read` returns, never the object itself, so a projection that changes the doc
- * it is given in place (`doc.count++; return doc`) cannot alter a stored value, an earlier write's result, or a
- * value that is read again when a write is planned a second time: it folds exactly as its pure equivalent.
- */
-export function project(
-  projection: AnyProjection,
-  events: readonly ProjectionEvent[],
-  read: (id: string) => unknown,
-  changes: DocumentChanges = new Map(),
-): DocumentChanges {
-  for (const event of events) {
-    if (!projects(projection, event.streamId)) continue;
-    const id = callProjection(projection, 'documentId', () => projection.documentId(event));
-    if (id === undefined) continue;
-    const current = changes.has(id) ? changes.get(id) : structuredClone(read(id));
-    const next = callProjection(projection, 'evolve', () => {
-      const doc = projection.evolve(current, event);
-      assertCloneable(doc, `doc "${id}"`);
-      return doc;
-    });
-    changes.set(id, next);
-  }
-  return changes;
-}
-
-function callProjection<T>(projection: AnyProjection, what: string, call: () => T): T {
-  try {
-    const result = call();
-    if (what === 'documentId' && result !== undefined && (typeof result !== 'string' || result === '')) {
-      throw new TypeError(`documentId must return a non-empty string or undefined, got ${describe(result)}`);
-    }
-    return result;
-  } catch (cause) {
-    throw new HandlerError(projection.name, 'project', cause);
-  }
 }

@@ -6,13 +6,8 @@ import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, 
 import type { EventJournal, PersistedEvent } from './journal.ts';
 import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
 import { type AnyProjection, type DocumentQuery, validateProjection } from './projection.ts';
-import {
-  PROJECTION_RUNNER,
-  type ProjectionRunner,
-  type ProjectionRunnerContext,
-  type ProjectionStatus,
-  type ReadModel,
-} from './projection-runner.ts';
+import { kitOf } from './projection-kit.ts';
+import type { ProjectionRunner, ProjectionStatus, ReadModel } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
 import { assertEntityId, assertRange, assertSequenceNr, describe, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
 
@@ -144,13 +139,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
       if (this.#projections.has(projection.name)) {
         throw new InvalidArgumentError(`Two projections are named ${describe(projection.name)}`, 'projections');
       }
-      const createRunner = (projection as { [PROJECTION_RUNNER]?: unknown })[PROJECTION_RUNNER] as
-        | ((projection: AnyProjection, context: ProjectionRunnerContext) => ProjectionRunner)
-        | undefined;
-      if (typeof createRunner !== 'function') {
-        throw new InvalidArgumentError(`projection ${describe(projection.name)} must be made with defineProjection`, 'projections');
-      }
-      this.#projections.set(projection.name, createRunner(projection, {
+      this.#projections.set(projection.name, kitOf(projection).createRunner(projection, {
         journal: options.journal,
         pageSize: this.#pageSize,
         onError: (error) => onError(error, { projection: projection.name, during: 'listener' }),

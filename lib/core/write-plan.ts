@@ -7,15 +7,9 @@ import {
 } from './errors.ts';
 import { fingerprintOf } from './identity.ts';
 import type { NewEvent, PersistOutcome, Snapshot, StreamWrite } from './journal.ts';
-import {
-  type AnyProjection,
-  type Checkpoint,
-  type DocumentChanges,
-  documentIdsOf,
-  type ProjectionEvent,
-  project,
-  projectionEventOf,
-} from './projection.ts';
+import type { AnyProjection, Checkpoint, DocumentChanges, ProjectionEvent } from './projection.ts';
+import { documentIdsOf, project } from './projection-apply.ts';
+import { projectionEventOf } from './projection-event.ts';
 import {
   assertAppendsTo,
   assertStreamId,
@@ -175,10 +169,7 @@ export function planProjectedWrites(
   live: readonly AnyProjection[],
   read: (projection: string, id: string) => unknown,
 ): ProjectedPlan {
-  if (live.length === 0) {
-    const plan = planWrites(writes, state);
-    return { ...plan, documents: new Map(), position: plan.accepted.flatMap((write) => write.positions).at(-1) };
-  }
+  if (live.length === 0) return unprojected(planWrites(writes, state));
   const failed = new Map<number, EventfoldError>();
   for (;;) {
     const indices = writes.map((_, i) => i).filter((i) => !failed.has(i));
@@ -215,6 +206,11 @@ export function planProjectedWrites(
     const position = plan.accepted.flatMap((write) => write.positions).at(-1);
     return { outcomes, accepted: plan.accepted, documents, position };
   }
+}
+
+/** A plan of writes that no projection changes documents with, as a `ProjectedPlan`. */
+export function unprojected(plan: WritePlan): ProjectedPlan {
+  return { ...plan, documents: new Map(), position: plan.accepted.flatMap((write) => write.positions).at(-1) };
 }
 
 /** The ids of the documents that `live` projections may change for `writes`, planned at `state` (not changed). */

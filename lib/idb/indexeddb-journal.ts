@@ -13,12 +13,9 @@ import {
 } from '../core/journal.ts';
 import {
   type AnyProjection,
-  builtTo,
   type Checkpoint,
   type DocumentQuery,
-  documentIdsOf,
   type ProjectionEvent,
-  project,
   type ReadModelView,
   rebuildFrom,
   validateProjection,
@@ -27,15 +24,15 @@ import {
 import { assertName, assertStreamId as assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
 import {
   type AcceptedWrite,
-  documentIdsFor,
   entityIdsOf,
-  eventsOf,
   isLive,
   persistOne,
-  planProjectedWrites,
+  planWrites,
   stampedAll,
+  unprojected,
   validateWrites,
 } from '../core/write-plan.ts';
+import { kitOf } from '../core/projection-kit.ts';
 import {
   buildingGeneration,
   checkpointOf,
@@ -317,8 +314,10 @@ export class IndexedDbJournal implements EventJournal {
       const generations = new Map([...stored].map(([name, checkpoint]) => [name, servedGeneration(checkpoint)]));
       generations.forEach((generation, name) => this.#generations.set(name, generation));
       const live = projections.filter((_, i) => isLive(checkpoints[i], position));
-      const documents = await readDocuments(tx, documentIdsFor(writes, state, live), generations);
-      const plan = planProjectedWrites(writes, state, live, documents);
+      // Projections bring the functions that apply them (see `ProjectionKit`): without any, none is shipped.
+      const kit = live[0] && kitOf(live[0]);
+      const documents = await readDocuments(tx, kit ? kit.documentIdsFor(writes, state, live) : new Map(), generations);
+      const plan = kit ? kit.planProjectedWrites(writes, state, live, documents) : unprojected(planWrites(writes, state));
       issueWrites(tx, plan.accepted);
       const projected = new Map<string, Checkpoint>();
       if (plan.position !== undefined) {
@@ -374,15 +373,16 @@ export class IndexedDbJournal implements EventJournal {
     validateProjection(projection);
     assertSequenceNr(afterPosition, 'afterPosition', 0);
     const { name } = projection;
-    const ids = documentIdsOf(projection, events);
+    const kit = kitOf(projection);
+    const ids = kit.documentIdsOf(projection, events);
     return this.#transact('projectEvents', ['documents', 'checkpoints'], 'readwrite', async (tx) => {
       const previous = await tx.objectStore('checkpoints').get(name);
       const from = previous?.rebuilding ? previous.rebuilding.position : (previous?.position ?? 0);
       if (from !== afterPosition) return false;
       const generation = buildingGeneration(previous);
       const read = await readDocuments(tx, new Map([[name, ids]]), new Map([[name, generation]]));
-      const changes = project(projection, events, (id) => read(name, id));
-      const { checkpoint, swapped } = builtTo(checkpointOf(previous), events.at(-1)?.position ?? afterPosition);
+      const changes = kit.project(projection, events, (id) => read(name, id));
+      const { checkpoint, swapped } = kit.builtTo(checkpointOf(previous), events.at(-1)?.position ?? afterPosition);
       const served = swapped ? generation : servedGeneration(previous);
       if (events.length === 0 && !swapped) return true;
       issueDocuments(tx, name, generation, changes, { ...checkpoint, ...(served > 0 && { generation: served }) });
@@ -573,8 +573,10 @@ async function projectInline(
   head: number,
   generations: Map<string, number>,
 ): Promise<Map<string, Checkpoint>> {
-  const events = accepted.flatMap(eventsOf);
-  const ids = new Map(projections.map((projection) => [projection.name, documentIdsOf(projection, events)]));
+  // Projections bring the functions that apply them (see `ProjectionKit`).
+  const kit = kitOf(projections[0]!);
+  const events = accepted.flatMap(kit.eventsOf);
+  const ids = new Map(projections.map((projection) => [projection.name, kit.documentIdsOf(projection, events)]));
   const assumed = new Map(generations);
   const [checkpoints, first] = await Promise.all([
     checkpointsOf(tx, projections),
@@ -586,7 +588,7 @@ async function projectInline(
   projections.forEach((projection, i) => generations.set(projection.name, servedGeneration(checkpoints[i])));
   const moved = live.some((projection) => generations.get(projection.name) !== (assumed.get(projection.name) ?? 0));
   const read = moved ? await readDocuments(tx, ids, generations) : first;
-  const changes = live.map((projection) => project(projection, events, (id) => read(projection.name, id)));
+  const changes = live.map((projection) => kit.project(projection, events, (id) => read(projection.name, id)));
   const position = events.at(-1)!.position;
   live.forEach((projection, i) => {
     const previous = checkpoints[projections.indexOf(projection)];

@@ -1,0 +1,37 @@
+import { InvalidArgumentError } from './errors.ts';
+import type { builtTo } from './projection.ts';
+import type { documentIdsOf, project } from './projection-apply.ts';
+import type { createProjectionRunner } from './projection-runner.ts';
+import type { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan.ts';
+
+/**
+ * What keeps a projection, brought by the projection itself (`defineProjection` attaches it): the runner that keeps
+ * its read model up to date in a runtime, and the functions that journals apply it with. So an app without
+ * projections ships none of them. The functions are the same for every projection.
+ */
+export interface ProjectionKit {
+  readonly createRunner: typeof createProjectionRunner;
+  readonly project: typeof project;
+  readonly documentIdsOf: typeof documentIdsOf;
+  readonly planProjectedWrites: typeof planProjectedWrites;
+  readonly documentIdsFor: typeof documentIdsFor;
+  readonly eventsOf: typeof eventsOf;
+  readonly builtTo: typeof builtTo;
+}
+
+/** Where a projection made by `defineProjection` holds its kit. */
+export const PROJECTION_KIT: unique symbol = Symbol.for('eventfold.projectionKit');
+
+/** The kit of a projection; throws an `InvalidArgumentError` for one not made with `defineProjection`. */
+export function kitOf(projection: object): ProjectionKit {
+  const kit = (projection as { [PROJECTION_KIT]?: ProjectionKit })[PROJECTION_KIT];
+  if (typeof kit !== 'object' || kit === null) {
+    throw new InvalidArgumentError(`projection ${describeName(projection)} was not made with defineProjection, which gives it what keeps it`, 'projections');
+  }
+  return kit;
+}
+
+function describeName(projection: object): string {
+  const { name } = projection as { name?: unknown };
+  return typeof name === 'string' ? JSON.stringify(name) : 'without a name';
+}
