@@ -16,7 +16,7 @@ let modules = {};
 for (const [label, source] of rows) {
   const result = await bundle(source);
   if (label === 'worker, projections and schemas') modules = result.modules;
-  console.log(`${label.padEnd(width)}  ${kB(result.gzip).padStart(9)} gzip  ${kB(result.minified).padStart(9)} minified`);
+  console.log(`${label.padEnd(width)}  ${kB(result.gzip).padStart(9)} gzip (${result.gzip} B)  ${kB(result.minified).padStart(9)} minified`);
 }
 if (process.argv.includes('--modules')) {
   console.log('\nminified bytes per module (worker, projections and schemas), before gzip:');

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from './errors.ts';
-import type { builtTo } from './projection.ts';
+import { invalidArgument } from './validation.ts';
+import type { AnyProjection, builtTo } from './projection.ts';
 import type { documentIdsOf, project } from './projection-apply.ts';
 import type { createProjectionRunner } from './projection-runner.ts';
 import type { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan.ts';
@@ -10,6 +11,8 @@ import type { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan
  * projections ships none of them. The functions are the same for every projection.
  */
 export interface ProjectionKit {
+  /** Checks the projection's shape (see `validateProjection`). */
+  readonly validate: (projection: AnyProjection) => void;
   readonly createRunner: typeof createProjectionRunner;
   readonly project: typeof project;
   readonly documentIdsOf: typeof documentIdsOf;
@@ -23,15 +26,12 @@ export interface ProjectionKit {
 export const PROJECTION_KIT: unique symbol = Symbol.for('eventfold.projectionKit');
 
 /** The kit of a projection; throws an `InvalidArgumentError` for one not made with `defineProjection`. */
-export function kitOf(projection: object): ProjectionKit {
+export function kitOf(projection: unknown): ProjectionKit {
+  if (typeof projection !== 'object' || projection === null) throw invalidArgument('projections', 'an object', projection, 'A projection');
   const kit = (projection as { [PROJECTION_KIT]?: ProjectionKit })[PROJECTION_KIT];
   if (typeof kit !== 'object' || kit === null) {
-    throw new InvalidArgumentError(`projection ${describeName(projection)} was not made with defineProjection, which gives it what keeps it`, 'projections');
+    const { name } = projection as { name?: unknown };
+    throw new InvalidArgumentError(`projection ${JSON.stringify(String(name))} was not made with defineProjection, which gives it what keeps it`, 'projections');
   }
   return kit;
-}
-
-function describeName(projection: object): string {
-  const { name } = projection as { name?: unknown };
-  return typeof name === 'string' ? JSON.stringify(name) : 'without a name';
 }

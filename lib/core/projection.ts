@@ -55,7 +55,16 @@ export function defineProjection<D, E = any>(projection: Projection<D, E>): Proj
   return Object.assign(Object.create(Object.getPrototypeOf(projection)), projection, { [PROJECTION_KIT]: kit });
 }
 
-const kit: ProjectionKit = { createRunner: createProjectionRunner, project, documentIdsOf, planProjectedWrites, documentIdsFor, eventsOf, builtTo };
+const kit: ProjectionKit = {
+  validate: checkShape,
+  createRunner: createProjectionRunner,
+  project,
+  documentIdsOf,
+  planProjectedWrites,
+  documentIdsFor,
+  eventsOf,
+  builtTo,
+};
 
 /**
  * How far a projection has read the journal. A read model has one copy of its documents that reads are served
@@ -103,11 +112,15 @@ export interface ReadModelView<D = unknown> {
 export type DocumentChanges = Map<string, unknown>;
 
 /**
- * Checks a projection's shape, and that it was made with `defineProjection`; throws an `InvalidArgumentError` naming
- * what is wrong.
+ * Checks that a projection was made with `defineProjection` and has the shape of one; throws an
+ * `InvalidArgumentError` naming what is wrong.
  */
 export function validateProjection(projection: AnyProjection): void {
-  if (typeof projection !== 'object' || projection === null) throw invalidArgument('projections', 'an object', projection, 'A projection');
+  kitOf(projection).validate(projection);
+}
+
+/** The shape checks of `validateProjection`, which its kit brings. */
+function checkShape(projection: AnyProjection): void {
   assertName(projection.name, 'projection.name');
   if (projection.mode !== undefined && projection.mode !== 'inline' && projection.mode !== 'catch-up') {
     throw new InvalidArgumentError(`projection "${projection.name}" has mode ${describe(projection.mode)}`, 'projections');
@@ -115,7 +128,6 @@ export function validateProjection(projection: AnyProjection): void {
   if (typeof projection.documentId !== 'function' || typeof projection.evolve !== 'function') {
     throw new InvalidArgumentError(`projection "${projection.name}" needs documentId and evolve functions`, 'projections');
   }
-  kitOf(projection);
 }
 
 /** Checks a read-model query. */

@@ -5,7 +5,7 @@ import { ClosedError, InvalidArgumentError } from './errors.ts';
 import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
 import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
-import { type AnyProjection, type DocumentQuery, validateProjection } from './projection.ts';
+import type { AnyProjection, DocumentQuery } from './projection.ts';
 import { kitOf } from './projection-kit.ts';
 import type { ProjectionRunner, ProjectionStatus, ReadModel } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
@@ -135,11 +135,12 @@ export class EntityRuntime<D extends EntityDefinitions> {
     };
     const projections = options.projections ?? [];
     const inline = projections.filter((projection) => {
-      validateProjection(projection);
+      const kit = kitOf(projection);
+      kit.validate(projection);
       if (this.#projections.has(projection.name)) {
         throw new InvalidArgumentError(`Two projections are named ${describe(projection.name)}`, 'projections');
       }
-      this.#projections.set(projection.name, kitOf(projection).createRunner(projection, {
+      this.#projections.set(projection.name, kit.createRunner(projection, {
         journal: options.journal,
         pageSize: this.#pageSize,
         onError: (error) => onError(error, { projection: projection.name, during: 'listener' }),

@@ -295,6 +295,14 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       expect(() => runtimeOver(journal, [plain])).toThrow(
         expect.objectContaining({ code: 'invalid-argument', argument: 'projections', message: expect.stringContaining('defineProjection') }),
       );
+      expect(() => runtimeOver(journal, [null as never])).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
+      // A defined projection is still checked for its shape.
+      const sideways = defineProjection({ ...plain, mode: 'sideways' as never });
+      expect(() => runtimeOver(journal, [sideways])).toThrow(expect.objectContaining({ code: 'invalid-argument', message: expect.stringContaining('mode') }));
+      const unnamed = defineProjection({ ...plain, name: '' });
+      expect(() => runtimeOver(journal, [unnamed])).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projection.name' }));
+      const inert = defineProjection({ ...plain, evolve: undefined as never });
+      expect(() => runtimeOver(journal, [inert])).toThrow(expect.objectContaining({ code: 'invalid-argument', message: expect.stringContaining('evolve') }));
       // A copy of a defined projection (spread, or of another mode) is still one.
       const spread = { ...counterView('inline'), mode: 'catch-up' as const };
       const runtime = runtimeOver(journal, [spread]);
