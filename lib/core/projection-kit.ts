@@ -31,7 +31,7 @@ export function kitOf(projection: unknown): ProjectionKit {
   const kit = (projection as { [PROJECTION_KIT]?: ProjectionKit })[PROJECTION_KIT];
   if (typeof kit !== 'object' || kit === null) {
     const { name } = projection as { name?: unknown };
-    throw new InvalidArgumentError(`projection ${JSON.stringify(String(name))} was not made with defineProjection, which gives it what keeps it`, 'projections');
+    throw new InvalidArgumentError(`projection ${JSON.stringify(String(name))} must be made with defineProjection`, 'projections');
   }
   return kit;
 }

@@ -9,7 +9,7 @@ import type { AnyProjection, DocumentQuery } from './projection.ts';
 import { kitOf } from './projection-kit.ts';
 import type { ProjectionRunner, ProjectionStatus, ReadModel } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
-import { assertEntityId, assertRange, assertSequenceNr, describe, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
+import { assertEntityId, assertRange, assertSequenceNr, describe, invalidArgument, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
 
 /** The entity definitions a runtime serves, by entity type name. */
 export type EntityDefinitions = Record<string, AnyEntityDefinition>;
@@ -105,10 +105,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
   constructor(options: RuntimeOptions<D>) {
     for (const type of Object.keys(options.entities)) {
       if (type === '' || type.includes(':') || type.length > MAX_ENTITY_TYPE_LENGTH) {
-        throw new InvalidArgumentError(
-          `Entity type names must be non-empty, free of ":" and at most ${MAX_ENTITY_TYPE_LENGTH} characters, got ${describe(type)}`,
-          'entities',
-        );
+        throw invalidArgument('entities', `non-empty, free of ":" and at most ${MAX_ENTITY_TYPE_LENGTH} characters`, type, 'Entity type names');
       }
     }
     for (const [type, definition] of Object.entries(options.entities)) this.#schemas.set(type, new EntitySchema(type, definition));
