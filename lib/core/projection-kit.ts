@@ -2,18 +2,18 @@ import { InvalidArgumentError } from './errors.ts';
 import { invalidArgument } from './validation.ts';
 import type { AnyProjection, builtTo } from './projection.ts';
 import type { documentIdsOf, project } from './projection-apply.ts';
-import type { createProjectionRunner } from './projection-runner.ts';
+import type { createProjectionRunners } from './projection-runner.ts';
 import type { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan.ts';
 
 /**
- * What keeps a projection, brought by the projection itself (`defineProjection` attaches it): the runner that keeps
- * its read model up to date in a runtime, and the functions that journals apply it with. So an app without
+ * What keeps a projection, brought by the projection itself (`defineProjection` attaches it): the runners that keep
+ * read models up to date in a runtime, and the functions that journals apply it with. So an app without
  * projections ships none of them. The functions are the same for every projection.
  */
 export interface ProjectionKit {
   /** Checks the projection's shape (see `validateProjection`). */
   readonly validate: (projection: AnyProjection) => void;
-  readonly createRunner: typeof createProjectionRunner;
+  readonly createRunners: typeof createProjectionRunners;
   readonly project: typeof project;
   readonly documentIdsOf: typeof documentIdsOf;
   readonly planProjectedWrites: typeof planProjectedWrites;

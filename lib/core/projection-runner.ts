@@ -1,11 +1,26 @@
-import { isEventfoldError, ProjectionRebuildingError, StorageError } from './errors.ts';
+import { InvalidArgumentError, isEventfoldError, ProjectionRebuildingError, StorageError } from './errors.ts';
 import type { EventJournal } from './journal.ts';
 import type { AnyProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelDocument } from './projection.ts';
 import { projectionEventOf } from './projection-event.ts';
+import { kitOf } from './projection-kit.ts';
+import { describe } from './validation.ts';
 
-/** Makes the runner that keeps a projection's read model up to date in a runtime. */
-export function createProjectionRunner(projection: AnyProjection, context: ProjectionRunnerContext): ProjectionRunner {
-  return new ProjectionRunner(projection, context);
+/**
+ * Makes the runners of a runtime's projections, into `runners` by name, after checking each projection (see
+ * `validateProjection`) and that no two share a name. Returns the inline ones, which the runtime's writes update.
+ */
+export function createProjectionRunners(
+  projections: readonly AnyProjection[],
+  runners: Map<string, ProjectionRunner>,
+  context: Omit<ProjectionRunnerContext, 'onError'> & { readonly onError: (error: unknown, projection: string) => void },
+): AnyProjection[] {
+  return projections.filter((projection) => {
+    kitOf(projection).validate(projection);
+    const { name } = projection;
+    if (runners.has(name)) throw new InvalidArgumentError(`Two projections are named ${describe(name)}`, 'projections');
+    runners.set(name, new ProjectionRunner(projection, { ...context, onError: (error) => context.onError(error, name) }));
+    return (projection.mode ?? 'inline') === 'inline';
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
 import { documentIdsOf, project } from './projection-apply.ts';
 import { kitOf, PROJECTION_KIT, type ProjectionKit } from './projection-kit.ts';
-import { createProjectionRunner } from './projection-runner.ts';
+import { createProjectionRunners } from './projection-runner.ts';
 import { assertName, describe, invalidArgument } from './validation.ts';
 import { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan.ts';
 
@@ -57,7 +57,7 @@ export function defineProjection<D, E = any>(projection: Projection<D, E>): Proj
 
 const kit: ProjectionKit = {
   validate: checkShape,
-  createRunner: createProjectionRunner,
+  createRunners: createProjectionRunners,
   project,
   documentIdsOf,
   planProjectedWrites,

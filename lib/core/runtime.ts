@@ -131,19 +131,16 @@ export class EntityRuntime<D extends EntityDefinitions> {
       }
     };
     const projections = options.projections ?? [];
-    const inline = projections.filter((projection) => {
-      const kit = kitOf(projection);
-      kit.validate(projection);
-      if (this.#projections.has(projection.name)) {
-        throw new InvalidArgumentError(`Two projections are named ${describe(projection.name)}`, 'projections');
-      }
-      this.#projections.set(projection.name, kit.createRunner(projection, {
-        journal: options.journal,
-        pageSize: this.#pageSize,
-        onError: (error) => onError(error, { projection: projection.name, during: 'listener' }),
-      }));
-      return (projection.mode ?? 'inline') === 'inline';
-    });
+    if (!Array.isArray(projections)) throw invalidArgument('projections', 'an array', projections);
+    // The runners come with the projections (see `ProjectionKit`): a runtime without any ships none.
+    const inline =
+      projections.length === 0
+        ? []
+        : kitOf(projections[0]).createRunners(projections, this.#projections, {
+            journal: options.journal,
+            pageSize: this.#pageSize,
+            onError: (error, projection) => onError(error, { projection, during: 'listener' }),
+          });
     const limits = {
       maxEvents: options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION,
       maxBytes: options.maxBytesPerTransaction ?? DEFAULT_MAX_BYTES_PER_TRANSACTION,

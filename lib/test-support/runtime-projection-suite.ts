@@ -295,6 +295,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       expect(() => runtimeOver(journal, [plain])).toThrow(
         expect.objectContaining({ code: 'invalid-argument', argument: 'projections', message: expect.stringContaining('defineProjection') }),
       );
+      expect(() => runtimeOver(journal, counterView('inline') as never)).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
       expect(() => runtimeOver(journal, [null as never])).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
       // A defined projection is still checked for its shape.
       const sideways = defineProjection({ ...plain, mode: 'sideways' as never });
