@@ -47,14 +47,16 @@ export interface Projection<D = unknown, E = any> {
 export type AnyProjection = Projection<any, any>;
 
 /**
- * Infers the doc and event types of a projection, and makes it one that a runtime can keep: `createRuntime` and
- * `exposeRuntime` take only projections made here. (The machinery that keeps read models up to date comes with the
- * projection, so an app without projections does not ship it.) Returns a copy; the projection given is not changed.
+ * Infers the doc and event types of a projection, and makes it one that runtimes and journals can keep:
+ * `createRuntime`, `exposeRuntime` and a journal's `persistMany` and `projectEvents` take only projections made here,
+ * and refuse others with an `InvalidArgumentError`. (What keeps a read model up to date comes with the projection, so
+ * an app without projections does not ship it.) Returns a copy; the projection given is not changed.
  */
 export function defineProjection<D, E = any>(projection: Projection<D, E>): Projection<D, E> {
   return Object.assign(Object.create(Object.getPrototypeOf(projection)), projection, { [PROJECTION_KIT]: kit });
 }
 
+/** What every projection made by `defineProjection` brings with it (see `ProjectionKit`). */
 const kit: ProjectionKit = {
   validate: checkShape,
   createRunners: createProjectionRunners,
