@@ -3,7 +3,7 @@ import type { PersistedEvent } from './journal.ts';
 import { documentIdsOf, project } from './projection-apply.ts';
 import { kitOf, PROJECTION_KIT, type ProjectionKit } from './projection-kit.ts';
 import { createProjectionRunners } from './projection-runner.ts';
-import { assertName, describe, invalidArgument } from './validation.ts';
+import { assertName, assertSequenceNr, describe, invalidArgument } from './validation.ts';
 import { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan.ts';
 
 export { documentIdsOf, project, projects } from './projection-apply.ts';
@@ -141,9 +141,7 @@ export function validateQuery(query: DocumentQuery): void {
     ids.forEach((id, i) => assertName(id, `query.ids[${i}]`));
   }
   if (prefix !== undefined && typeof prefix !== 'string') throw invalidArgument('query', 'a string', prefix, 'query.prefix');
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
-    throw invalidArgument('query', 'a positive integer', limit, 'query.limit');
-  }
+  if (limit !== undefined) assertSequenceNr(limit, 'query.limit');
 }
 
 /** The checkpoint after the served documents moved to `position` (inline, or catching up): a rebuild goes on. */

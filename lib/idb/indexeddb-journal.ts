@@ -58,6 +58,7 @@ import { hadJournal, markJournal, unmarkJournal } from './loss-marker.ts';
 import {
   appVersionOf,
   databaseVersionOf,
+  JOURNAL_STORES,
   type JournalSchema,
   MAX_APP_VERSION,
   upgradeJournal,
@@ -161,7 +162,7 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
     opening.then((late) => late.close(), () => {});
     throw isEventfoldError(error) ? error : new StorageError(`opening database "${name}"`, error);
   }
-  for (const store of ['events', 'snapshots', 'idempotency', 'documents', 'checkpoints'] as const) {
+  for (const store of JOURNAL_STORES) {
     if (!database.objectStoreNames.contains(store)) {
       database.close();
       throw new StorageError(`opening database "${name}"`, new Error(`it has no "${store}" store; is it an eventfold journal?`));
