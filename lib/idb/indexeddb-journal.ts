@@ -128,11 +128,12 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
   const blocked = new Promise<never>((_, reject) => (rejectBlocked = reject));
 
   const factory = options.factory ?? indexedDB;
+  const operation = `opening database "${name}"`;
   let request: IDBOpenDBRequest;
   try {
     request = factory.open(name, databaseVersionOf(version));
   } catch (error) {
-    throw new StorageError(`opening database "${name}"`, error);
+    throw new StorageError(operation, error);
   }
   let created = false;
   request.addEventListener('upgradeneeded', ({ oldVersion }) => {
@@ -160,12 +161,12 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
   } catch (error) {
     // A blocked open stays queued and may still succeed later: close that connection when it does.
     opening.then((late) => late.close(), () => {});
-    throw isEventfoldError(error) ? error : new StorageError(`opening database "${name}"`, error);
+    throw isEventfoldError(error) ? error : new StorageError(operation, error);
   }
   for (const store of JOURNAL_STORES) {
     if (!database.objectStoreNames.contains(store)) {
       database.close();
-      throw new StorageError(`opening database "${name}"`, new Error(`it has no "${store}" store; is it an eventfold journal?`));
+      throw new StorageError(operation, new Error(`it has no "${store}" store; is it an eventfold journal?`));
     }
   }
   journal = new IndexedDbJournal(name, database, options);
