@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { build, preview } from 'vite';
 import { chromiumLaunchOptions } from '../tools/chromium.mjs';
+import { librarySizes } from '../tools/library-sizes.mjs';
 import { markdownTable, median, meets, percentile, ratioChart, textTable } from './report.mjs';
-import { fixtureAppSizes, librarySizes } from './sizes.mjs';
+import { fixtureAppSizes } from './sizes.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2);

@@ -1,7 +1,6 @@
 import type { ExpectedVersion } from './entity.ts';
-import { InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
-import { assertCloneable, assertName, describe, MAX_PAYLOAD_BYTES } from './validation.ts';
+import { assertCloneable, assertName, assertRecord, invalidArgument, MAX_PAYLOAD_BYTES } from './validation.ts';
 
 /** Options of one command. */
 export interface CommandOptions {
@@ -38,27 +37,17 @@ export interface CommandResult<S, E> {
  */
 export function validateCommand(command: unknown, options: CommandOptions): void {
   assertCloneable(command, 'command', MAX_PAYLOAD_BYTES);
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(`options must be an object, got ${describe(options)}`, 'options');
-  }
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'an object', options);
   const { expectedVersion, idempotencyKey, commandId, correlationId, metadata } = options;
   if (
     expectedVersion !== undefined &&
     !['any', 'no-stream', 'stream-exists'].includes(expectedVersion as string) &&
     !(Number.isSafeInteger(expectedVersion) && (expectedVersion as number) >= 0)
   ) {
-    throw new InvalidArgumentError(
-      `expectedVersion must be a sequence number, 'any', 'no-stream' or 'stream-exists', got ${describe(expectedVersion)}`,
-      'expectedVersion',
-    );
+    throw invalidArgument('expectedVersion', "a sequence number, 'any', 'no-stream' or 'stream-exists'", expectedVersion);
   }
   if (idempotencyKey !== undefined) assertName(idempotencyKey, 'idempotencyKey');
   if (commandId !== undefined) assertName(commandId, 'commandId');
   if (correlationId !== undefined) assertName(correlationId, 'correlationId');
-  if (metadata !== undefined) {
-    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-      throw new InvalidArgumentError(`metadata must be an object, got ${describe(metadata)}`, 'metadata');
-    }
-    assertCloneable(metadata, 'metadata', MAX_PAYLOAD_BYTES);
-  }
+  if (metadata !== undefined) assertCloneable(assertRecord(metadata, 'metadata'), 'metadata', MAX_PAYLOAD_BYTES);
 }

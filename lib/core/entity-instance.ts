@@ -237,18 +237,17 @@ export class EntityInstance<S, C, E> {
           this.#lockedAt = this.context.clock();
           granted();
         });
-      try {
-        // A lock that settles without running `work` leaves the entity to decide without it.
-        this.context.lock!(this.streamId, work).then(granted, (error: unknown) => {
-          // No lock to be had: decide optimistically, as without one.
-          this.#contendedUntil = Number.NEGATIVE_INFINITY;
-          this.context.onError(error, 'lock');
-          granted();
-        });
-      } catch (error) {
+      // No lock to be had: decide optimistically, as without one.
+      const refused = (error: unknown) => {
         this.#contendedUntil = Number.NEGATIVE_INFINITY;
         this.context.onError(error, 'lock');
         granted();
+      };
+      try {
+        // A lock that settles without running `work` leaves the entity to decide without it.
+        this.context.lock!(this.streamId, work).then(granted, refused);
+      } catch (error) {
+        refused(error);
       }
     });
     // Others wrote while we waited: read what they wrote before deciding.

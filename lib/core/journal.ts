@@ -126,7 +126,8 @@ export interface PersistOptions {
    * the writes, and its checkpoint moves with them, also while a rebuild is under way (the shadow catches up on its
    * own). A write whose events a projection cannot apply (it throws) is not stored, and is reported by a
    * `HandlerError` at its index. Projections that are behind are left to catch up. Each stored write's outcome names
-   * the projections updated (`StoredOutcome.projected`).
+   * the projections updated (`StoredOutcome.projected`). Each is made with `defineProjection`, which gives it the
+   * functions that apply it (`ProjectionKit`); a journal refuses others with an `InvalidArgumentError`.
    */
   readonly projections?: readonly AnyProjection[];
 }

@@ -1,6 +1,27 @@
-import { isEventfoldError, StorageError } from './errors.ts';
+import { InvalidArgumentError, isEventfoldError, ProjectionRebuildingError, StorageError } from './errors.ts';
 import type { EventJournal } from './journal.ts';
-import { type AnyProjection, type Checkpoint, type ProjectionEvent, projectionEventOf } from './projection.ts';
+import type { AnyProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelDocument } from './projection.ts';
+import { projectionEventOf } from './projection-event.ts';
+import { kitOf } from './projection-kit.ts';
+import { describe } from './validation.ts';
+
+/**
+ * Makes the runners of a runtime's projections, into `runners` by name, after checking each projection (see
+ * `validateProjection`) and that no two share a name. Returns the inline ones, which the runtime's writes update.
+ */
+export function createProjectionRunners(
+  projections: readonly AnyProjection[],
+  runners: Map<string, ProjectionRunner>,
+  context: Omit<ProjectionRunnerContext, 'onError'> & { readonly onError: (error: unknown, projection: string) => void },
+): AnyProjection[] {
+  return projections.filter((projection) => {
+    kitOf(projection).validate(projection);
+    const { name } = projection;
+    if (runners.has(name)) throw new InvalidArgumentError(`Two projections are named ${describe(name)}`, 'projections');
+    runners.set(name, new ProjectionRunner(projection, { ...context, onError: (error) => context.onError(error, name) }));
+    return (projection.mode ?? 'inline') === 'inline';
+  });
+}
 
 /**
  * Where a projection stands: `live` (caught up with the journal), `catching-up` (applying events it has not seen),
@@ -29,12 +50,32 @@ export interface ProjectionStatus {
   readonly failedAt?: number;
 }
 
+/** A read of a read model: its documents, the position of the journal they reflect, and the projection's status. */
+export interface ReadModel<Doc = unknown> {
+  /** The documents asked for, in order of id. */
+  readonly documents: ReadModelDocument<Doc>[];
+  /** The global position of the last event the documents reflect. */
+  readonly position: number;
+  /** The projection's status, read with the documents. */
+  readonly status: ProjectionStatus;
+  /**
+   * Set while a rebuild is under way, read with the documents: how far its shadow has got (`processed` of `total`
+   * events). The documents are those from before the rebuild, kept up to date, until the rebuilt ones replace them.
+   */
+  readonly rebuilding?: {
+    /** The position the shadow has reached. */
+    readonly processed: number;
+    /** The journal's head when the rebuild began. */
+    readonly total: number;
+  };
+}
+
 /** What a runner needs from its runtime. */
 export interface ProjectionRunnerContext {
   readonly journal: EventJournal;
   readonly pageSize: number;
-  /** Called after every status change and after every batch that changed the read model. */
-  readonly onChange: (status: ProjectionStatus) => void;
+  /** Hears what a subscriber threw. */
+  readonly onError: (error: unknown) => void;
 }
 
 /**
@@ -52,6 +93,8 @@ export class ProjectionRunner {
   #sawEmpty = false;
   /** The checkpoint position last seen: when it moves without us (another tab), the read model changed. */
   #seen = -1;
+  /** Called after every status change and after every batch that changed the read model. */
+  readonly #listeners = new Set<(status: ProjectionStatus) => void>();
 
   constructor(
     readonly projection: AnyProjection,
@@ -113,6 +156,32 @@ export class ProjectionRunner {
     // Readers hear of the served documents' change now; the pass that follows brings the rest.
     this.#set(rebuilding ? { state: 'rebuilding', position, processed: rebuilding.position, total: rebuilding.total } : { ...this.#status, position });
     void this.catchUp();
+  }
+
+  /** Calls `listener` with the status whenever it changes, and whenever the read model may have; returns the unsubscribe. */
+  subscribe(listener: (status: ProjectionStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** See `EntityRuntime.readModel`. */
+  async read<Doc>(query: DocumentQuery): Promise<ReadModel<Doc>> {
+    const { name } = this.projection;
+    const { journal } = this.context;
+    const { checkpoint, documents } = await journal.readModel(name, query);
+    const rebuilding = checkpoint?.rebuilding;
+    if (rebuilding && checkpoint.position === 0) throw new ProjectionRebuildingError(name, rebuilding.position, rebuilding.total);
+    if (checkpoint === undefined) {
+      // No checkpoint yet: empty if the journal is, else new on a journal with history, and not built yet.
+      const head = await journal.highestPosition();
+      if (head > 0) throw new ProjectionRebuildingError(name, 0, head);
+    }
+    return {
+      documents: documents as ReadModelDocument<Doc>[],
+      position: checkpoint?.position ?? 0,
+      status: this.#status,
+      ...(rebuilding && { rebuilding: { processed: rebuilding.position, total: rebuilding.total } }),
+    };
   }
 
   /** Resolves when the pass under way, if any, is over. */
@@ -196,7 +265,14 @@ export class ProjectionRunner {
     const next: ProjectionStatus = { name, mode, position: this.#status.position, ...change } as ProjectionStatus;
     const same = next.state === this.#status.state && next.position === this.#status.position && next.processed === this.#status.processed;
     this.#status = next;
-    if (!same || force) this.context.onChange(next);
+    if (same && !force) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(next);
+      } catch (error) {
+        this.context.onError(error);
+      }
+    }
   }
 }
 

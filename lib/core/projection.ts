@@ -1,11 +1,14 @@
-import { HandlerError, InvalidArgumentError } from './errors.ts';
 import type { EntityDefinitions, EventOf } from './entity.ts';
+import { InvalidArgumentError } from './errors.ts';
 import type { PersistedEvent } from './journal.ts';
-import { entityOf } from './stream-id.ts';
-import { assertCloneable, assertName, describe } from './validation.ts';
+import { documentIdsOf, project } from './projection-apply.ts';
+import { kitOf, PROJECTION_KIT, type ProjectionKit } from './projection-kit.ts';
+import { createProjectionRunners } from './projection-runner.ts';
+import { assertName, assertSequenceNr, describe, invalidArgument } from './validation.ts';
+import { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan.ts';
 
-// structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
-const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
+export { documentIdsOf, project, projects } from './projection-apply.ts';
+export { projectionEventOf } from './projection-event.ts';
 
 /** An event as a projection sees it: the stored event, with the type and id of the entity it belongs to. */
 export interface ProjectionEvent<E = unknown> extends PersistedEvent<E> {
@@ -91,21 +94,40 @@ export interface DefineProjection {
   ): <D, const N extends string>(projection: ProjectionOver<D, EventsOfEntities<T>, N>) => Projection<D, EventsOfEntities<T>, N>;
 }
 
+/** What every projection made by `defineProjection` brings with it (see `ProjectionKit`). */
+const kit: ProjectionKit = {
+  validate: checkShape,
+  createRunners: createProjectionRunners,
+  project,
+  documentIdsOf,
+  planProjectedWrites,
+  documentIdsFor,
+  eventsOf,
+  builtTo,
+};
+
 /**
  * Defines a projection: `defineProjection<Doc, Event>({ … })`, or, typed by the entities it reads,
  * `defineProjection.for({ account })({ … })`. The name is kept as a literal type, so a client connected with
  * `connect<typeof entities, typeof projections>` refuses a misspelled name at compile time.
+ *
+ * Only projections made here can be kept: `createRuntime`, `exposeRuntime` and a journal's `persistMany` and
+ * `projectEvents` refuse others with an `InvalidArgumentError`. What keeps a read model up to date comes with the
+ * projection, so an app without projections does not ship it. Returns a copy; the projection given is not changed.
  */
 export const defineProjection: DefineProjection = /* @__PURE__ */ Object.assign(
-  <D, E, N extends string>(projection: Projection<D, E, N>) => projection,
+  <D, E, N extends string>(projection: Projection<D, E, N>): Projection<D, E, N> => withKit(projection),
   {
     for: (entities: EntityDefinitions) =>
-      <D, E, N extends string>(projection: ProjectionOver<D, E, N>): Projection<D, E, N> => ({
-        ...projection,
-        entityTypes: Object.keys(entities),
-      }),
+      <D, E, N extends string>(projection: ProjectionOver<D, E, N>): Projection<D, E, N> =>
+        withKit({ ...projection, entityTypes: Object.keys(entities) }),
   },
 );
+
+/** A copy of `projection` that carries the kit. */
+function withKit<P extends AnyProjection>(projection: P): P {
+  return Object.assign(Object.create(Object.getPrototypeOf(projection)), projection, { [PROJECTION_KIT]: kit });
+}
 
 /**
  * How far a projection has read the journal. A read model has one copy of its documents that reads are served
@@ -159,11 +181,16 @@ export interface ReadModelView<D = unknown> {
 /** Docs that a projection changed: a new value, or `undefined` for a deleted doc. */
 export type DocumentChanges = Map<string, unknown>;
 
-/** Checks a projection's shape; throws an `InvalidArgumentError` naming what is wrong. */
+/**
+ * Checks that a projection was made with `defineProjection` and has the shape of one; throws an
+ * `InvalidArgumentError` naming what is wrong.
+ */
 export function validateProjection(projection: AnyProjection): void {
-  if (typeof projection !== 'object' || projection === null) {
-    throw new InvalidArgumentError(`A projection must be an object, got ${describe(projection)}`, 'projections');
-  }
+  kitOf(projection).validate(projection);
+}
+
+/** The shape checks of `validateProjection`, which its kit brings. */
+function checkShape(projection: AnyProjection): void {
   assertName(projection.name, 'projection.name');
   if (projection.mode !== undefined && projection.mode !== 'inline' && projection.mode !== 'catch-up') {
     throw new InvalidArgumentError(`projection "${projection.name}" has mode ${describe(projection.mode)}`, 'projections');
@@ -175,19 +202,14 @@ export function validateProjection(projection: AnyProjection): void {
 
 /** Checks a read-model query. */
 export function validateQuery(query: DocumentQuery): void {
-  if (typeof query !== 'object' || query === null) {
-    throw new InvalidArgumentError(`A query must be an object, got ${describe(query)}`, 'query');
+  if (typeof query !== 'object' || query === null) throw invalidArgument('query', 'an object', query, 'A query');
+  const { ids, prefix, limit } = query;
+  if (ids !== undefined) {
+    if (!Array.isArray(ids)) throw invalidArgument('query', 'an array', ids, 'query.ids');
+    ids.forEach((id, i) => assertName(id, `query.ids[${i}]`));
   }
-  if (query.ids !== undefined) {
-    if (!Array.isArray(query.ids)) throw new InvalidArgumentError(`query.ids must be an array, got ${describe(query.ids)}`, 'query');
-    query.ids.forEach((id, i) => assertName(id, `query.ids[${i}]`));
-  }
-  if (query.prefix !== undefined && typeof query.prefix !== 'string') {
-    throw new InvalidArgumentError(`query.prefix must be a string, got ${describe(query.prefix)}`, 'query');
-  }
-  if (query.limit !== undefined && (!Number.isSafeInteger(query.limit) || query.limit < 1)) {
-    throw new InvalidArgumentError(`query.limit must be a positive integer, got ${describe(query.limit)}`, 'query');
-  }
+  if (prefix !== undefined && typeof prefix !== 'string') throw invalidArgument('query', 'a string', prefix, 'query.prefix');
+  if (limit !== undefined) assertSequenceNr(limit, 'query.limit');
 }
 
 /** The checkpoint after the served documents moved to `position` (inline, or catching up): a rebuild goes on. */
@@ -237,67 +259,4 @@ export function builtTo(checkpoint: Checkpoint | undefined, position: number): {
 } {
   const rebuilding = checkpoint?.rebuilding;
   return rebuilding ? shadowAt({ ...checkpoint, rebuilding }, position) : { checkpoint: servedAt(checkpoint, position), swapped: false };
-}
-
-/** A stored event as projections see it. */
-export function projectionEventOf<E>(streamId: string, event: PersistedEvent<E>): ProjectionEvent<E> {
-  return { ...event, streamId, ...entityOf(streamId) };
-}
-
-/** Whether a projection reads the events of a stream. */
-export function projects(projection: AnyProjection, streamId: string): boolean {
-  const types = projection.entityTypes;
-  return types === undefined || types.some((type) => streamId.startsWith(`${type}:`));
-}
-
-/** The ids of the documents that `events` change, so that a journal can read them before `project` runs. */
-export function documentIdsOf(projection: AnyProjection, events: readonly ProjectionEvent[]): string[] {
-  const ids = new Set<string>();
-  for (const event of events) {
-    if (!projects(projection, event.streamId)) continue;
-    const id = callProjection(projection, event, 'documentId', () => projection.documentId(event));
-    if (id !== undefined) ids.add(id);
-  }
-  return [...ids];
-}
-
-/**
- * Applies events to documents: `read` gives a doc's current value, and the result holds every doc that
- * changed. Throws a `HandlerError` when the projection throws or makes a doc that cannot be stored.
- *
- * `evolve` is given a copy of what `read` returns, never the object itself, so a projection that changes the doc
- * it is given in place (`doc.count++; return doc`) cannot alter a stored value, an earlier write's result, or a
- * value that is read again when a write is planned a second time: it folds exactly as its pure equivalent.
- */
-export function project(
-  projection: AnyProjection,
-  events: readonly ProjectionEvent[],
-  read: (id: string) => unknown,
-  changes: DocumentChanges = new Map(),
-): DocumentChanges {
-  for (const event of events) {
-    if (!projects(projection, event.streamId)) continue;
-    const id = callProjection(projection, event, 'documentId', () => projection.documentId(event));
-    if (id === undefined) continue;
-    const current = changes.has(id) ? changes.get(id) : structuredClone(read(id));
-    const next = callProjection(projection, event, 'evolve', () => {
-      const doc = projection.evolve(current, event);
-      assertCloneable(doc, `doc "${id}"`);
-      return doc;
-    });
-    changes.set(id, next);
-  }
-  return changes;
-}
-
-function callProjection<T>(projection: AnyProjection, event: ProjectionEvent, what: string, call: () => T): T {
-  try {
-    const result = call();
-    if (what === 'documentId' && result !== undefined && (typeof result !== 'string' || result === '')) {
-      throw new TypeError(`documentId must return a non-empty string or undefined, got ${describe(result)}`);
-    }
-    return result;
-  } catch (cause) {
-    throw new HandlerError(event.streamId, 'project', cause, { projection: projection.name });
-  }
 }

@@ -3,15 +3,16 @@ import type { AnyEntityDefinition, CommandOf, EntityDefinitions, EventOf, StateO
 
 export type { EntityDefinitions };
 import { type EntityChange, type EntityContext, EntityInstance, type EntityLock } from './entity-instance.ts';
-import { ClosedError, InvalidArgumentError, ProjectionRebuildingError } from './errors.ts';
+import { ClosedError, InvalidArgumentError } from './errors.ts';
 import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
 import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
-import { type AnyProjection, type DocumentQuery, type ReadModelDocument, validateProjection } from './projection.ts';
-import { ProjectionRunner, type ProjectionStatus } from './projection-runner.ts';
+import type { AnyProjection, DocumentQuery } from './projection.ts';
+import { kitOf } from './projection-kit.ts';
+import type { ProjectionRunner, ProjectionStatus, ReadModel } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
 import { streamIdOf } from './stream-id.ts';
-import { assertEntityId, assertRange, assertSequenceNr, describe, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
+import { assertEntityId, assertRange, assertSequenceNr, describe, invalidArgument, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
 
 /**
  * Where an error the runtime cannot hand to a caller came from. None of them changes the outcome of a command: what
@@ -70,33 +71,14 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
   onWrite?: (write: { type: string; id: string; sequenceNr: number }) => void;
   /**
    * The read models kept from the events, each under a unique name: inline ones are updated in the transactions of
-   * the commands, catch-up ones right after. Each catches up from its checkpoint when the runtime starts.
+   * the commands, catch-up ones right after. Each catches up from its checkpoint when the runtime starts. Each is
+   * made with `defineProjection`; a plain object is refused with an `InvalidArgumentError`.
    */
   projections?: readonly AnyProjection[];
 }
 
-/** A read of a read model: its documents, the position of the journal they reflect, and the projection's status. */
-export interface ReadModel<Doc = unknown> {
-  /** The documents asked for, in order of id. */
-  readonly documents: ReadModelDocument<Doc>[];
-  /** The global position of the last event the documents reflect. */
-  readonly position: number;
-  /** The projection's status, read with the documents. */
-  readonly status: ProjectionStatus;
-  /**
-   * Set while a rebuild is under way, read with the documents: how far its shadow has got (`processed` of `total`
-   * events). The documents are those from before the rebuild, kept up to date, until the rebuilt ones replace them.
-   */
-  readonly rebuilding?: {
-    /** The position the shadow has reached. */
-    readonly processed: number;
-    /** The journal's head when the rebuild began. */
-    readonly total: number;
-  };
-}
-
 /** A change of one entity, as subscribers receive it. */
-export type { EntityChange, EntityLock };
+export type { EntityChange, EntityLock, ReadModel };
 
 /**
  * Hosts event-sourced entities over a journal.
@@ -117,17 +99,13 @@ export class EntityRuntime<D extends EntityDefinitions> {
   readonly #pageSize: number;
   readonly #context: (type: string, id: string) => EntityContext;
   readonly #projections = new Map<string, ProjectionRunner>();
-  readonly #projectionListeners = new Map<string, Set<(status: ProjectionStatus) => void>>();
   #lastSweep: number;
   #closed = false;
 
   constructor(options: RuntimeOptions<D>) {
     for (const type of Object.keys(options.entities)) {
       if (type === '' || type.includes(':') || type.length > MAX_ENTITY_TYPE_LENGTH) {
-        throw new InvalidArgumentError(
-          `Entity type names must be non-empty, free of ":" and at most ${MAX_ENTITY_TYPE_LENGTH} characters, got ${describe(type)}`,
-          'entities',
-        );
+        throw invalidArgument('entities', `non-empty, free of ":" and at most ${MAX_ENTITY_TYPE_LENGTH} characters`, type, 'Entity type names');
       }
     }
     for (const [type, definition] of Object.entries(options.entities)) this.#schemas.set(type, new EntitySchema(type, definition));
@@ -153,22 +131,16 @@ export class EntityRuntime<D extends EntityDefinitions> {
       }
     };
     const projections = options.projections ?? [];
-    const inline = projections.filter((projection) => {
-      validateProjection(projection);
-      if (this.#projections.has(projection.name)) {
-        throw new InvalidArgumentError(`Two projections are named ${describe(projection.name)}`, 'projections');
-      }
-      this.#projections.set(projection.name, new ProjectionRunner(projection, {
-        journal: options.journal,
-        pageSize: this.#pageSize,
-        onChange: (status) => {
-          for (const listener of this.#projectionListeners.get(projection.name) ?? []) {
-            guarded(() => listener(status), { projection: projection.name, during: 'listener' });
-          }
-        },
-      }));
-      return (projection.mode ?? 'inline') === 'inline';
-    });
+    if (!Array.isArray(projections)) throw invalidArgument('projections', 'an array', projections);
+    // The runners come with the projections (see `ProjectionKit`): a runtime without any ships none.
+    const inline =
+      projections.length === 0
+        ? []
+        : kitOf(projections[0]).createRunners(projections, this.#projections, {
+            journal: options.journal,
+            pageSize: this.#pageSize,
+            onError: (error, projection) => onError(error, { projection, during: 'listener' }),
+          });
     const limits = {
       maxEvents: options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION,
       maxBytes: options.maxBytesPerTransaction ?? DEFAULT_MAX_BYTES_PER_TRANSACTION,
@@ -311,22 +283,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * an `InvalidArgumentError` for a projection this runtime does not have.
    */
   async readModel<Doc = unknown>(projection: string, query: DocumentQuery = {}): Promise<ReadModel<Doc>> {
-    this.#assertOpen();
-    const runner = this.#runner(projection);
-    const { checkpoint, documents } = await this.#journal.readModel(projection, query);
-    const rebuilding = checkpoint?.rebuilding;
-    if (rebuilding && checkpoint.position === 0) throw new ProjectionRebuildingError(projection, rebuilding.position, rebuilding.total);
-    if (checkpoint === undefined) {
-      // No checkpoint yet: empty if the journal is, else new on a journal with history, and not built yet.
-      const head = await this.#journal.highestPosition();
-      if (head > 0) throw new ProjectionRebuildingError(projection, 0, head);
-    }
-    return {
-      documents: documents as ReadModelDocument<Doc>[],
-      position: checkpoint?.position ?? 0,
-      status: runner.status,
-      ...(rebuilding && { rebuilding: { processed: rebuilding.position, total: rebuilding.total } }),
-    };
+    return this.#runner(projection).read<Doc>(query);
   }
 
   /** Where a projection stands: live, catching up, rebuilding (with progress) or failed (with the error). */
@@ -339,11 +296,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * changed. Returns the function that unsubscribes.
    */
   subscribeProjection(projection: string, listener: (status: ProjectionStatus) => void): () => void {
-    this.#runner(projection);
-    let listeners = this.#projectionListeners.get(projection);
-    if (!listeners) this.#projectionListeners.set(projection, (listeners = new Set()));
-    listeners.add(listener);
-    return () => listeners.delete(listener);
+    return this.#runner(projection).subscribe(listener);
   }
 
   /**
@@ -354,7 +307,6 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * rebuild cut short (a reload, a closed tab) is resumed by the next runtime on the journal.
    */
   async rebuildProjection(projection: string): Promise<ProjectionStatus> {
-    this.#assertOpen();
     const runner = this.#runner(projection);
     await runner.rebuild();
     return runner.status;

@@ -25,12 +25,7 @@ export function assertStreamId(streamId: unknown, argument = 'entityId'): assert
 
 /** Throws an `InvalidArgumentError` unless `value` is an integer of at least `min`. */
 export function assertSequenceNr(value: unknown, argument: string, min = 1): asserts value is number {
-  if (!Number.isSafeInteger(value) || (value as number) < min) {
-    throw new InvalidArgumentError(
-      `${argument} must be an integer of at least ${min}, got ${describe(value)}`,
-      argument,
-    );
-  }
+  if (!Number.isSafeInteger(value) || (value as number) < min) throw invalidArgument(argument, `an integer of at least ${min}`, value);
 }
 
 /**
@@ -39,18 +34,14 @@ export function assertSequenceNr(value: unknown, argument: string, min = 1): ass
  * `assertCloneable`).
  */
 export function validateBatch(entityId: string, events: readonly NewEvent[]): number {
-  if (!Array.isArray(events)) {
-    throw new InvalidArgumentError(`events must be an array, got ${describe(events)}`, 'events');
-  }
+  if (!Array.isArray(events)) throw invalidArgument('events', 'an array', events);
   const first = events[0]?.sequenceNr ?? 0;
   // The events of one command share their metadata: check each object once.
   let checkedMetadata: unknown;
   let bytes = 0;
   events.forEach((persisted, index) => {
     const at = `events[${index}]`;
-    if (typeof persisted !== 'object' || persisted === null) {
-      throw new InvalidArgumentError(`${at} must be an event envelope, got ${describe(persisted)}`, 'events');
-    }
+    if (typeof persisted !== 'object' || persisted === null) throw invalidArgument('events', 'an event envelope', persisted, at);
     assertSequenceNr(persisted.sequenceNr, `${at}.sequenceNr`);
     assertTimestamp(persisted.timestamp, `${at}.timestamp`);
     assertName(persisted.eventId, `${at}.eventId`);
@@ -66,10 +57,7 @@ export function validateBatch(entityId: string, events: readonly NewEvent[]): nu
     }
     const { metadata } = persisted;
     if (metadata !== checkedMetadata) {
-      if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-        throw new InvalidArgumentError(`${at}.metadata must be an object, got ${describe(metadata)}`, 'events');
-      }
-      assertCloneable(metadata, `${at}.metadata`);
+      assertCloneable(assertRecord(metadata, 'events', `${at}.metadata`), `${at}.metadata`);
       checkedMetadata = metadata;
     }
     bytes += assertCloneable(persisted.event, `${at}.event`, MAX_PAYLOAD_BYTES);
@@ -79,9 +67,7 @@ export function validateBatch(entityId: string, events: readonly NewEvent[]): nu
 
 /** Checks the idempotency records of a write. */
 export function validateIdempotency(records: readonly IdempotencyRecord[]): void {
-  if (!Array.isArray(records)) {
-    throw new InvalidArgumentError(`idempotency must be an array, got ${describe(records)}`, 'idempotency');
-  }
+  if (!Array.isArray(records)) throw invalidArgument('idempotency', 'an array', records);
   records.forEach((record, index) => {
     const at = `idempotency[${index}]`;
     assertName(record?.key, `${at}.key`);
@@ -96,10 +82,7 @@ export function validateIdempotency(records: readonly IdempotencyRecord[]): void
 /** Throws an `InvalidArgumentError` unless `value` is a non-empty string of at most `max` characters (default 512). */
 export function assertName(value: unknown, argument: string, max = MAX_ENTITY_ID_LENGTH): asserts value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new InvalidArgumentError(
-      `${argument} must be a non-empty string of at most ${max} characters, got ${describe(value)}`,
-      argument,
-    );
+    throw invalidArgument(argument, `a non-empty string of at most ${max} characters`, value);
   }
 }
 
@@ -117,9 +100,7 @@ export function assertAppendsTo(entityId: string, first: number, highest: number
 
 /** Checks a snapshot's shape and data before it is written. */
 export function validateSnapshot(snapshot: Snapshot): void {
-  if (typeof snapshot !== 'object' || snapshot === null) {
-    throw new InvalidArgumentError(`snapshot must be a Snapshot, got ${describe(snapshot)}`, 'snapshot');
-  }
+  if (typeof snapshot !== 'object' || snapshot === null) throw invalidArgument('snapshot', 'a Snapshot', snapshot);
   assertSequenceNr(snapshot.sequenceNr, 'snapshot.sequenceNr');
   assertTimestamp(snapshot.timestamp, 'snapshot.timestamp');
   if (snapshot.schemaVersion !== undefined) assertSequenceNr(snapshot.schemaVersion, 'snapshot.schemaVersion');
@@ -127,9 +108,7 @@ export function validateSnapshot(snapshot: Snapshot): void {
 }
 
 function assertTimestamp(value: unknown, argument: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidArgumentError(`${argument} must be a finite number, got ${describe(value)}`, argument);
-  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalidArgument(argument, 'a finite number', value);
 }
 
 /** How deep values may nest: deeper ones are refused rather than risking the stack. */
@@ -246,6 +225,20 @@ function isPlainObject(value: object): boolean {
 
 function propertyPath(key: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/**
+ * The `InvalidArgumentError` for a value that is not what it must be: "`path` must be `expected`, got …", naming
+ * `argument` as the one at fault.
+ */
+export function invalidArgument(argument: string, expected: string, value: unknown, path = argument): InvalidArgumentError {
+  return new InvalidArgumentError(`${path} must be ${expected}, got ${describe(value)}`, argument);
+}
+
+/** Returns `value` when it is an object that is not an array; throws `invalidArgument` otherwise. */
+export function assertRecord<T>(value: T, argument: string, path = argument): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(argument, 'an object', value, path);
+  return value;
 }
 
 /** A short description of a value for error messages. */

@@ -1,26 +1,19 @@
 import {
   ConflictError,
   type EventfoldError,
-  InvalidArgumentError,
   InvalidSnapshotError,
   isEventfoldError,
   NotCloneableError,
 } from './errors.ts';
 import { fingerprintOf } from './identity.ts';
 import type { NewEvent, PersistOutcome, Snapshot, StreamWrite } from './journal.ts';
-import {
-  type AnyProjection,
-  type Checkpoint,
-  type DocumentChanges,
-  documentIdsOf,
-  type ProjectionEvent,
-  project,
-  projectionEventOf,
-} from './projection.ts';
+import type { AnyProjection, Checkpoint, DocumentChanges, ProjectionEvent } from './projection.ts';
+import { documentIdsOf, project } from './projection-apply.ts';
+import { projectionEventOf } from './projection-event.ts';
 import {
   assertAppendsTo,
   assertStreamId,
-  describe,
+  invalidArgument,
   validateBatch,
   validateIdempotency,
   validateSnapshot,
@@ -28,7 +21,7 @@ import {
 
 /** Checks every write of a `persistMany` call before anything is stored; throws on the first malformed one. */
 export function validateWrites(writes: readonly StreamWrite[]): void {
-  if (!Array.isArray(writes)) throw new InvalidArgumentError(`writes must be an array, got ${describe(writes)}`, 'writes');
+  if (!Array.isArray(writes)) throw invalidArgument('writes', 'an array', writes);
   for (const write of writes) {
     assertStreamId(write?.entityId);
     validateBatch(write.entityId, write.events);
@@ -176,10 +169,7 @@ export function planProjectedWrites(
   live: readonly AnyProjection[],
   read: (projection: string, id: string) => unknown,
 ): ProjectedPlan {
-  if (live.length === 0) {
-    const plan = planWrites(writes, state);
-    return { ...plan, documents: new Map(), position: plan.accepted.flatMap((write) => write.positions).at(-1) };
-  }
+  if (live.length === 0) return unprojected(planWrites(writes, state));
   const failed = new Map<number, EventfoldError>();
   for (;;) {
     const indices = writes.map((_, i) => i).filter((i) => !failed.has(i));
@@ -216,6 +206,11 @@ export function planProjectedWrites(
     const position = plan.accepted.flatMap((write) => write.positions).at(-1);
     return { outcomes, accepted: plan.accepted, documents, position };
   }
+}
+
+/** A plan of writes that no projection changes documents with, as a `ProjectedPlan`. */
+export function unprojected(plan: WritePlan): ProjectedPlan {
+  return { ...plan, documents: new Map(), position: plan.accepted.flatMap((write) => write.positions).at(-1) };
 }
 
 /** The ids of the documents that `live` projections may change for `writes`, planned at `state` (not changed). */

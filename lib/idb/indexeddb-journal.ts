@@ -14,37 +14,35 @@ import {
 } from '../core/journal.ts';
 import {
   type AnyProjection,
-  builtTo,
   type Checkpoint,
   type DocumentQuery,
-  documentIdsOf,
   type ProjectionEvent,
-  project,
   type ReadModelView,
   rebuildFrom,
-  servedAt,
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
 import { assertName, assertStreamId as assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
 import {
   type AcceptedWrite,
-  documentIdsFor,
   entityIdsOf,
-  eventsOf,
   isLive,
   persistOne,
-  planProjectedWrites,
+  planWrites,
   stampedAll,
+  unprojected,
   validateWrites,
 } from '../core/write-plan.ts';
+import { kitOf } from '../core/projection-kit.ts';
 import {
   buildingGeneration,
   checkpointOf,
+  checkpointsOf,
   generationRange,
   headOf,
   isConstraintFailure,
   issueDocuments,
+  issueServed,
   issueWrites,
   lastPosition,
   prefixRange,
@@ -61,9 +59,9 @@ import { hadJournal, markJournal, unmarkJournal } from './loss-marker.ts';
 import {
   appVersionOf,
   databaseVersionOf,
+  JOURNAL_STORES,
   type JournalSchema,
   MAX_APP_VERSION,
-  type StoredCheckpoint,
   upgradeJournal,
 } from './schema.ts';
 
@@ -132,11 +130,12 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
   const blocked = new Promise<never>((_, reject) => (rejectBlocked = reject));
 
   const factory = options.factory ?? originIndexedDb();
+  const operation = `opening database "${name}"`;
   let request: IDBOpenDBRequest;
   try {
     request = factory.open(name, databaseVersionOf(version));
   } catch (error) {
-    throw new StorageError(`opening database "${name}"`, error);
+    throw new StorageError(operation, error);
   }
   let created = false;
   request.addEventListener('upgradeneeded', ({ oldVersion }) => {
@@ -164,12 +163,12 @@ export async function openIndexedDbJournal(name: string, options: IndexedDbJourn
   } catch (error) {
     // A blocked open stays queued and may still succeed later: close that connection when it does.
     opening.then((late) => late.close(), () => {});
-    throw isEventfoldError(error) ? error : new StorageError(`opening database "${name}"`, error);
+    throw isEventfoldError(error) ? error : new StorageError(operation, error);
   }
-  for (const store of ['events', 'snapshots', 'idempotency', 'documents', 'checkpoints'] as const) {
+  for (const store of JOURNAL_STORES) {
     if (!database.objectStoreNames.contains(store)) {
       database.close();
-      throw new StorageError(`opening database "${name}"`, new Error(`it has no "${store}" store; is it an eventfold journal?`));
+      throw new StorageError(operation, new Error(`it has no "${store}" store; is it an eventfold journal?`));
     }
   }
   journal = new IndexedDbJournal(name, database, options);
@@ -268,9 +267,7 @@ export class IndexedDbJournal implements EventJournal {
    * the first of them taken, which the position index refuses.
    */
   #persistBlind(writes: readonly StreamWrite[], projections: readonly AnyProjection[]): Promise<PersistOutcome[]> {
-    const stores = storesFor(writes);
-    if (projections.length > 0) stores.push('documents', 'checkpoints');
-    return this.#transact('persist', stores, 'readwrite', async (tx) => {
+    return this.#transact('persist', storesFor(writes, projections), 'readwrite', async (tx) => {
       const events = tx.objectStore('events');
       const checks: Promise<unknown>[] = [];
       const heads = new Map<string, number>();
@@ -312,10 +309,8 @@ export class IndexedDbJournal implements EventJournal {
    * The careful path: reads heads, positions, keys and the checkpoints of inline projections first, then stores
    * only the writes that may be stored, with the documents of the projections that are caught up.
    */
-  #persistCareful(writes: readonly StreamWrite[], projections: readonly AnyProjection[] = []): Promise<PersistOutcome[]> {
-    const stores = storesFor(writes);
-    if (projections.length > 0) stores.push('documents', 'checkpoints');
-    return this.#transact('persist', stores, 'readwrite', async (tx) => {
+  #persistCareful(writes: readonly StreamWrite[], projections: readonly AnyProjection[]): Promise<PersistOutcome[]> {
+    return this.#transact('persist', storesFor(writes, projections), 'readwrite', async (tx) => {
       const ids = entityIdsOf(writes);
       const events = tx.objectStore('events');
       const keys = writes.flatMap(({ entityId, idempotency = [] }) => idempotency.map(({ key }) => [entityId, key] as [string, string]));
@@ -323,7 +318,7 @@ export class IndexedDbJournal implements EventJournal {
         Promise.all(ids.map((id) => headOf(events, id))),
         lastPosition(tx),
         Promise.all(keys.map((key) => tx.objectStore('idempotency').getKey(key))),
-        Promise.all(projections.map((projection) => tx.objectStore('checkpoints').get(projection.name))),
+        checkpointsOf(tx, projections),
       ]);
       ids.forEach((id, i) => this.#learnHead(id, heads[i]!));
       const takenKeys = new Set(keys.filter((_, i) => taken[i] !== undefined).map((key) => JSON.stringify(key)));
@@ -336,17 +331,14 @@ export class IndexedDbJournal implements EventJournal {
       const generations = new Map([...stored].map(([name, checkpoint]) => [name, servedGeneration(checkpoint)]));
       generations.forEach((generation, name) => this.#generations.set(name, generation));
       const live = projections.filter((_, i) => isLive(checkpoints[i], position));
-      const documents = await readDocuments(tx, documentIdsFor(writes, state, live), generations);
-      const plan = planProjectedWrites(writes, state, live, documents);
+      // Projections bring the functions that apply them (see `ProjectionKit`): without any, none is shipped.
+      const kit = live[0] && kitOf(live[0]);
+      const documents = await readDocuments(tx, kit ? kit.documentIdsFor(writes, state, live) : new Map(), generations);
+      const plan = kit ? kit.planProjectedWrites(writes, state, live, documents) : unprojected(planWrites(writes, state));
       issueWrites(tx, plan.accepted);
       const projected = new Map<string, Checkpoint>();
       if (plan.position !== undefined) {
-        for (const [name, changes] of plan.documents) {
-          const previous = stored.get(name);
-          const checkpoint = { ...servedAt(previous, plan.position), ...(previous?.generation && { generation: previous.generation }) };
-          issueDocuments(tx, name, servedGeneration(previous), changes, checkpoint);
-          projected.set(name, checkpointOf(checkpoint)!);
-        }
+        for (const [name, changes] of plan.documents) projected.set(name, issueServed(tx, name, stored.get(name), plan.position, changes));
       }
       await this.#pruneSnapshotsOf(tx, plan.accepted);
       this.#position = Math.max(this.#position ?? 0, position);
@@ -398,15 +390,16 @@ export class IndexedDbJournal implements EventJournal {
     validateProjection(projection);
     assertSequenceNr(afterPosition, 'afterPosition', 0);
     const { name } = projection;
-    const ids = documentIdsOf(projection, events);
+    const kit = kitOf(projection);
+    const ids = kit.documentIdsOf(projection, events);
     return this.#transact('projectEvents', ['documents', 'checkpoints'], 'readwrite', async (tx) => {
       const previous = await tx.objectStore('checkpoints').get(name);
       const from = previous?.rebuilding ? previous.rebuilding.position : (previous?.position ?? 0);
       if (from !== afterPosition) return false;
       const generation = buildingGeneration(previous);
       const read = await readDocuments(tx, new Map([[name, ids]]), new Map([[name, generation]]));
-      const changes = project(projection, events, (id) => read(name, id));
-      const { checkpoint, swapped } = builtTo(checkpointOf(previous), events.at(-1)?.position ?? afterPosition);
+      const changes = kit.project(projection, events, (id) => read(name, id));
+      const { checkpoint, swapped } = kit.builtTo(checkpointOf(previous), events.at(-1)?.position ?? afterPosition);
       const served = swapped ? generation : servedGeneration(previous);
       if (events.length === 0 && !swapped) return true;
       issueDocuments(tx, name, generation, changes, { ...checkpoint, ...(served > 0 && { generation: served }) });
@@ -597,11 +590,13 @@ async function projectInline(
   head: number,
   generations: Map<string, number>,
 ): Promise<Map<string, Checkpoint>> {
-  const events = accepted.flatMap(eventsOf);
-  const ids = new Map(projections.map((projection) => [projection.name, documentIdsOf(projection, events)]));
+  // Projections bring the functions that apply them (see `ProjectionKit`).
+  const kit = kitOf(projections[0]!);
+  const events = accepted.flatMap(kit.eventsOf);
+  const ids = new Map(projections.map((projection) => [projection.name, kit.documentIdsOf(projection, events)]));
   const assumed = new Map(generations);
   const [checkpoints, first] = await Promise.all([
-    Promise.all(projections.map((projection) => tx.objectStore('checkpoints').get(projection.name))),
+    checkpointsOf(tx, projections),
     readDocuments(tx, ids, assumed),
   ]);
   const live = projections.filter((_, i) => isLive(checkpoints[i], head));
@@ -610,13 +605,11 @@ async function projectInline(
   projections.forEach((projection, i) => generations.set(projection.name, servedGeneration(checkpoints[i])));
   const moved = live.some((projection) => generations.get(projection.name) !== (assumed.get(projection.name) ?? 0));
   const read = moved ? await readDocuments(tx, ids, generations) : first;
-  const changes = live.map((projection) => project(projection, events, (id) => read(projection.name, id)));
+  const changes = live.map((projection) => kit.project(projection, events, (id) => read(projection.name, id)));
   const position = events.at(-1)!.position;
   live.forEach((projection, i) => {
     const previous = checkpoints[projections.indexOf(projection)];
-    const checkpoint: StoredCheckpoint = { ...servedAt(previous, position), ...(previous?.generation && { generation: previous.generation }) };
-    issueDocuments(tx, projection.name, servedGeneration(previous), changes[i]!, checkpoint);
-    projected.set(projection.name, checkpointOf(checkpoint)!);
+    projected.set(projection.name, issueServed(tx, projection.name, previous, position, changes[i]!));
   });
   return projected;
 }

@@ -3,7 +3,7 @@
 import { type IDBPObjectStore, type IDBPTransaction, type StoreNames, unwrap } from 'idb';
 import { isEventfoldError } from '../core/errors.ts';
 import type { StreamWrite } from '../core/journal.ts';
-import type { Checkpoint, DocumentChanges } from '../core/projection.ts';
+import { type Checkpoint, type DocumentChanges, servedAt } from '../core/projection.ts';
 import type { AcceptedWrite } from '../core/write-plan.ts';
 import type { JournalSchema, StoredCheckpoint } from './schema.ts';
 
@@ -99,6 +99,22 @@ export function issueDocuments(
   unwrap(tx.objectStore('checkpoints')).put(checkpoint, projection);
 }
 
+/**
+ * Issues the writes of a projection whose served documents an inline write moved to `position`, and returns its
+ * checkpoint after them: a rebuild under way goes on.
+ */
+export function issueServed(
+  tx: WriteTransaction,
+  projection: string,
+  previous: StoredCheckpoint | undefined,
+  position: number,
+  changes: DocumentChanges,
+): Checkpoint {
+  const checkpoint: StoredCheckpoint = { ...servedAt(previous, position), ...(previous?.generation && { generation: previous.generation }) };
+  issueDocuments(tx, projection, servedGeneration(previous), changes, checkpoint);
+  return checkpointOf(checkpoint)!;
+}
+
 /** A stored checkpoint as the port reports it: without the generation, which is the journal's own business. */
 export function checkpointOf(stored: StoredCheckpoint | undefined): Checkpoint | undefined {
   if (stored === undefined) return undefined;
@@ -106,11 +122,18 @@ export function checkpointOf(stored: StoredCheckpoint | undefined): Checkpoint |
   return checkpoint;
 }
 
-export function storesFor(writes: readonly StreamWrite[]): Stores[] {
+/** The stores that a transaction storing `writes`, with `projections` inline, writes to. */
+export function storesFor(writes: readonly StreamWrite[], projections: readonly unknown[]): Stores[] {
   const stores: Stores[] = ['events'];
   if (writes.some((write) => write.snapshot)) stores.push('snapshots');
   if (writes.some((write) => write.idempotency?.length)) stores.push('idempotency');
+  if (projections.length > 0) stores.push('documents', 'checkpoints');
   return stores;
+}
+
+/** The stored checkpoints of projections, in their order. */
+export function checkpointsOf(tx: WriteTransaction, projections: readonly { readonly name: string }[]): Promise<(StoredCheckpoint | undefined)[]> {
+  return Promise.all(projections.map((projection) => tx.objectStore('checkpoints').get(projection.name)));
 }
 
 /** The highest global position taken: the last key of the position index, 0 when there is none. */

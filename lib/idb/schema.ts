@@ -25,6 +25,9 @@ export interface JournalSchema extends DBSchema {
   checkpoints: { key: string; value: StoredCheckpoint };
 }
 
+/** The journal's stores, every one of which a journal's database has. */
+export const JOURNAL_STORES = ['events', 'snapshots', 'idempotency', 'documents', 'checkpoints'] as const;
+
 /** A checkpoint as stored: with the generation of the documents that reads are served (absent: 0). */
 export interface StoredCheckpoint extends Checkpoint {
   readonly generation?: number;
@@ -61,13 +64,9 @@ type UpgradeTransaction = IDBPTransaction<JournalSchema, StoreNames<JournalSchem
 
 /** Brings eventfold's stores to the current revision, from any earlier one, inside the upgrade transaction. */
 export function upgradeJournal(database: IDBPDatabase<JournalSchema>, tx: UpgradeTransaction, oldVersion: number): void {
-  const names = database.objectStoreNames;
-  const events = names.contains('events') ? tx.objectStore('events') : database.createObjectStore('events');
+  for (const store of JOURNAL_STORES) if (!database.objectStoreNames.contains(store)) database.createObjectStore(store);
+  const events = tx.objectStore('events');
   if (!events.indexNames.contains('position')) events.createIndex('position', 'position', { unique: true });
-  if (!names.contains('snapshots')) database.createObjectStore('snapshots');
-  for (const store of ['idempotency', 'documents', 'checkpoints'] as const) {
-    if (!names.contains(store)) database.createObjectStore(store);
-  }
   if (revisionOf(oldVersion) === 1) {
     addEnvelopes(unwrap(tx).objectStore('events'));
     stampSnapshots(unwrap(tx).objectStore('snapshots'));

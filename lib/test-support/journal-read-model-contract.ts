@@ -50,6 +50,17 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
       expect(await journal.loadCheckpoint('totals')).toEqual({ position: 2 });
     });
 
+    it('refuses a projection not made with defineProjection with an invalid-argument error, and stores nothing', async () => {
+      const journal = await open();
+      const { name, documentId, evolve } = totals;
+      const plain = { name, documentId, evolve };
+      const refused = expect.objectContaining({ code: 'invalid-argument', argument: 'projections', message: expect.stringContaining('defineProjection') });
+      await expect(journal.persistMany([{ entityId: 'a', events: numbered(1, 1) }], { projections: [plain] })).rejects.toEqual(refused);
+      await expect(journal.projectEvents(plain, [], 0)).rejects.toEqual(refused);
+      expect(await journal.highestPosition()).toBe(0);
+      expect(await journal.loadCheckpoint('totals')).toBeUndefined();
+    });
+
     it('leaves a projection that is behind the journal to catch up', async () => {
       const journal = await open();
       await journal.persist('a', numbered(1, 2));

@@ -290,5 +290,28 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       const twice = [counterView('inline'), counterView('inline')];
       expect(() => runtimeOver(journal, twice)).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
     });
+
+    it('refuse a projection not made with defineProjection, naming it', async () => {
+      const journal = await open();
+      const { name, mode, documentId, evolve } = counterView('inline');
+      const plain: Projection<CounterView, CounterEvent> = { name, mode, documentId, evolve };
+      expect(() => runtimeOver(journal, [plain])).toThrow(
+        expect.objectContaining({ code: 'invalid-argument', argument: 'projections', message: expect.stringContaining('defineProjection') }),
+      );
+      expect(() => runtimeOver(journal, counterView('inline') as never)).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
+      expect(() => runtimeOver(journal, [null as never])).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
+      // A defined projection is still checked for its shape.
+      const sideways = defineProjection({ ...plain, mode: 'sideways' as never });
+      expect(() => runtimeOver(journal, [sideways])).toThrow(expect.objectContaining({ code: 'invalid-argument', message: expect.stringContaining('mode') }));
+      const unnamed = defineProjection({ ...plain, name: '' });
+      expect(() => runtimeOver(journal, [unnamed])).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projection.name' }));
+      const inert = defineProjection({ ...plain, evolve: undefined as never });
+      expect(() => runtimeOver(journal, [inert])).toThrow(expect.objectContaining({ code: 'invalid-argument', message: expect.stringContaining('evolve') }));
+      // A copy of a defined projection (spread, or of another mode) is still one.
+      const spread = { ...counterView('inline'), mode: 'catch-up' as const };
+      const runtime = runtimeOver(journal, [spread]);
+      expect(runtime.projectionStatus(spread.name)).toMatchObject({ mode: 'catch-up' });
+      await runtime.close();
+    });
   });
 }

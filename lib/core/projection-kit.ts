@@ -1,0 +1,37 @@
+import { InvalidArgumentError } from './errors.ts';
+import { invalidArgument } from './validation.ts';
+import type { AnyProjection, builtTo } from './projection.ts';
+import type { documentIdsOf, project } from './projection-apply.ts';
+import type { createProjectionRunners } from './projection-runner.ts';
+import type { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan.ts';
+
+/**
+ * What keeps a projection, brought by the projection itself (`defineProjection` attaches it): the runners that keep
+ * read models up to date in a runtime, and the functions that journals apply it with. So an app without
+ * projections ships none of them. The functions are the same for every projection.
+ */
+export interface ProjectionKit {
+  /** Checks the projection's shape (see `validateProjection`). */
+  readonly validate: (projection: AnyProjection) => void;
+  readonly createRunners: typeof createProjectionRunners;
+  readonly project: typeof project;
+  readonly documentIdsOf: typeof documentIdsOf;
+  readonly planProjectedWrites: typeof planProjectedWrites;
+  readonly documentIdsFor: typeof documentIdsFor;
+  readonly eventsOf: typeof eventsOf;
+  readonly builtTo: typeof builtTo;
+}
+
+/** Where a projection made by `defineProjection` holds its kit. */
+export const PROJECTION_KIT: unique symbol = Symbol.for('eventfold.projectionKit');
+
+/** The kit of a projection; throws an `InvalidArgumentError` for one not made with `defineProjection`. */
+export function kitOf(projection: unknown): ProjectionKit {
+  if (typeof projection !== 'object' || projection === null) throw invalidArgument('projections', 'an object', projection, 'A projection');
+  const kit = (projection as { [PROJECTION_KIT]?: ProjectionKit })[PROJECTION_KIT];
+  if (typeof kit !== 'object' || kit === null) {
+    const { name } = projection as { name?: unknown };
+    throw new InvalidArgumentError(`projection ${JSON.stringify(String(name))} must be made with defineProjection`, 'projections');
+  }
+  return kit;
+}
