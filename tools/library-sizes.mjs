@@ -80,12 +80,3 @@ export async function bundle(source) {
     rmSync(outDir, { recursive: true, force: true });
   }
 }
-
-/**
- * Sizes of the library's own code as an app ships it: a worker entry that serves a runtime over the IndexedDB
- * journal, and a page entry that connects to it with the React hooks, each bundled, tree-shaken and minified with
- * idb, comlink and React left out, then gzipped. In bytes.
- */
-export async function librarySizes() {
-  return { worker: (await bundle(entries.worker)).gzip, page: (await bundle(entries.page)).gzip };
-}
