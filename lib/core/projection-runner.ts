@@ -12,20 +12,12 @@ import { describe } from './validation.ts';
 export function createProjectionRunners(
   projections: readonly AnyProjection[],
   runners: Map<string, ProjectionRunner>,
-  context: Omit<ProjectionRunnerContext, 'onError'> & {
-    readonly onError: (error: unknown, projection: string) => void;
-    /** The entity types the runtime serves: a projection over any other would never see an event. */
-    readonly served: readonly string[];
-  },
+  context: Omit<ProjectionRunnerContext, 'onError'> & { readonly onError: (error: unknown, projection: string) => void },
 ): AnyProjection[] {
   return projections.filter((projection) => {
     kitOf(projection).validate(projection);
     const { name } = projection;
     if (runners.has(name)) throw new InvalidArgumentError(`Two projections are named ${describe(name)}`, 'projections');
-    const unserved = projection.entityTypes?.find((type) => !context.served.includes(type));
-    if (unserved !== undefined) {
-      throw new InvalidArgumentError(`projection ${describe(name)} reads entity type ${describe(unserved)}, which is not served here`, 'projections');
-    }
     runners.set(name, new ProjectionRunner(projection, { ...context, onError: (error) => context.onError(error, name) }));
     return (projection.mode ?? 'inline') === 'inline';
   });

@@ -140,7 +140,6 @@ export class EntityRuntime<D extends EntityDefinitions> {
             journal: options.journal,
             pageSize: this.#pageSize,
             onError: (error, projection) => onError(error, { projection, during: 'listener' }),
-            served: Object.keys(options.entities),
           });
     const limits = {
       maxEvents: options.maxEventsPerTransaction ?? DEFAULT_MAX_EVENTS_PER_TRANSACTION,

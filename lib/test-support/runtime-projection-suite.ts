@@ -291,23 +291,6 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       expect(() => runtimeOver(journal, twice)).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
     });
 
-    it('refuse a projection over an entity type they do not serve, which would never see an event', async () => {
-      const journal = await open();
-      const misnamed = defineProjection.for({ countr: counter() })({
-        name: 'misnamed',
-        documentId: (event) => event.entityId,
-        evolve: (doc: number | undefined) => (doc ?? 0) + 1,
-      });
-      expect(() => runtimeOver(journal, [misnamed])).toThrow(
-        expect.objectContaining({ code: 'invalid-argument', argument: 'projections', message: expect.stringContaining('"countr"') }),
-      );
-      const typo = { ...counterView('catch-up'), entityTypes: ['counter', 'countre'] };
-      expect(() => runtimeOver(journal, [typo])).toThrow(expect.objectContaining({ code: 'invalid-argument', message: expect.stringContaining('"countre"') }));
-      // Over every entity type (no entityTypes), or over served ones, it runs.
-      const all = defineProjection<number, CounterEvent, 'all'>({ name: 'all', documentId: () => 'n', evolve: (doc) => (doc ?? 0) + 1 });
-      await runtimeOver(journal, [all, counterView('inline')]).close();
-    });
-
     it('refuse a projection not made with defineProjection, naming it', async () => {
       const journal = await open();
       const { name, mode, documentId, evolve } = counterView('inline');
