@@ -71,6 +71,20 @@ function packLikeGitInstall(scratch) {
   return result.files.map((/** @type {{ path: string }} */ file) => file.path);
 }
 
+/**
+ * The repository's type tests (types-test/: what must compile and what must not) against the installed package's
+ * declarations, which the app's users get, under both of the app's module resolutions.
+ * @param {string} app
+ */
+function checkTypeTests(app) {
+  cpSync(join(root, 'types-test'), join(app, 'types-test'), { recursive: true });
+  for (const base of ['tsconfig.json', 'tsconfig.nodenext.json']) {
+    const config = join(app, `types-test.${base}`);
+    writeFileSync(config, JSON.stringify({ extends: `./${base}`, include: ['types-test'] }));
+    run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', config], app);
+  }
+}
+
 /** The fixture's dependencies must be the versions of the repository's lockfile, so that they install from the cache. */
 function checkPinnedVersions(/** @type {Record<string, Record<string, string>>} */ manifest) {
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
@@ -119,6 +133,9 @@ async function main() {
     // TypeScript 7 dropped moduleResolution "node10"; TypeScript 6, which still has it, checks that one.
     run(process.execPath, ['node_modules/typescript-6/bin/tsc', '-p', 'tsconfig.node10.json'], app);
     checkGoToDefinition(app);
+
+    step('type-checking the type tests against the packed declarations (bundler, nodenext)');
+    checkTypeTests(app);
 
     step('building the app with Vite');
     run(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--manifest'], app);

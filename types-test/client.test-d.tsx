@@ -2,7 +2,7 @@
 import { connect } from 'eventfold/client';
 import { useEntity, useReadModel } from 'eventfold/react';
 import type { ReadModelDocument } from 'eventfold';
-import { expectTypeOf } from 'vitest';
+import { type Equal, expectType } from './expect.ts';
 import type { entities, projections, State, Summary } from './fixtures.ts';
 
 declare const worker: Worker;
@@ -10,7 +10,7 @@ const client = connect<typeof entities, typeof projections>(worker);
 
 export function Probe() {
   const summaries = useReadModel(client, 'summaries');
-  if (summaries.status === 'ready') expectTypeOf(summaries.documents).toEqualTypeOf<readonly ReadModelDocument<Summary>[]>();
+  if (summaries.status === 'ready') expectType<Equal<typeof summaries.documents, readonly ReadModelDocument<Summary>[]>>();
 
   // @ts-expect-error a misspelled read model
   useReadModel(client, 'sumaries');
@@ -19,7 +19,7 @@ export function Probe() {
   const wrong: ReadModelDocument<number>[] = summaries.status === 'ready' ? [...summaries.documents] : [];
 
   const entity = useEntity(client, 'account', 'a');
-  if (entity.status === 'ready') expectTypeOf(entity.state).toEqualTypeOf<State>();
+  if (entity.status === 'ready') expectType<Equal<typeof entity.state, State>>();
 
   // @ts-expect-error an entity type the worker does not serve
   useEntity(client, 'acount', 'a');
@@ -27,7 +27,8 @@ export function Probe() {
 }
 
 export async function calls() {
-  expectTypeOf((await client.readModel('ticks')).documents).toEqualTypeOf<ReadModelDocument<number>[]>();
+  const ticks = await client.readModel('ticks');
+  expectType<Equal<typeof ticks.documents, ReadModelDocument<number>[]>>();
   // @ts-expect-error a misspelled read model
   await client.readModel('tick');
   // @ts-expect-error a misspelled read model

@@ -66,6 +66,7 @@ export {
   type VersionedSchema,
 } from './schema.ts';
 export {
+  type AnyDefinedProjection,
   type AnyProjection,
   buildingAt,
   builtTo,
@@ -73,6 +74,7 @@ export {
   type DocOf,
   type DocumentChanges,
   type DocumentQuery,
+  type DefinedProjection,
   type DefineProjection,
   defineProjection,
   type EventsOfEntities,

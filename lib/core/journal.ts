@@ -1,5 +1,5 @@
 import type { EventfoldError } from './errors.ts';
-import type { AnyProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelView } from './projection.ts';
+import type { AnyDefinedProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelView } from './projection.ts';
 
 /**
  * Facts about an event that are not part of the domain: who caused it and in which flow. The runtime sets
@@ -129,7 +129,7 @@ export interface PersistOptions {
    * the projections updated (`StoredOutcome.projected`). Each is made with `defineProjection`, which gives it the
    * functions that apply it (`ProjectionKit`); a journal refuses others with an `InvalidArgumentError`.
    */
-  readonly projections?: readonly AnyProjection[];
+  readonly projections?: readonly AnyDefinedProjection[];
 }
 
 /**
@@ -210,7 +210,7 @@ export interface EventJournal {
    * the served copy and drops the previous one (`shadowAt`); `events` may be empty, to make that check alone.
    * Rejects with a `HandlerError`, changing nothing, when the projection throws.
    */
-  projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean>;
+  projectEvents(projection: AnyDefinedProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean>;
 
   /** A projection's checkpoint, or `undefined` when it has none yet. */
   loadCheckpoint(projection: string): Promise<Checkpoint | undefined>;

@@ -13,12 +13,19 @@ import type { documentIdsFor, eventsOf, planProjectedWrites } from './write-plan
 export interface ProjectionKit {
   /** Checks the projection's shape (see `validateProjection`). */
   readonly validate: (projection: AnyProjection) => void;
+  /** Makes a runtime's runners of its projections (see `createProjectionRunners`). */
   readonly createRunners: typeof createProjectionRunners;
+  /** Applies events to documents (see `project`). */
   readonly project: typeof project;
+  /** The documents that events change (see `documentIdsOf`). */
   readonly documentIdsOf: typeof documentIdsOf;
+  /** Plans a write's inline projections (see `planProjectedWrites`). */
   readonly planProjectedWrites: typeof planProjectedWrites;
+  /** The documents a group of writes may change (see `documentIdsFor`). */
   readonly documentIdsFor: typeof documentIdsFor;
+  /** The events of a group of writes as projections see them (see `eventsOf`). */
   readonly eventsOf: typeof eventsOf;
+  /** The checkpoint after events were applied (see `builtTo`). */
   readonly builtTo: typeof builtTo;
 }
 
@@ -29,7 +36,8 @@ export const PROJECTION_KIT: unique symbol = Symbol.for('eventfold.projectionKit
 export function kitOf(projection: unknown): ProjectionKit {
   if (typeof projection !== 'object' || projection === null) throw invalidArgument('projections', 'an object', projection, 'A projection');
   const kit = (projection as { [PROJECTION_KIT]?: ProjectionKit })[PROJECTION_KIT];
-  if (typeof kit !== 'object' || kit === null) {
+  // A kit of another shape (a forged symbol, say) is no kit: it would fail later, untyped.
+  if (typeof kit !== 'object' || kit === null || typeof kit.createRunners !== 'function' || typeof kit.project !== 'function') {
     const { name } = projection as { name?: unknown };
     throw new InvalidArgumentError(`projection ${JSON.stringify(String(name))} must be made with defineProjection`, 'projections');
   }

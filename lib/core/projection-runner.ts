@@ -1,6 +1,6 @@
 import { InvalidArgumentError, isEventfoldError, ProjectionRebuildingError, StorageError } from './errors.ts';
 import type { EventJournal } from './journal.ts';
-import type { AnyProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelDocument } from './projection.ts';
+import type { AnyDefinedProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelDocument } from './projection.ts';
 import { projectionEventOf } from './projection-event.ts';
 import { kitOf } from './projection-kit.ts';
 import { describe } from './validation.ts';
@@ -10,10 +10,10 @@ import { describe } from './validation.ts';
  * `validateProjection`) and that no two share a name. Returns the inline ones, which the runtime's writes update.
  */
 export function createProjectionRunners(
-  projections: readonly AnyProjection[],
+  projections: readonly AnyDefinedProjection[],
   runners: Map<string, ProjectionRunner>,
   context: Omit<ProjectionRunnerContext, 'onError'> & { readonly onError: (error: unknown, projection: string) => void },
-): AnyProjection[] {
+): AnyDefinedProjection[] {
   return projections.filter((projection) => {
     kitOf(projection).validate(projection);
     const { name } = projection;
@@ -97,7 +97,7 @@ export class ProjectionRunner {
   readonly #listeners = new Set<(status: ProjectionStatus) => void>();
 
   constructor(
-    readonly projection: AnyProjection,
+    readonly projection: AnyDefinedProjection,
     private readonly context: ProjectionRunnerContext,
   ) {
     this.#status = { name: projection.name, mode: projection.mode ?? 'inline', state: 'catching-up', position: 0 };

@@ -50,6 +50,18 @@ export interface Projection<D = unknown, E = unknown, N extends string = string>
 /** Any projection; `any` so that projections of every doc and event type fit. */
 export type AnyProjection = Projection<any, any>;
 
+/**
+ * A projection made by `defineProjection`: it carries what keeps it (see `ProjectionKit`), which runtimes and
+ * journals require, so a plain object does not compile where one is expected.
+ */
+export type DefinedProjection<D = unknown, E = unknown, N extends string = string> = Projection<D, E, N> & {
+  /** What keeps the projection, given by `defineProjection`. */
+  readonly [PROJECTION_KIT]: ProjectionKit;
+};
+
+/** Any projection made by `defineProjection`. */
+export type AnyDefinedProjection = DefinedProjection<any, any>;
+
 /** The doc type of a projection. */
 export type DocOf<P> = P extends Projection<infer D, any, string> ? D : never;
 
@@ -76,7 +88,7 @@ export interface DefineProjection {
    * name too (`defineProjection<Doc, Event, 'totals'>`): TypeScript infers none of them then, and a projection
    * whose name is typed `string` is invisible to the page's client.
    */
-  <D, E = unknown, const N extends string = string>(projection: Projection<D, E, N>): Projection<D, E, N>;
+  <D, E = unknown, const N extends string = string>(projection: Projection<D, E, N>): DefinedProjection<D, E, N>;
   /**
    * A projection over the entity types of `entities` (a subset of the runtime's definitions, by the same names):
    * its events are those entities' event union, and its `entityTypes` are their names.
@@ -91,7 +103,7 @@ export interface DefineProjection {
    */
   for<T extends EntityDefinitions>(
     entities: T,
-  ): <D, const N extends string>(projection: ProjectionOver<D, EventsOfEntities<T>, N>) => Projection<D, EventsOfEntities<T>, N>;
+  ): <D, const N extends string>(projection: ProjectionOver<D, EventsOfEntities<T>, N>) => DefinedProjection<D, EventsOfEntities<T>, N>;
 }
 
 /** What every projection made by `defineProjection` brings with it (see `ProjectionKit`). */
@@ -113,20 +125,31 @@ const kit: ProjectionKit = {
  *
  * Only projections made here can be kept: `createRuntime`, `exposeRuntime` and a journal's `persistMany` and
  * `projectEvents` refuse others with an `InvalidArgumentError`. What keeps a read model up to date comes with the
- * projection, so an app without projections does not ship it. Returns a copy; the projection given is not changed.
+ * projection, so an app without projections does not ship it. Returns the projection given, which now carries it
+ * (a frozen one is copied).
  */
 export const defineProjection: DefineProjection = /* @__PURE__ */ Object.assign(
-  <D, E, N extends string>(projection: Projection<D, E, N>): Projection<D, E, N> => withKit(projection),
+  <D, E, N extends string>(projection: Projection<D, E, N>): DefinedProjection<D, E, N> => adopt(projection, {}),
   {
     for: (entities: EntityDefinitions) =>
-      <D, E, N extends string>(projection: ProjectionOver<D, E, N>): Projection<D, E, N> =>
-        withKit({ ...projection, entityTypes: Object.keys(entities) }),
+      <D, E, N extends string>(projection: ProjectionOver<D, E, N>): DefinedProjection<D, E, N> =>
+        adopt(projection as Projection<D, E, N>, { entityTypes: Object.keys(entities) }),
   },
 );
 
-/** A copy of `projection` that carries the kit. */
-function withKit<P extends AnyProjection>(projection: P): P {
-  return Object.assign(Object.create(Object.getPrototypeOf(projection)), projection, { [PROJECTION_KIT]: kit });
+/**
+ * Gives a projection its kit (and `extra` properties): the object itself, so that it stays the one the app holds
+ * (a class instance keeps its prototype, private fields and getters), or a copy with every property when it is
+ * frozen. The kit is an enumerable property, so a spread copy of a defined projection is one too.
+ */
+function adopt<P extends AnyProjection>(projection: P, extra: Partial<AnyProjection>): P & DefinedProjection {
+  const target: P = Object.isExtensible(projection)
+    ? projection
+    : Object.create(Object.getPrototypeOf(projection), Object.getOwnPropertyDescriptors(projection));
+  for (const [key, value] of [...Object.entries(extra), [PROJECTION_KIT, kit] as const]) {
+    Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+  }
+  return target as P & DefinedProjection;
 }
 
 /**
@@ -197,6 +220,10 @@ function checkShape(projection: AnyProjection): void {
   }
   if (typeof projection.documentId !== 'function' || typeof projection.evolve !== 'function') {
     throw new InvalidArgumentError(`projection "${projection.name}" needs documentId and evolve functions`, 'projections');
+  }
+  const types: unknown = projection.entityTypes;
+  if (types !== undefined && !(Array.isArray(types) && types.every((type) => typeof type === 'string'))) {
+    throw new InvalidArgumentError(`projection "${projection.name}" has entityTypes ${describe(types)}: an array of entity type names`, 'projections');
   }
 }
 

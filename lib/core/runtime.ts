@@ -7,7 +7,7 @@ import { ClosedError, InvalidArgumentError } from './errors.ts';
 import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
 import type { EventJournal, PersistedEvent } from './journal.ts';
 import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
-import type { AnyProjection, DocumentQuery } from './projection.ts';
+import type { AnyDefinedProjection, DocumentQuery } from './projection.ts';
 import { kitOf } from './projection-kit.ts';
 import type { ProjectionRunner, ProjectionStatus, ReadModel } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
@@ -74,7 +74,7 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
    * the commands, catch-up ones right after. Each catches up from its checkpoint when the runtime starts. Each is
    * made with `defineProjection`; a plain object is refused with an `InvalidArgumentError`.
    */
-  projections?: readonly AnyProjection[];
+  projections?: readonly AnyDefinedProjection[];
 }
 
 /** A change of one entity, as subscribers receive it. */

@@ -13,7 +13,7 @@ import {
   type StreamWrite,
 } from '../core/journal.ts';
 import {
-  type AnyProjection,
+  type AnyDefinedProjection,
   type Checkpoint,
   type DocumentQuery,
   type ProjectionEvent,
@@ -266,7 +266,7 @@ export class IndexedDbJournal implements EventJournal {
    * cheap as a bare put. Positions continue the highest this connection knows; another tab's write since makes
    * the first of them taken, which the position index refuses.
    */
-  #persistBlind(writes: readonly StreamWrite[], projections: readonly AnyProjection[]): Promise<PersistOutcome[]> {
+  #persistBlind(writes: readonly StreamWrite[], projections: readonly AnyDefinedProjection[]): Promise<PersistOutcome[]> {
     return this.#transact('persist', storesFor(writes, projections), 'readwrite', async (tx) => {
       const events = tx.objectStore('events');
       const checks: Promise<unknown>[] = [];
@@ -309,7 +309,7 @@ export class IndexedDbJournal implements EventJournal {
    * The careful path: reads heads, positions, keys and the checkpoints of inline projections first, then stores
    * only the writes that may be stored, with the documents of the projections that are caught up.
    */
-  #persistCareful(writes: readonly StreamWrite[], projections: readonly AnyProjection[]): Promise<PersistOutcome[]> {
+  #persistCareful(writes: readonly StreamWrite[], projections: readonly AnyDefinedProjection[]): Promise<PersistOutcome[]> {
     return this.#transact('persist', storesFor(writes, projections), 'readwrite', async (tx) => {
       const ids = entityIdsOf(writes);
       const events = tx.objectStore('events');
@@ -386,7 +386,7 @@ export class IndexedDbJournal implements EventJournal {
     });
   }
 
-  async projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean> {
+  async projectEvents(projection: AnyDefinedProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean> {
     validateProjection(projection);
     assertSequenceNr(afterPosition, 'afterPosition', 0);
     const { name } = projection;
@@ -585,7 +585,7 @@ export class IndexedDbJournal implements EventJournal {
  */
 async function projectInline(
   tx: WriteTransaction,
-  projections: readonly AnyProjection[],
+  projections: readonly AnyDefinedProjection[],
   accepted: readonly AcceptedWrite[],
   head: number,
   generations: Map<string, number>,

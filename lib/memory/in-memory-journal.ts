@@ -12,7 +12,7 @@ import {
   type StreamWrite,
 } from '../core/journal.ts';
 import {
-  type AnyProjection,
+  type AnyDefinedProjection,
   buildingAt,
   builtTo,
   type Checkpoint,
@@ -147,7 +147,7 @@ export class InMemoryJournal implements EventJournal {
     return record && structuredClone(record);
   }
 
-  async projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean> {
+  async projectEvents(projection: AnyDefinedProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean> {
     this.#assertOpen();
     validateProjection(projection);
     assertSequenceNr(afterPosition, 'afterPosition', 0);

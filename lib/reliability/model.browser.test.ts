@@ -1,7 +1,7 @@
 // Model-based tests: random command streams (valid and not), restarts, snapshot policies and time-travel seeks
 // against a real IndexedDB journal; after every step the runtime must agree with a pure fold of the accepted
 // commands. A failure prints fast-check's seed and path; replay it with VITE_FC_SEED and VITE_FC_PATH set.
-import { type AnyProjection, createRuntime, type EntityRuntime, isRejection, snapshotEvery } from 'eventfold';
+import { type AnyDefinedProjection, createRuntime, type EntityRuntime, isRejection, snapshotEvery } from 'eventfold';
 import type { IndexedDbJournal } from 'eventfold/idb';
 import { openIndexedDbJournal } from 'eventfold/idb';
 import fc from 'fast-check';
@@ -68,7 +68,7 @@ it('agrees with a pure fold of the accepted commands after every step, restart a
     fc.asyncProperty(scenario, async ({ snapshotEvery: every, steps }) => {
       const name = uniqueDatabaseName('model');
       const definition = { ...account, snapshotPolicy: every === undefined ? undefined : snapshotEvery(every) };
-      const projections: AnyProjection[] = [accountSummaries];
+      const projections: AnyDefinedProjection[] = [accountSummaries];
       const start = async () => {
         const journal = await openIndexedDbJournal(name, { snapshotsKept: 1_000 });
         return { journal, runtime: createRuntime({ journal, entities: { account: definition }, projections }) };

@@ -1,5 +1,5 @@
 import type {
-  AnyProjection,
+  AnyDefinedProjection,
   DocumentQuery,
   EventJournal,
   NewEvent,
@@ -87,7 +87,7 @@ export class FaultyJournal implements EventJournal {
   findIdempotencyRecord(entityId: string, key: string) {
     return this.inner.findIdempotencyRecord(entityId, key);
   }
-  async projectEvents(projection: AnyProjection, events: readonly ProjectionEvent[], after: number) {
+  async projectEvents(projection: AnyDefinedProjection, events: readonly ProjectionEvent[], after: number) {
     await this.projectGate;
     this.#fault('projectEvents');
     return this.inner.projectEvents(projection, events, after);

@@ -2,6 +2,7 @@ import {
   createRuntime,
   defineProjection,
   type EventJournal,
+  type DefinedProjection,
   type Projection,
   type ProjectionStatus,
   projectionEventOf,
@@ -19,7 +20,7 @@ interface CounterView {
 }
 
 /** Per counter: its value and how many `added` events it had. Throws on an amount of 13. */
-const counterView = (mode: 'inline' | 'catch-up', unlucky = 13): Projection<CounterView, CounterEvent> =>
+const counterView = (mode: 'inline' | 'catch-up', unlucky = 13): DefinedProjection<CounterView, CounterEvent> =>
   defineProjection<CounterView, CounterEvent>({
     name: `counter-view-${mode}`,
     mode,
@@ -291,11 +292,44 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       expect(() => runtimeOver(journal, twice)).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
     });
 
+    it('keep the projection object defineProjection was given: a class instance keeps its prototype and private fields', async () => {
+      const journal = await open();
+      class Tally {
+        readonly #step: number;
+        readonly name = 'tally';
+        readonly mode = 'inline';
+        constructor(step: number) {
+          this.#step = step;
+        }
+        get entityTypes() {
+          return ['counter'];
+        }
+        documentId() {
+          return 'all';
+        }
+        evolve(doc: number | undefined) {
+          return (doc ?? 0) + this.#step;
+        }
+      }
+      const instance = new Tally(10);
+      const defined = defineProjection<number, CounterEvent, 'tally'>(instance);
+      expect(defined).toBe(instance);
+      const frozen = Object.freeze(new Tally(1));
+      const copy = defineProjection<number, CounterEvent, 'tally'>(frozen);
+      expect(Object.getPrototypeOf(copy)).toBe(Tally.prototype);
+      const runtime = runtimeOver(journal, [defined]);
+      await runtime.send('counter', 'c', { type: 'add', amount: 1 });
+      await runtime.send('counter', 'd', { type: 'add', amount: 1 });
+      expect(await documents(runtime, 'tally')).toEqual({ all: 20 });
+      await runtime.close();
+    });
+
     it('refuse a projection not made with defineProjection, naming it', async () => {
       const journal = await open();
       const { name, mode, documentId, evolve } = counterView('inline');
       const plain: Projection<CounterView, CounterEvent> = { name, mode, documentId, evolve };
-      expect(() => runtimeOver(journal, [plain])).toThrow(
+      // The types refuse a plain object where a defined projection is expected; the runtime refuses it too.
+      expect(() => runtimeOver(journal, [plain as never])).toThrow(
         expect.objectContaining({ code: 'invalid-argument', argument: 'projections', message: expect.stringContaining('defineProjection') }),
       );
       expect(() => runtimeOver(journal, counterView('inline') as never)).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projections' }));
@@ -307,6 +341,11 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       expect(() => runtimeOver(journal, [unnamed])).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'projection.name' }));
       const inert = defineProjection({ ...plain, evolve: undefined as never });
       expect(() => runtimeOver(journal, [inert])).toThrow(expect.objectContaining({ code: 'invalid-argument', message: expect.stringContaining('evolve') }));
+      const listed = defineProjection({ ...plain, entityTypes: 'counter' as never });
+      expect(() => runtimeOver(journal, [listed])).toThrow(expect.objectContaining({ code: 'invalid-argument', message: expect.stringContaining('entityTypes') }));
+      // A kit of another shape under eventfold's symbol is no kit.
+      const forged = { ...plain, [Symbol.for('eventfold.projectionKit')]: {} };
+      expect(() => runtimeOver(journal, [forged as never])).toThrow(expect.objectContaining({ code: 'invalid-argument', message: expect.stringContaining('defineProjection') }));
       // A copy of a defined projection (spread, or of another mode) is still one.
       const spread = { ...counterView('inline'), mode: 'catch-up' as const };
       const runtime = runtimeOver(journal, [spread]);
