@@ -11,7 +11,7 @@ import { chromiumLaunchOptions } from './chromium.mjs';
 const log = (/** @type {string} */ message) => console.log(`[package] ${message}`);
 
 /** A port nobody listens on. */
-export function freePort() {
+function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.on('error', reject);
@@ -23,44 +23,58 @@ export function freePort() {
 }
 
 /**
- * Starts the app's Vite (`command` 'preview' serves the build, 'dev' the dev server); resolves once it answers.
+ * Starts the app's Vite (`command` 'preview' serves the build, 'dev' the dev server) on `port`, or on a free port
+ * when none is given; resolves once it listens. The server must say that it listens on the port (another process
+ * answering there does not count), and a free port that another process took in the meantime is tried again.
+ * @param {string} app
+ * @param {'preview' | 'dev'} command
+ * @param {number | undefined} port
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<{ url: string, output: () => string, close: () => Promise<void> }>}
+ */
+export async function serve(app, command, port, env) {
+  for (let attempt = 1; ; attempt++) {
+    const chosen = port ?? /** @type {number} */ (await freePort());
+    const started = await start(app, command, chosen, env);
+    if (started.url) return { url: started.url, output: started.output, close: started.close };
+    if (port !== undefined || attempt === 3 || !started.inUse) throw new Error(`vite ${command} did not start on port ${chosen}:\n${started.output()}`);
+  }
+}
+
+/**
+ * One try of `serve`: the URL once the server says it listens, or none when it exited first (`inUse` when the port
+ * was taken).
  * @param {string} app
  * @param {'preview' | 'dev'} command
  * @param {number} port
  * @param {NodeJS.ProcessEnv} env
  */
-export async function serve(app, command, port, env) {
+async function start(app, command, port, env) {
   const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', command, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
     cwd: app,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  server.stdout.on('data', (chunk) => (output += chunk));
-  server.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => server.once('exit', resolve));
   const url = `http://127.0.0.1:${port}/`;
-  // A guard against a server that neither answers nor exits, not a measure of how fast it starts.
-  const giveUp = Date.now() + 120_000;
-  for (;;) {
-    const answered = await fetch(url).then((response) => response.ok, () => false);
-    if (answered) break;
-    if (server.exitCode !== null) throw new Error(`vite ${command} exited:\n${output}`);
-    if (Date.now() > giveUp) {
-      server.kill();
-      await exited;
-      throw new Error(`vite ${command} did not answer on ${url}:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url,
-    output: () => output,
-    async close() {
-      server.kill();
-      await exited;
-    },
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  const close = async () => {
+    if (server.exitCode === null) server.kill();
+    await exited;
   };
+  const listening = await new Promise((resolve) => {
+    const hear = (/** @type {Buffer} */ chunk) => {
+      output += chunk;
+      if (output.includes(url)) resolve(true);
+    };
+    server.stdout.on('data', hear);
+    server.stderr.on('data', hear);
+    server.once('exit', () => resolve(false));
+    // A guard against a server that neither listens nor exits, not a measure of how fast it starts.
+    setTimeout(() => resolve(false), 120_000).unref();
+  });
+  if (!listening) await close();
+  return { url: listening ? url : undefined, inUse: /already in use/i.test(output), output: () => output, close };
 }
 
 /**
@@ -188,7 +202,7 @@ export function checkGoToDefinition(app) {
  * answer before the dev server has served its imports, so a dependency found late (which makes the dev server
  * re-bundle and reload the page) has reloaded the page, or dropped the command with it, before the answer shows.
  * @param {string} app
- * @param {number} port
+ * @param {number | undefined} port a port, or none for a free one
  * @param {NodeJS.ProcessEnv} env
  */
 export async function checkDevServer(app, port, env) {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtScriptSizes } from './built-sizes.mjs';
-import { checkDevServer, checkGoToDefinition, driveApp, freePort, serve } from './fixture-app-checks.mjs';
+import { checkDevServer, checkGoToDefinition, driveApp, serve } from './fixture-app-checks.mjs';
 import { tarballProblems } from './tarball-contents.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -39,7 +39,8 @@ const cleanEnv = Object.fromEntries(
  */
 function run(command, args, cwd) {
   try {
-    return execFileSync(command, args, { cwd, env: cleanEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // A bound for a step that hangs (a stalled install, say), not a measure of how fast it runs.
+    return execFileSync(command, args, { cwd, env: cleanEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
   } catch (error) {
     const failed = /** @type {{ stdout?: string, stderr?: string }} */ (error);
     throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
@@ -143,8 +144,7 @@ async function main() {
     log(`built: page script ${(sizes.page / 1_024).toFixed(1)} kB gzip (React included), worker ${(sizes.worker / 1_024).toFixed(1)} kB gzip`);
 
     step('running the app in Chromium');
-    const port = Number(process.env.EVENTFOLD_PACKAGE_PORT) || (await freePort());
-    const server = await serve(app, 'preview', port, cleanEnv);
+    const server = await serve(app, 'preview', Number(process.env.EVENTFOLD_PACKAGE_PORT) || undefined, cleanEnv);
     try {
       await driveApp(server.url, join(scratch, 'profile'));
     } finally {
@@ -152,7 +152,7 @@ async function main() {
     }
 
     step('visiting the dev server for the first time');
-    await checkDevServer(app, Number(process.env.EVENTFOLD_PACKAGE_DEV_PORT) || (await freePort()), cleanEnv);
+    await checkDevServer(app, Number(process.env.EVENTFOLD_PACKAGE_DEV_PORT) || undefined, cleanEnv);
     step('the packed eventfold installs, type-checks, builds and runs');
   } finally {
     if (process.env.EVENTFOLD_PACKAGE_KEEP) log(`kept ${scratch}`);
