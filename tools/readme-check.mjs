@@ -6,7 +6,7 @@
 // of the package (tsconfig.readme.json). A block that names a file of the fixture app (fixtures/app, which
 // `npm run test:package` installs and runs) must be that file word for word. `npm run typecheck` runs it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +22,9 @@ export function modulesOf(markdown) {
   /** @type {Map<string, string>} */
   const modules = new Map();
   const fence = /^```(ts|tsx)\n([\s\S]*?)^```$/gm;
+  // A TypeScript block under another tag would be skipped silently: only ts and tsx are TypeScript here.
+  const elsewise = /^```(typescript|mts|cts|js|jsx|mjs|javascript)\b/m.exec(markdown);
+  if (elsewise) throw new Error(`a block is tagged ${elsewise[1]}: tag TypeScript ts or tsx, and have no JavaScript blocks`);
   const add = (/** @type {string} */ name, /** @type {string[]} */ lines) => {
     if (modules.has(name)) throw new Error(`two blocks write ${name}`);
     modules.set(name, moduleOf(lines));
@@ -48,19 +51,30 @@ export function modulesOf(markdown) {
 }
 
 /**
- * The README's blocks that differ from the fixture app's file of the same name.
+ * The fixture app's files that the README shows otherwise than they are, or does not show.
  * @param {Map<string, string>} modules
  * @param {string} app the fixture app's folder
  * @returns {string[]}
  */
 export function driftedFromFixture(modules, app) {
-  return [...modules].flatMap(([name, source]) => {
+  const unshown = fixtureSources(app).filter((name) => !modules.has(name));
+  return [...unshown, ...[...modules].flatMap(([name, source]) => {
     const file = join(app, name);
     if (!existsSync(file)) return [];
     // The module is the block's lines between the line of its name and the `export {}` that makes it a module.
     const body = source.split('\n').slice(2, -2).join('\n');
     return body.trimEnd() === readFileSync(file, 'utf8').trimEnd() ? [] : [name];
-  });
+  })];
+}
+
+/**
+ * The fixture app's sources that the README shows: its Vite config and every module under src/.
+ * @param {string} app
+ */
+function fixtureSources(app) {
+  const src = join(app, 'src');
+  const sources = existsSync(src) ? readdirSync(src).filter((name) => /\.tsx?$/.test(name)).map((name) => `src/${name}`) : [];
+  return [...(existsSync(join(app, 'vite.config.ts')) ? ['vite.config.ts'] : []), ...sources];
 }
 
 /**
@@ -99,7 +113,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const drifted = driftedFromFixture(modulesOf(readme), join(root, 'fixtures', 'app'));
   if (drifted.length > 0) {
-    console.error(`README.md: the blocks of ${drifted.join(', ')} differ from those files in fixtures/app`);
+    console.error(`README.md: ${drifted.join(', ')} in fixtures/app and its block differ (or it has none)`);
     process.exit(1);
   }
   const { ok, modules, output } = checkMarkdown(readme, out);

@@ -49,5 +49,12 @@ describe('the README check', () => {
     writeFileSync(join(app, 'src', 'b.ts'), 'export const b = 2;\n');
     const markdown = block('ts', '// src/a.ts\nexport const a = 1;') + block('ts', '// src/b.ts\nexport const b = 3;') + block('ts', '// c.ts\n0;');
     expect(driftedFromFixture(modulesOf(markdown), app)).toEqual(['src/b.ts']);
+    writeFileSync(join(app, 'src', 'c.tsx'), 'export {};\n');
+    expect(driftedFromFixture(modulesOf(markdown), app)).toEqual(['src/c.tsx', 'src/b.ts']);
+  });
+
+  it('refuses a TypeScript or JavaScript block under a tag it would not check', () => {
+    expect(() => modulesOf(block('typescript', 'const a: number = 1;'))).toThrow('tagged typescript');
+    expect(() => modulesOf(block('js', 'const a = 1;'))).toThrow('tagged js');
   });
 });
