@@ -1,7 +1,5 @@
 import { type CommandOptions, type CommandResult, validateCommand } from './command.ts';
 import type { AnyEntityDefinition, CommandOf, EntityDefinitions, EventOf, StateOf } from './entity.ts';
-
-export type { EntityDefinitions };
 import { type EntityChange, type EntityContext, EntityInstance, type EntityLock } from './entity-instance.ts';
 import { ClosedError, InvalidArgumentError } from './errors.ts';
 import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
