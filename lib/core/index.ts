@@ -90,7 +90,6 @@ export {
   rebuildFrom,
   servedAt,
 } from './projection.ts';
-export type { ProjectionKit } from './projection-kit.ts';
 export type { ProjectionStatus } from './projection-runner.ts';
 export {
   DEFAULT_PAGE_SIZE,

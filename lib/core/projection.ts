@@ -55,8 +55,8 @@ export type AnyProjection = Projection<any, any>;
  * journals require, so a plain object does not compile where one is expected.
  */
 export type DefinedProjection<D = unknown, E = unknown, N extends string = string> = Projection<D, E, N> & {
-  /** What keeps the projection, given by `defineProjection`. */
-  readonly [PROJECTION_KIT]: ProjectionKit;
+  /** What keeps the projection, given by `defineProjection` (its shape is the library's own). */
+  readonly [PROJECTION_KIT]: object;
 };
 
 /** Any projection made by `defineProjection`. */
