@@ -195,7 +195,8 @@ export async function deleteIndexedDbJournal(name: string, options: { factory?: 
   const factory = options.factory ?? originIndexedDb();
   try {
     await wrap(factory.deleteDatabase(name));
-    if (!options.factory) await unmarkJournal(name);
+    // The origin's own database, however it was named: a later open must not take its absence for a loss.
+    if (factory === (globalThis as { indexedDB?: IDBFactory }).indexedDB) await unmarkJournal(name);
   } catch (error) {
     throw new StorageError(`deleting database "${name}"`, error);
   }
