@@ -185,8 +185,7 @@ function originIndexedDb(): IDBFactory {
   if (factory) return factory;
   throw new UnsupportedError(
     'IndexedDB',
-    'to test in Node, use the in-memory journal (`new InMemoryJournal()` from eventfold), which keeps the same ' +
-      'contract, or pass an IndexedDB implementation (fake-indexeddb, say) as `factory`',
+    'in Node, test with `new InMemoryJournal()` (same contract) or pass an IndexedDB implementation as `factory`',
   );
 }
 
