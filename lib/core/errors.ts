@@ -34,6 +34,12 @@ export abstract class EventfoldError extends Error {
   abstract readonly code: ErrorCode;
   /** The class's name, as `String(error)` and stack traces show it: `RejectedError`. */
   abstract override readonly name: string;
+
+  /** `fields`: the subclass's typed fields, set on the error (one `Object.assign` rather than one line each). */
+  constructor(message: string, options?: { cause?: unknown }, fields?: object) {
+    super(message, options);
+    Object.assign(this, fields);
+  }
 }
 
 /**
@@ -48,9 +54,8 @@ export abstract class EntityError extends EventfoldError {
   /** The entity's journal stream (`streamIdOf(entityType, entityId)`), the id that the journal's methods take. */
   declare readonly streamId: string;
 
-  constructor(streamId: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    Object.assign(this, entityOf(streamId), { streamId });
+  constructor(streamId: string, message: string, options?: { cause?: unknown }, fields?: object) {
+    super(message, options, { ...entityOf(streamId), streamId, ...fields });
   }
 }
 
@@ -127,42 +132,31 @@ export function restoreError(fields: { code: string; message: string; [field: st
 export class ConflictError extends EntityError {
   readonly code = 'conflict';
   override readonly name = 'ConflictError';
+  /** The highest sequence number the writer expected the stream to have (or a version condition). */
+  declare readonly expected: number | 'no-stream' | 'stream-exists';
+  /** The stream's actual highest sequence number (0 when it has no events). */
+  declare readonly actual: number;
 
-  constructor(
-    /** The stream written (the entity's type and id are its halves, see `EntityError`). */
-    streamId: string,
-    /** The highest sequence number the writer expected the stream to have (or a version condition). */
-    readonly expected: number | 'no-stream' | 'stream-exists',
-    /** The stream's actual highest sequence number (0 when it has no events). */
-    readonly actual: number,
-    detail?: string,
-  ) {
-    super(
-      streamId,
-      `Conflict on ${describeEntity(streamId)}: expected ${describeExpected(expected)}, but the stream is at ${actual}` +
-        (detail ? ` (${detail})` : ''),
-    );
+  /** `streamId`: the stream written (the entity's type and id are its halves, see `EntityError`). */
+  constructor(streamId: string, expected: number | 'no-stream' | 'stream-exists', actual: number, detail?: string) {
+    const wanted = expected === 'no-stream' ? 'no stream' : expected === 'stream-exists' ? 'an existing stream' : `sequence number ${expected}`;
+    super(streamId, `Conflict on ${describeEntity(streamId)}: expected ${wanted}, but the stream is at ${actual}${detail ? ` (${detail})` : ''}`, {}, {
+      expected,
+      actual,
+    });
   }
-}
-
-function describeExpected(expected: number | 'no-stream' | 'stream-exists'): string {
-  if (expected === 'no-stream') return 'no stream';
-  if (expected === 'stream-exists') return 'an existing stream';
-  return `sequence number ${expected}`;
 }
 
 /** The entity's `decide` refused the command; `reason` says why, in the domain's words. */
 export class RejectedError extends EntityError {
   readonly code = 'rejected';
   override readonly name = 'RejectedError';
+  /** Why, as `decide` said it with `reject(reason)`. */
+  declare readonly reason: string;
 
-  constructor(
-    /** The stream of the entity that refused (see `EntityError`). */
-    streamId: string,
-    /** Why, as `decide` said it with `reject(reason)`. */
-    readonly reason: string,
-  ) {
-    super(streamId, `Command rejected by ${describeEntity(streamId)}: ${reason}`);
+  /** `streamId`: the stream of the entity that refused (see `EntityError`). */
+  constructor(streamId: string, reason: string) {
+    super(streamId, `Command rejected by ${describeEntity(streamId)}: ${reason}`, {}, { reason });
   }
 }
 
@@ -170,13 +164,11 @@ export class RejectedError extends EntityError {
 export class InvalidArgumentError extends EventfoldError {
   readonly code = 'invalid-argument';
   override readonly name = 'InvalidArgumentError';
+  /** The name of the argument at fault. */
+  declare readonly argument: string;
 
-  constructor(
-    message: string,
-    /** The name of the argument at fault. */
-    readonly argument: string,
-  ) {
-    super(message);
+  constructor(message: string, argument: string) {
+    super(message, {}, { argument });
   }
 }
 
@@ -188,18 +180,16 @@ export class InvalidArgumentError extends EventfoldError {
 export class NotCloneableError extends EventfoldError {
   readonly code = 'not-cloneable';
   override readonly name = 'NotCloneableError';
+  /** Where the value is, from the argument's root: `command.payload.onClick`, `events[0].event.payload`. */
+  declare readonly path: string;
+  /** What was found there, such as `function` or `HTMLDivElement`. */
+  declare readonly found: string;
 
-  constructor(
-    /** Where the value is, from the argument's root: `command.payload.onClick`, `events[0].event.payload`. */
-    readonly path: string,
-    /** What was found there, such as `function` or `HTMLDivElement`. */
-    readonly found: string,
-  ) {
-    super(
-      /^(value|key) /.test(found)
-        ? `${path} is a ${found}: eventfold refuses it`
-        : `${path} is a ${found}, which cannot be stored: use plain data (objects, arrays, strings, numbers…)`,
-    );
+  constructor(path: string, found: string) {
+    super(`${path} is a ${found}: ${/^(value|key) /.test(found) ? 'eventfold refuses it' : 'it cannot be stored'}`, {}, {
+      path,
+      found,
+    });
   }
 }
 
@@ -211,27 +201,30 @@ export class NotCloneableError extends EventfoldError {
 export class HandlerError extends EntityError {
   readonly code = 'handler-failed';
   override readonly name = 'HandlerError';
+  /** The function that failed. */
+  declare readonly handler: 'decide' | 'evolve' | 'upcast' | 'project';
   /** The projection that failed, when `handler` is `project`. */
   declare readonly projection?: string;
 
+  /**
+   * `streamId`: the stream of the entity whose command or event was handled (see `EntityError`). `options.projection`:
+   * the projection, for `project`; `options.returned`: what the handler returned instead of throwing (`a Promise`),
+   * when that is what was wrong.
+   */
   constructor(
-    /** The stream of the entity whose command or event was handled (see `EntityError`). */
     streamId: string,
-    /** The function that failed. */
-    readonly handler: 'decide' | 'evolve' | 'upcast' | 'project',
+    handler: 'decide' | 'evolve' | 'upcast' | 'project',
     cause: unknown,
-    /**
-     * `projection`: the projection, for `project`. `returned`: what the handler returned instead of throwing
-     * (`a Promise`), when that is what was wrong.
-     */
     options: { projection?: string; returned?: string } = {},
   ) {
     const { projection, returned } = options;
-    const who = projection === undefined
-      ? `${handler} of ${describeEntity(streamId)}`
-      : `projection "${projection}" on an event of ${describeEntity(streamId)}`;
-    super(streamId, `${who} ${returned === undefined ? 'threw' : `returned ${returned}`}: ${messageOf(cause)}`, { cause });
-    if (projection !== undefined) this.projection = projection;
+    const who = projection === undefined ? `${handler} of` : `projection "${projection}" on an event of`;
+    super(
+      streamId,
+      `${who} ${describeEntity(streamId)} ${returned === undefined ? 'threw' : `returned ${returned}`}: ${messageOf(cause)}`,
+      { cause },
+      projection === undefined ? { handler } : { handler, projection },
+    );
   }
 }
 
@@ -239,20 +232,17 @@ export class HandlerError extends EntityError {
 export class InvalidSnapshotError extends EntityError {
   readonly code = 'invalid-snapshot';
   override readonly name = 'InvalidSnapshotError';
+  /** The sequence number the snapshot was given. */
+  declare readonly sequenceNr: number;
+  /** The stream's highest sequence number when the snapshot was refused. */
+  declare readonly highestSequenceNr: number;
 
-  constructor(
-    /** The stream of the entity (see `EntityError`). */
-    streamId: string,
-    /** The sequence number the snapshot was given. */
-    readonly sequenceNr: number,
-    /** The stream's highest sequence number when the snapshot was refused. */
-    readonly highestSequenceNr: number,
-  ) {
-    super(
-      streamId,
-      `Snapshot of ${describeEntity(streamId)} at sequence number ${sequenceNr} is invalid: ` +
-        `it must be an integer from 1 to the stream's highest sequence number (${highestSequenceNr})`,
-    );
+  /** `streamId`: the stream of the entity (see `EntityError`). */
+  constructor(streamId: string, sequenceNr: number, highestSequenceNr: number) {
+    super(streamId, `Snapshot of ${describeEntity(streamId)} at sequence number ${sequenceNr} lies outside the stream (1 to ${highestSequenceNr})`, {}, {
+      sequenceNr,
+      highestSequenceNr,
+    });
   }
 }
 
@@ -270,19 +260,19 @@ export class StorageError extends EventfoldError {
 export class DatabaseBlockedError extends EventfoldError {
   readonly code = 'database-blocked';
   override readonly name = 'DatabaseBlockedError';
+  /** The IndexedDB database's name (the journal's). */
+  declare readonly databaseName: string;
+  /** The app's version of the database as it is (see `IndexedDbJournalOptions.version`). */
+  declare readonly currentVersion: number;
+  /** The app's version that the opening asked for. */
+  declare readonly requestedVersion: number;
 
-  constructor(
-    /** The IndexedDB database's name (the journal's). */
-    readonly databaseName: string,
-    /** The app's version of the database as it is (see `IndexedDbJournalOptions.version`). */
-    readonly currentVersion: number,
-    /** The app's version that the opening asked for. */
-    readonly requestedVersion: number,
-  ) {
-    super(
-      `Database "${databaseName}" cannot be upgraded from version ${currentVersion} to ${requestedVersion} ` +
-        'while another tab keeps it open: close or reload the other tabs of this app',
-    );
+  constructor(databaseName: string, currentVersion: number, requestedVersion: number) {
+    super(`Database "${databaseName}" cannot go from version ${currentVersion} to ${requestedVersion}: another tab keeps it open; close or reload it`, {}, {
+      databaseName,
+      currentVersion,
+      requestedVersion,
+    });
   }
 }
 
@@ -290,24 +280,27 @@ export class DatabaseBlockedError extends EventfoldError {
 export class ClosedError extends EventfoldError {
   readonly code = 'closed';
   override readonly name = 'ClosedError';
+  /** What is closed, as the message names it: `The journal`, `The runtime`, `The client`. */
+  declare readonly what: string;
+  /**
+   * `closed`: by its owner; `version-change`: a newer version of the app upgraded the database; `deleted`: the
+   * database was deleted; `terminated`: the browser closed the connection.
+   */
+  declare readonly reason: 'closed' | 'version-change' | 'deleted' | 'terminated';
 
-  constructor(
-    /** What is closed, as the message names it: `The journal`, `The runtime`, `The client`. */
-    readonly what: string,
-    /**
-     * `closed`: by its owner; `version-change`: a newer version of the app upgraded the database; `deleted`: the
-     * database was deleted; `terminated`: the browser closed the connection.
-     */
-    readonly reason: 'closed' | 'version-change' | 'deleted' | 'terminated' = 'closed',
-  ) {
+  constructor(what: string, reason: 'closed' | 'version-change' | 'deleted' | 'terminated' = 'closed') {
     super(
-      reason === 'version-change'
-        ? `${what} was closed because a newer version of the app upgraded the database: reload the page`
-        : reason === 'deleted'
-          ? `${what} was closed because its database was deleted (by another tab, or by clearing the site's data)`
-          : reason === 'terminated'
-            ? `${what} was closed unexpectedly by the browser`
-            : `${what} is closed`,
+      `${what} ${
+        reason === 'version-change'
+          ? 'was closed: a newer version of the app upgraded the database; reload the page'
+          : reason === 'deleted'
+            ? 'was closed: its database was deleted (by another tab, or with the site data)'
+            : reason === 'terminated'
+              ? 'was closed by the browser'
+              : 'is closed'
+      }`,
+      {},
+      { what, reason },
     );
   }
 }
@@ -319,12 +312,11 @@ export class ClosedError extends EventfoldError {
 export class WorkerLostError extends EventfoldError {
   readonly code = 'worker-lost';
   override readonly name = 'WorkerLostError';
+  /** How the worker was found lost: it failed to load, its lock was released, the client was closed… */
+  declare readonly detail: string;
 
-  constructor(
-    /** How the worker was found lost: it failed to load, its lock was released, the client was closed… */
-    readonly detail: string,
-  ) {
-    super(`The eventfold worker stopped: ${detail}`);
+  constructor(detail: string) {
+    super(`The eventfold worker stopped: ${detail}`, {}, { detail });
   }
 }
 
@@ -336,12 +328,11 @@ export class WorkerLostError extends EventfoldError {
 export class OutcomeUnknownError extends EventfoldError {
   readonly code = 'outcome-unknown';
   override readonly name = 'OutcomeUnknownError';
+  /** What was wrong with the journal's answer. */
+  declare readonly detail: string;
 
-  constructor(
-    /** What was wrong with the journal's answer. */
-    readonly detail: string,
-  ) {
-    super(`The outcome of the write is unknown: ${detail}`);
+  constructor(detail: string) {
+    super(`The outcome of the write is unknown: ${detail}`, {}, { detail });
   }
 }
 
@@ -352,19 +343,18 @@ export class OutcomeUnknownError extends EventfoldError {
 export class StreamTooLongError extends EntityError {
   readonly code = 'stream-too-long';
   override readonly name = 'StreamTooLongError';
+  /** The events that the activation would replay. */
+  declare readonly replayed: number;
+  /** The definition's `maxReplayedEvents`. */
+  declare readonly limit: number;
 
-  constructor(
-    /** The stream of the entity (see `EntityError`). */
-    streamId: string,
-    /** The events that the activation would replay. */
-    readonly replayed: number,
-    /** The definition's `maxReplayedEvents`. */
-    readonly limit: number,
-  ) {
+  /** `streamId`: the stream of the entity (see `EntityError`). */
+  constructor(streamId: string, replayed: number, limit: number) {
     super(
       streamId,
-      `Activating ${describeEntity(streamId)} would replay ${replayed} events after its newest snapshot, more than its limit of ` +
-        `${limit}: give it a snapshotPolicy such as snapshotEvery(n), or raise maxReplayedEvents`,
+      `Activating ${describeEntity(streamId)} would replay ${replayed} events, over its maxReplayedEvents of ${limit}: give it a snapshotPolicy such as snapshotEvery(n)`,
+      {},
+      { replayed, limit },
     );
   }
 }
@@ -376,14 +366,12 @@ export class StreamTooLongError extends EntityError {
 export class IdempotencyKeyReusedError extends EntityError {
   readonly code = 'idempotency-key-reused';
   override readonly name = 'IdempotencyKeyReusedError';
+  /** The command's `idempotencyKey`. */
+  declare readonly key: string;
 
-  constructor(
-    /** The stream of the entity (see `EntityError`). */
-    streamId: string,
-    /** The command's `idempotencyKey`. */
-    readonly key: string,
-  ) {
-    super(streamId, `Idempotency key ${JSON.stringify(key)} of ${describeEntity(streamId)} was already used for a different command`);
+  /** `streamId`: the stream of the entity (see `EntityError`). */
+  constructor(streamId: string, key: string) {
+    super(streamId, `Idempotency key ${JSON.stringify(key)} of ${describeEntity(streamId)} was used for another command`, {}, { key });
   }
 }
 
@@ -394,14 +382,13 @@ export class IdempotencyKeyReusedError extends EntityError {
 export class InvalidSchemaError extends EventfoldError {
   readonly code = 'invalid-schema';
   override readonly name = 'InvalidSchemaError';
+  /** The entity type whose definition is at fault. */
+  declare readonly entityType: string;
+  /** What does not hold together. */
+  declare readonly detail: string;
 
-  constructor(
-    /** The entity type whose definition is at fault. */
-    readonly entityType: string,
-    /** What does not hold together. */
-    readonly detail: string,
-  ) {
-    super(`The schemas of entity type "${entityType}" are invalid: ${detail}`);
+  constructor(entityType: string, detail: string) {
+    super(`The schemas of entity type "${entityType}" are invalid: ${detail}`, {}, { entityType, detail });
   }
 }
 
@@ -413,19 +400,20 @@ export class InvalidSchemaError extends EventfoldError {
 export class UnknownEventTypeError extends EntityError {
   readonly code = 'unknown-event-type';
   override readonly name = 'UnknownEventTypeError';
+  /** The event's type, as stored (or as `decide` returned it). */
+  declare readonly type: string;
+  /** The event's schema version, as stored. */
+  declare readonly schemaVersion: number;
+  /** The sequence number of the event, or 0 for an event that `decide` returned. */
+  declare readonly sequenceNr: number;
 
-  constructor(
-    /** The stream of the entity (see `EntityError`). */
-    streamId: string,
-    /** The event's type, as stored (or as `decide` returned it). */
-    readonly type: string,
-    /** The event's schema version, as stored. */
-    readonly schemaVersion: number,
-    /** The sequence number of the event, or 0 for an event that `decide` returned. */
-    readonly sequenceNr: number,
-    detail: string,
-  ) {
-    super(streamId, `Event "${type}" v${schemaVersion} of ${describeEntity(streamId)}${sequenceNr ? ` at sequence number ${sequenceNr}` : ''} ${detail}`);
+  /** `streamId`: the stream of the entity (see `EntityError`); `detail`: what is wrong, ending the message. */
+  constructor(streamId: string, type: string, schemaVersion: number, sequenceNr: number, detail: string) {
+    super(streamId, `Event "${type}" v${schemaVersion} of ${describeEntity(streamId)}${sequenceNr ? ` at sequence number ${sequenceNr}` : ''} ${detail}`, {}, {
+      type,
+      schemaVersion,
+      sequenceNr,
+    });
   }
 }
 
@@ -437,16 +425,19 @@ export class UnknownEventTypeError extends EntityError {
 export class ProjectionRebuildingError extends EventfoldError {
   readonly code = 'projection-rebuilding';
   override readonly name = 'ProjectionRebuildingError';
+  /** The projection's name. */
+  declare readonly projection: string;
+  /** Events applied so far. */
+  declare readonly processed: number;
+  /** Events to apply in all. */
+  declare readonly total: number;
 
-  constructor(
-    /** The projection's name. */
-    readonly projection: string,
-    /** Events applied so far. */
-    readonly processed: number,
-    /** Events to apply in all. */
-    readonly total: number,
-  ) {
-    super(`The read model "${projection}" is being rebuilt (${processed} of ${total} events): read it again when it is done`);
+  constructor(projection: string, processed: number, total: number) {
+    super(`The read model "${projection}" is being built (${processed} of ${total} events): read it again later`, {}, {
+      projection,
+      processed,
+      total,
+    });
   }
 }
 
@@ -459,16 +450,17 @@ export class ProjectionRebuildingError extends EventfoldError {
 export class CorruptedDataError extends EntityError {
   readonly code = 'corrupted-data';
   override readonly name = 'CorruptedDataError';
+  /** The sequence number of the event or snapshot at fault. */
+  declare readonly sequenceNr: number;
+  /** What is wrong with it. */
+  declare readonly detail: string;
 
-  constructor(
-    /** The stream of the entity (see `EntityError`). */
-    streamId: string,
-    /** The sequence number of the event or snapshot at fault. */
-    readonly sequenceNr: number,
-    /** What is wrong with it. */
-    readonly detail: string,
-  ) {
-    super(streamId, `The stored data of ${describeEntity(streamId)} is corrupted at sequence number ${sequenceNr}: ${detail}`);
+  /** `streamId`: the stream of the entity (see `EntityError`). */
+  constructor(streamId: string, sequenceNr: number, detail: string) {
+    super(streamId, `The stored data of ${describeEntity(streamId)} is corrupted at sequence number ${sequenceNr}: ${detail}`, {}, {
+      sequenceNr,
+      detail,
+    });
   }
 }
 
@@ -479,14 +471,12 @@ export class CorruptedDataError extends EntityError {
 export class UnsupportedError extends EventfoldError {
   readonly code = 'unsupported';
   override readonly name = 'UnsupportedError';
+  /** What is missing, as in `IndexedDB`. */
+  declare readonly missing: string;
 
-  constructor(
-    /** What is missing, as in `IndexedDB`. */
-    readonly missing: string,
-    /** What to do instead. */
-    advice: string,
-  ) {
-    super(`${missing} is not available here: ${advice}`);
+  /** `advice`: what to do instead. */
+  constructor(missing: string, advice: string) {
+    super(`${missing} is not available here: ${advice}`, {}, { missing });
   }
 }
 

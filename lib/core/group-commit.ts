@@ -128,7 +128,7 @@ export class GroupCommit {
       }
       const positions = (answer as { positions?: unknown } | null)?.positions;
       if (Array.isArray(positions) && positions.length === sealed[i]!.events.length) return answer as StoredOutcome;
-      return { unknown: new OutcomeUnknownError(`the journal answered write ${i} with neither its positions nor an error`) };
+      return { unknown: new OutcomeUnknownError(`the journal gave write ${i} no positions and no error`) };
     });
   }
 }

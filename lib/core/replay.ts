@@ -50,7 +50,7 @@ export function assertStoredEvents(entityId: string, events: readonly PersistedE
       throw new CorruptedDataError(entityId, expected, `event ${expected} is missing (found ${String(found)} in its place)`);
     }
     if (typeof stored.type !== 'string' || !Number.isSafeInteger(stored.schemaVersion) || !Number.isSafeInteger(stored.position)) {
-      throw new CorruptedDataError(entityId, expected, 'the record lacks its envelope (type, schema version or position)');
+      throw new CorruptedDataError(entityId, expected, 'the record lacks its type, schema version or position');
     }
   });
 }
@@ -97,8 +97,7 @@ export async function recover<S, E>(
   if (snapshot && migrated !== undefined) {
     const recovered = await replay({ state: migrated, sequenceNr: snapshot.sequenceNr });
     if (recovered) return recovered;
-    const problem = 'the snapshot lies beyond the stream; the state is rebuilt from the events';
-    onSnapshotIgnored(new CorruptedDataError(entityId, snapshot.sequenceNr, problem));
+    onSnapshotIgnored(snapshotIgnored(entityId, snapshot.sequenceNr, 'lies beyond the stream'));
   }
   return (await replay({ state: definition.initialState(), sequenceNr: 0 }))!;
 }
@@ -154,11 +153,16 @@ async function checkedSnapshot(
   if (snapshot === undefined) return undefined;
   const { sequenceNr, checksum, state } = snapshot;
   let problem: string | undefined;
-  if (!Number.isSafeInteger(sequenceNr) || sequenceNr < 1) problem = 'the snapshot has no valid sequence number';
-  else if (checksum === undefined || fingerprintOf(state) !== checksum) problem = 'the snapshot\'s state does not match its checksum';
+  if (!Number.isSafeInteger(sequenceNr) || sequenceNr < 1) problem = 'has no valid sequence number';
+  else if (checksum === undefined || fingerprintOf(state) !== checksum) problem = 'does not match its checksum';
   if (problem === undefined) return snapshot;
-  onIgnored(new CorruptedDataError(entityId, Number(sequenceNr) || 0, `${problem}; the state is rebuilt from the events`));
+  onIgnored(snapshotIgnored(entityId, Number(sequenceNr) || 0, problem));
   return undefined;
+}
+
+/** What `onSnapshotIgnored` is told of a snapshot that is not used. */
+function snapshotIgnored(entityId: string, sequenceNr: number, problem: string): CorruptedDataError {
+  return new CorruptedDataError(entityId, sequenceNr, `the snapshot ${problem}; the state is rebuilt from the events`);
 }
 
 /** Stored events as this build reads them (see `EntitySchema.read`). */
@@ -195,4 +199,4 @@ export function foldEvents<S, E>(
   return deepFreeze(state);
 }
 
-const IN_PLACE = 'states are frozen: evolve must return a new state rather than change the one it is given';
+const IN_PLACE = 'states are frozen: evolve must return a new state, not change the one given';

@@ -111,7 +111,7 @@ export class EntitySchema {
     if (this.#names === undefined) return 1;
     const name = this.#names.get(type);
     if (name !== type) {
-      throw new UnknownEventTypeError(entityId, type, 1, 0, 'was returned by decide but is not in the entity\'s event registry');
+      throw new UnknownEventTypeError(entityId, type, 1, 0, 'returned by decide is not in the event registry');
     }
     return this.#schemas[name]!.version ?? 1;
   }
@@ -125,7 +125,7 @@ export class EntitySchema {
     const name = this.#names === undefined ? stored.type : this.#names.get(stored.type);
     const unknown = (detail: string) =>
       new UnknownEventTypeError(entityId, stored.type, stored.schemaVersion, stored.sequenceNr, detail);
-    if (name === undefined) throw unknown('has a type this build does not know: was it written by a newer version of the app?');
+    if (name === undefined) throw unknown('has a type this build does not know (from a newer version of the app?)');
     const schema = this.#schemas[name];
     const version = schema?.version ?? 1;
     if (stored.schemaVersion > version) throw unknown(`is newer than this build, which reads up to v${version}`);

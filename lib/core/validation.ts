@@ -151,9 +151,8 @@ const CLONEABLE_TAGS = new Set(['Date', 'RegExp', 'ArrayBuffer', 'Boolean', 'Num
 function findUncloneable(value: unknown, walk: Walk, depth: number): Uncloneable | undefined {
   switch (typeof value) {
     case 'function':
-      return { path: '', kind: 'function' };
     case 'symbol':
-      return { path: '', kind: 'symbol' };
+      return { path: '', kind: typeof value };
     case 'string':
       return weigh(walk, value.length * 2);
     case 'object':
@@ -189,21 +188,15 @@ function findUncloneable(value: unknown, walk: Walk, depth: number): Uncloneable
   if (value instanceof ArrayBuffer) return weigh(walk, value.byteLength);
   const tag = Object.prototype.toString.call(value).slice(8, -1);
   if (CLONEABLE_TAGS.has(tag)) return weigh(walk, 16);
-  if (value instanceof Map) {
+  if (value instanceof Map || value instanceof Set) {
     let i = 0;
-    for (const [key, entry] of value) {
-      const found = inner(key, `<entry ${i}>`) ?? inner(entry, `<entry ${i}>`);
-      if (found) return found;
-      i++;
-    }
-    return undefined;
-  }
-  if (value instanceof Set) {
-    let i = 0;
+    // A Map's entry is its key and its value, both checked; a Set's is its element.
     for (const entry of value) {
-      const found = inner(entry, `<entry ${i}>`);
-      if (found) return found;
-      i++;
+      const at = `<entry ${i++}>`;
+      for (const part of value instanceof Map ? (entry as unknown[]) : [entry]) {
+        const found = inner(part, at);
+        if (found) return found;
+      }
     }
     return undefined;
   }

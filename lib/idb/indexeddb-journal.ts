@@ -50,7 +50,7 @@ import {
   servedGeneration,
   type Stores,
   settled,
-  snapshotRange,
+  streamRange,
   storesFor,
   type WriteTransaction,
   writesBlind,
@@ -185,8 +185,7 @@ function originIndexedDb(): IDBFactory {
   if (factory) return factory;
   throw new UnsupportedError(
     'IndexedDB',
-    'to test in Node, use the in-memory journal (`new InMemoryJournal()` from eventfold), which keeps the same ' +
-      'contract, or pass an IndexedDB implementation (fake-indexeddb, say) as `factory`',
+    'in Node, test with `new InMemoryJournal()` (same contract) or pass an IndexedDB implementation as `factory`',
   );
 }
 
@@ -371,7 +370,7 @@ export class IndexedDbJournal implements EventJournal {
     assertEntityId(entityId);
     assertRange(fromSequenceNr, toSequenceNr);
     if (toSequenceNr !== undefined && toSequenceNr < fromSequenceNr) return [];
-    const range = IDBKeyRange.bound([entityId, fromSequenceNr], [entityId, toSequenceNr ?? Infinity]);
+    const range = streamRange(entityId, fromSequenceNr, toSequenceNr);
     return this.#transact('load', ['events'], 'readonly', (tx) => tx.objectStore('events').getAll(range));
   }
 
@@ -502,7 +501,7 @@ export class IndexedDbJournal implements EventJournal {
     const store = tx.objectStore('snapshots');
     await Promise.all(
       snapshotted.map(async (entityId) => {
-        const all = snapshotRange(entityId);
+        const all = streamRange(entityId);
         const excess = (await store.count(all)) - this.#snapshotsKept;
         // Keys ascend by sequence number, so the first keys are the oldest snapshots.
         if (excess > 0) for (const key of await store.getAllKeys(all, excess)) unwrap(store).delete(key);
@@ -514,7 +513,7 @@ export class IndexedDbJournal implements EventJournal {
     assertEntityId(entityId);
     if (maxSequenceNr !== undefined) assertSequenceNr(maxSequenceNr, 'maxSequenceNr', 0);
     return this.#transact('loadSnapshot', ['snapshots'], 'readonly', async (tx) => {
-      const cursor = await tx.objectStore('snapshots').openCursor(snapshotRange(entityId, maxSequenceNr), 'prev');
+      const cursor = await tx.objectStore('snapshots').openCursor(streamRange(entityId, 0, maxSequenceNr), 'prev');
       return cursor?.value;
     });
   }
@@ -522,7 +521,7 @@ export class IndexedDbJournal implements EventJournal {
   async listSnapshots(entityId: string): Promise<number[]> {
     assertEntityId(entityId);
     const keys = await this.#transact('listSnapshots', ['snapshots'], 'readonly', (tx) =>
-      tx.objectStore('snapshots').getAllKeys(snapshotRange(entityId)),
+      tx.objectStore('snapshots').getAllKeys(streamRange(entityId)),
     );
     return keys.map(([, sequenceNr]) => sequenceNr);
   }

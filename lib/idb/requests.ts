@@ -144,7 +144,7 @@ export async function lastPosition(tx: IDBPTransaction<JournalSchema, Stores[], 
 
 /** The sequence number of the stream's newest event (0 when it has none): the last key of its range. */
 export async function headOf(store: IDBPObjectStore<JournalSchema, Stores[], 'events', IDBTransactionMode>, entityId: string): Promise<number> {
-  const cursor = await store.openKeyCursor(IDBKeyRange.bound([entityId, 0], [entityId, Infinity]), 'prev');
+  const cursor = await store.openKeyCursor(streamRange(entityId), 'prev');
   return cursor?.key[1] ?? 0;
 }
 
@@ -153,8 +153,9 @@ export function isConstraintFailure(error: unknown): boolean {
   return isEventfoldError(error, 'storage-failed') && (error.cause as { name?: unknown } | undefined)?.name === 'ConstraintError';
 }
 
-export function snapshotRange(entityId: string, maxSequenceNr = Infinity): IDBKeyRange {
-  return IDBKeyRange.bound([entityId, 0], [entityId, maxSequenceNr]);
+/** The keys `[entityId, sequenceNr]` of one stream in the events or snapshots store, from `from` to `to`. */
+export function streamRange(entityId: string, from = 0, to = Infinity): IDBKeyRange {
+  return IDBKeyRange.bound([entityId, from], [entityId, to]);
 }
 
 /**

@@ -89,29 +89,19 @@ function addGenerations(documents: IDBObjectStore, checkpoints: IDBObjectStore):
       rebuilding.add(keys.result[i]);
       checkpoints.put({ position: 0, rebuilding: { position: 0, total: old.total } } satisfies StoredCheckpoint, keys.result[i]!);
     });
-    const request = documents.openCursor();
-    request.onsuccess = () => {
-      const cursor = request.result;
-      if (!cursor) return;
+    eachRecord(documents, (cursor) => {
       const key = cursor.primaryKey as unknown[];
       // New keys sort before every `[projection, id]` (a number sorts before a string): the cursor never meets them.
       if (key.length === 2) {
         if (!rebuilding.has(key[0])) documents.add(cursor.value, [key[0], 0, key[1]] as IDBValidKey);
         cursor.delete();
       }
-      cursor.continue();
-    };
+    });
   };
 }
 /** Revision 1 stored snapshots without a checksum: stamp each with the checksum of its state. */
 function stampSnapshots(store: IDBObjectStore): void {
-  const request = store.openCursor();
-  request.onsuccess = () => {
-    const cursor = request.result;
-    if (!cursor) return;
-    cursor.update(stamped(cursor.value as Snapshot));
-    cursor.continue();
-  };
+  eachRecord(store, (cursor) => cursor.update(stamped(cursor.value as Snapshot)));
 }
 
 /**
@@ -120,10 +110,7 @@ function stampSnapshots(store: IDBObjectStore): void {
  */
 function addEnvelopes(store: IDBObjectStore): void {
   let position = 0;
-  const request = store.openCursor();
-  request.onsuccess = () => {
-    const cursor = request.result;
-    if (!cursor) return;
+  eachRecord(store, (cursor) => {
     const old = cursor.value as { sequenceNr: number; event: unknown; timestamp: number };
     const type = (old.event as { type?: unknown } | null)?.type;
     cursor.update({
@@ -134,6 +121,16 @@ function addEnvelopes(store: IDBObjectStore): void {
       metadata: {},
       position: ++position,
     } satisfies PersistedEvent);
+  });
+}
+
+/** Calls `visit` with a cursor on each record of `store` in turn, inside the upgrade's transaction. */
+function eachRecord(store: IDBObjectStore, visit: (cursor: IDBCursorWithValue) => void): void {
+  const request = store.openCursor();
+  request.onsuccess = () => {
+    const cursor = request.result;
+    if (!cursor) return;
+    visit(cursor);
     cursor.continue();
   };
 }

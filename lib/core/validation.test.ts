@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { assertCloneable } from './validation.ts';
+
+describe('assertCloneable inside Maps and Sets', () => {
+  const refused = (value: unknown) => {
+    try {
+      assertCloneable(value, 'command');
+    } catch (error) {
+      return error;
+    }
+    throw new Error('accepted');
+  };
+
+  it('names the entry of a Map whose key, or whose value, cannot be stored', () => {
+    expect(refused({ m: new Map<unknown, unknown>([['a', 1], [() => {}, 2]]) })).toMatchObject({
+      code: 'not-cloneable',
+      path: 'command.m<entry 1>',
+      found: 'function',
+    });
+    expect(refused(new Map<string, unknown>([['a', 1], ['b', Symbol('s')]]))).toMatchObject({ path: 'command<entry 1>', found: 'symbol' });
+  });
+
+  it('names the element of a Set that cannot be stored, inside it', () => {
+    expect(refused(new Set([1, { deep: [() => {}] }]))).toMatchObject({ path: 'command<entry 1>.deep[0]', found: 'function' });
+  });
+
+  it('accepts Maps and Sets of plain data, and counts their weight', () => {
+    expect(assertCloneable(new Map([['ab', new Set(['cd'])]]), 'command')).toBe(8);
+  });
+});
