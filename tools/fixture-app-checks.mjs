@@ -106,7 +106,8 @@ function shows(page, testId, expected) {
   return page
     .getByTestId(testId)
     .filter({ hasText: new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) })
-    .waitFor({ timeout: 30_000 })
+    // A bound for an app that never gets there, not a measure of how fast it does.
+    .waitFor({ timeout: 60_000 })
     .catch(async () => {
       throw new Error(`expected ${testId} to read "${expected}", it reads "${await page.getByTestId(testId).textContent()}"`);
     });
@@ -144,6 +145,10 @@ export async function driveApp(url, profile) {
     await text('status', 'ready');
     await text('count', '2');
     log('the count was kept across a reload');
+  } catch (error) {
+    // What the page or its workers reported is often why the app did not get there.
+    const reported = problems.length > 0 ? `\nreported by the page or its workers:\n  ${problems.join('\n  ')}` : '';
+    throw new Error(`${error instanceof Error ? error.message : String(error)}${reported}`);
   } finally {
     await context.close();
   }

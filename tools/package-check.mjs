@@ -108,6 +108,13 @@ function prepareApp(/** @type {string} */ app, /** @type {string} */ tarball) {
 
 async function main() {
   const scratch = mkdtempSync(join(tmpdir(), 'eventfold-package-'));
+  // A cancelled run (CI's timeout, Ctrl-C) leaves no installed app or browser profile behind.
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+    process.once(signal, () => {
+      rmSync(scratch, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
   const step = (/** @type {string} */ what) => log(`${what} (${((Date.now() - started) / 1_000).toFixed(1)} s)`);
   try {
     step('packing the repository');
