@@ -65,7 +65,8 @@ async function start(app, command, port, env) {
   const listening = await new Promise((resolve) => {
     const hear = (/** @type {Buffer} */ chunk) => {
       output += chunk;
-      if (output.includes(url)) resolve(true);
+      // Vite colours its output where it sees CI or a terminal: the URL is read without the colour codes.
+      if (output.replace(/\x1b\[[0-9;]*m/g, '').includes(url)) resolve(true);
     };
     server.stdout.on('data', hear);
     server.stderr.on('data', hear);
