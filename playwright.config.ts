@@ -7,6 +7,9 @@ export default defineConfig({
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
   retries: 0,
+  // A bound for a test that hangs, not a measure of speed: tests that launch an on-disk browser and drive dozens of
+  // commands through the page take 15–30 s on a loaded 2-core machine, past Playwright's default of 30 s.
+  timeout: 120_000,
   workers: process.env.CI ? 2 : undefined,
   reporter: process.env.CI ? 'list' : [['list'], ['html', { open: 'never' }]],
   use: {
