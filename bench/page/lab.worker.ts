@@ -2,7 +2,7 @@
 // the raw IndexedDB reads they are compared with.
 import '../../lib/test-support/worker-guard.ts'; // Tells the browser tests of this worker's unhandled errors.
 import { expose } from 'comlink';
-import { createRuntime, type NewEvent, recover, type StreamWrite, streamIdOf } from 'eventfold';
+import { createRuntime, type NewEvent, persist, recover, type StreamWrite, streamIdOf } from 'eventfold';
 import { type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { type IDBPDatabase, openDB } from 'idb';
 import { type AccountEvent, type AccountState, account } from '../../demo-app/bank/account.ts';
@@ -70,11 +70,11 @@ export const lab = {
         }
         const last = from + size - 1;
         const snapshot = snapshotEvery && last % snapshotEvery === 0 ? { sequenceNr: last, state, timestamp: 1 } : undefined;
-        writes.push({ entityId: streamId, events, ...(snapshot && { snapshot }) });
+        writes.push({ streamId, events, ...(snapshot && { snapshot }) });
         from += size;
         written += size;
       }
-      await journal.persistMany(writes);
+      await journal.append(writes);
     }
   },
 
@@ -137,7 +137,7 @@ export const lab = {
     const record = (i: number) => ({ ...envelopeAt(i, 1), position: ++position });
     const elapsed = { journal: 0, bare: 0, envelope: 0, keyThenEnvelope: 0 };
     const runs = {
-      journal: (i: number) => journal.persist('account:a', [envelopeAt(i, 1)]),
+      journal: (i: number) => persist(journal, 'account:a', [envelopeAt(i, 1)]),
       bare: async (i: number) => {
         const tx = database.transaction('bare', 'readwrite', { durability: 'strict' });
         tx.store.put({ sequenceNr: i, event: eventAt(i), timestamp: 1 }, ['account:a', i]);

@@ -1,4 +1,4 @@
-import { createRuntime, type ProjectionStatus, streamIdOf } from 'eventfold';
+import { createRuntime, persist, type ProjectionStatus, streamIdOf } from 'eventfold';
 import { type ReadModelSnapshot, readModelStore } from 'eventfold/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { account } from '../../demo-app/bank/account.ts';
@@ -104,7 +104,7 @@ describe('a read model on the page while its journal holds a rebuild back', () =
   const bankOver = async (history = 0) => {
     const inner = await openTestJournal();
     for (let i = 0; i < history; i++) {
-      await inner.persist(streamIdOf('account', `h${i}`), [
+      await persist(inner, streamIdOf('account', `h${i}`), [
         { sequenceNr: 1, event: { type: 'opened', owner: `Old ${i}` }, timestamp: 1, eventId: `h${i}`, type: 'opened', schemaVersion: 1, metadata: {} },
       ]);
     }

@@ -588,7 +588,7 @@ class EntityWrite<S, C, E> implements PendingWrite {
     this.sealed = true;
     const snapshot = this.entity.snapshotFor(this.base.sequenceNr, this.result);
     return {
-      entityId: this.entity.streamId,
+      streamId: this.entity.streamId,
       events: this.events,
       ...(snapshot && { snapshot }),
       ...(this.#keys.length > 0 && { idempotency: this.#keys }),

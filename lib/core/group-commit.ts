@@ -1,5 +1,5 @@
 import { type ConflictError, isEventfoldError, OutcomeUnknownError, StorageError } from './errors.ts';
-import type { EventJournal, PersistOptions, PersistOutcome, StoredOutcome, StreamWrite } from './journal.ts';
+import type { EventJournal, AppendOptions, AppendOutcome, StoredOutcome, StreamWrite } from './journal.ts';
 
 /**
  * How a write of a group commit ended: stored (at these global positions, with the inline projections it
@@ -45,7 +45,7 @@ export class GroupCommit {
 
   constructor(
     private readonly journal: EventJournal,
-    private readonly options: PersistOptions,
+    private readonly options: AppendOptions,
     readonly limits: TransactionLimits,
     private readonly onError: (error: unknown) => void,
   ) {}
@@ -110,9 +110,9 @@ export class GroupCommit {
   }
 
   async #persist(sealed: StreamWrite[]): Promise<WriteOutcome[]> {
-    let answers: PersistOutcome[];
+    let answers: AppendOutcome[];
     try {
-      answers = await this.journal.persistMany(sealed, this.options);
+      answers = await this.journal.append(sealed, this.options);
     } catch (error) {
       // A journal that rejects has stored nothing: that is its contract.
       const failure = isEventfoldError(error) ? error : new StorageError('persist', error);

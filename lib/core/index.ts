@@ -41,20 +41,26 @@ export {
   WorkerLostError,
 } from './errors.ts';
 export {
+  type AppendOptions,
+  type AppendOutcome,
   DEFAULT_SNAPSHOTS_KEPT,
   type EventJournal,
+  type EventLog,
+  type IdempotencyStore,
+  type JournalLifecycle,
+  type ReadModelStore,
+  type SnapshotStore,
   type EventMetadata,
   type IdempotencyRecord,
   type JournalKind,
   type NewEvent,
   type PersistedEvent,
-  type PersistOptions,
-  type PersistOutcome,
   type StoredOutcome,
   type Snapshot,
   type StreamOf,
   type StreamWrite,
 } from './journal.ts';
+export { highestPosition, persist, saveSnapshot } from './journal-functions.ts';
 export { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
 export {
   EntitySchema,

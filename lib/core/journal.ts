@@ -45,7 +45,7 @@ export interface PersistedEvent<E = unknown> extends NewEvent<E> {
 /** The stream an event read across streams (`loadAfter`) belongs to. */
 export interface StreamOf {
   /** The event's stream (`streamIdOf(type, id)` for an entity of a runtime). */
-  readonly entityId: string;
+  readonly streamId: string;
 }
 
 /** A point-in-time copy of an entity's state, covering its events up to and including `sequenceNr`. */
@@ -84,10 +84,10 @@ export interface IdempotencyRecord {
   readonly timestamp: number;
 }
 
-/** One stream's part of a `persistMany` call. */
+/** One stream's part of an `append` call. */
 export interface StreamWrite {
   /** The stream written (`streamIdOf(type, id)` for an entity of a runtime). */
-  readonly entityId: string;
+  readonly streamId: string;
   /** The events to append, continuing the stream. */
   readonly events: readonly NewEvent[];
   /** A snapshot to store with the events, usually of the state after them. */
@@ -97,17 +97,17 @@ export interface StreamWrite {
 }
 
 /**
- * How one write of a `persistMany` call ended: stored, with the global positions of its events, or not stored,
+ * How one write of an `append` call ended: stored, with the global positions of its events, or not stored,
  * with the reason (a `ConflictError` when it does not continue its stream or reuses an idempotency key).
  */
-export type PersistOutcome =
+export type AppendOutcome =
   | StoredOutcome
   | {
       /** Why the write was not stored: a `ConflictError`, or a `HandlerError` of an inline projection. */
       readonly error: EventfoldError;
     };
 
-/** A stored write of a `persistMany` call. */
+/** A stored write of an `append` call. */
 export interface StoredOutcome {
   /** The global positions the journal gave the write's events, in their order. */
   readonly positions: readonly number[];
@@ -119,8 +119,8 @@ export interface StoredOutcome {
   readonly projected?: ReadonlyMap<string, Checkpoint>;
 }
 
-/** Options of `persistMany`. */
-export interface PersistOptions {
+/** Options of `append`. */
+export interface AppendOptions {
   /**
    * Inline projections: each one whose served documents are at the journal's head is updated in the transaction of
    * the writes, and its checkpoint moves with them, also while a rebuild is under way (the shadow catches up on its
@@ -133,80 +133,92 @@ export interface PersistOptions {
 }
 
 /**
- * Whether every copy of the application has its own store (`local`, like IndexedDB in one browser profile), or all
- * of them share one (`centralized`, like a server database).
+ * Who shares a journal. A `centralized` journal is one store shared by every process that opens it (a server's
+ * PostgreSQL database, opened by the server and by any other Node process at once), so its writes race and its
+ * positions must stay in commit order across processes. A `local` journal belongs to one device (IndexedDB in one
+ * browser profile, shared only by that profile's tabs), and is what sync replicates to a centralized one.
  */
 export type JournalKind = 'local' | 'centralized';
 
 /**
- * The storage port of eventfold: an append-only log of events per entity, plus snapshots.
+ * The event log of a journal: streams of events, one per entity, appended in groups and read by range or across
+ * streams by global position.
  *
- * Implementations must keep these promises; the contract test suite checks each of them:
- * - `persist` is atomic: every event of the call is stored, or none is.
- * - Sequence numbers start at 1 and are contiguous per entity. `persist` rejects with a `ConflictError` when the
- *   batch's first sequence number is not the stream's highest + 1, or when the batch has a gap or a duplicate.
- * - Every stored event gets a global position, greater than that of every event stored before it.
- * - Events and snapshots must be structured-cloneable plain data, or the call rejects with a `NotCloneableError`
- *   and stores nothing.
- * - A snapshot never replaces a newer one: `loadSnapshot` returns the one with the highest sequence number.
+ * Implementations keep these promises; `describeEventLogContract` (in `eventfold/testing`) checks each of them:
+ * - `append` is atomic per call: what it stores (every accepted write, with its snapshot and idempotency records)
+ *   commits together, or nothing does.
+ * - Sequence numbers start at 1 and are contiguous per stream. A write whose first sequence number is not the
+ *   stream's head + 1 (its expected head is its first sequence number - 1) is refused with a `ConflictError`.
+ * - Positions are unique and increase in commit order: an event that commits after another has a higher position,
+ *   whichever process wrote it. They need not be contiguous (a sequence may leave gaps), but a reader that has read
+ *   everything up to position `p` must never later find an event at or below `p`: this is what lets `loadAfter`
+ *   resume from a checkpoint without skipping an event that committed late.
+ * - Values must be structured-cloneable plain data (see `assertCloneable`), or the call rejects with a
+ *   `NotCloneableError` and stores nothing; every value accepted reads back equal, never altered.
  */
-export interface EventJournal {
-  /** Whether each copy of the application has its own store or all of them share one (see `JournalKind`). */
+export interface EventLog {
+  /** Who shares the journal (see `JournalKind`). */
   readonly kind: JournalKind;
 
-  /** Appends `events` to the entity's stream, atomically; resolves with their global positions. */
-  persist(entityId: string, events: readonly NewEvent[]): Promise<number[]>;
-
   /**
-   * Group commit: appends to several streams in one atomic unit (one IndexedDB transaction), each write with an
-   * optional snapshot of the state after its events and the idempotency keys of its commands. A write that does not
-   * continue its stream, or reuses a key, is skipped and reported by a `ConflictError` at its index; the others are
-   * stored. Any other failure rejects the whole call and stores nothing. Writes to the same entity apply in order.
+   * Group commit: appends to several streams in one atomic unit, each write with an optional snapshot of the state
+   * after its events and the idempotency keys of its commands. A write that does not continue its stream, or reuses
+   * a key, is skipped and reported by a `ConflictError` at its index; the others are stored. Any other failure
+   * rejects the whole call and stores nothing. Writes to the same stream apply in order. A write with no events
+   * stores its snapshot alone (see `saveSnapshot`).
    */
-  persistMany(writes: readonly StreamWrite[], options?: PersistOptions): Promise<PersistOutcome[]>;
+  append(writes: readonly StreamWrite[], options?: AppendOptions): Promise<AppendOutcome[]>;
 
   /**
-   * The entity's events with `fromSequenceNr <= sequenceNr <= toSequenceNr`, in ascending order; empty for an
-   * unknown entity. Use bounded ranges (see `readPages`) to read long streams without holding them whole.
+   * The stream's events with `fromSequenceNr <= sequenceNr <= toSequenceNr`, in ascending order; empty for an
+   * unknown stream. Use bounded ranges (see `readPages`) to read long streams without holding them whole.
    */
-  load(entityId: string, fromSequenceNr?: number, toSequenceNr?: number): Promise<PersistedEvent[]>;
+  load(streamId: string, fromSequenceNr?: number, toSequenceNr?: number): Promise<PersistedEvent[]>;
 
   /**
-   * Up to `limit` events of all entities with a global position above `afterPosition`, in ascending order of
-   * position, each with the id of its entity: what a projection reads to catch up.
+   * Up to `limit` events of all streams with a global position above `afterPosition`, in ascending order of
+   * position, each with the id of its stream: what a projection reads to catch up.
    */
   loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & StreamOf)[]>;
 
-  /** The highest global position, or 0 when the journal is empty. */
-  highestPosition(): Promise<number>;
+  /** The stream's head: the sequence number of its newest event, or 0 when it has none. */
+  highestSequenceNr(streamId: string): Promise<number>;
 
-  /** The sequence number of the entity's newest event, or 0 when it has none. */
-  highestSequenceNr(entityId: string): Promise<number>;
+  /** The ids of the streams that have events, in ascending order of UTF-16 code units; only those starting with `prefix` if given. */
+  streamIds(prefix?: string): Promise<string[]>;
+}
 
-  /** The ids of the entities that have events, in ascending order; only those starting with `prefix` if given. */
-  entityIds(prefix?: string): Promise<string[]>;
-
-  /** The record of the entity's command sent with idempotency key `key`, or `undefined`. */
-  findIdempotencyRecord(entityId: string, key: string): Promise<IdempotencyRecord | undefined>;
-
-  /**
-   * Stores a snapshot. Older snapshots are kept (time travel starts from them) up to an implementation-defined
-   * bound; a snapshot never displaces a newer one.
-   */
-  saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void>;
-
+/**
+ * The snapshots of a journal's streams. They are written with the events they follow, by `EventLog.append` (alone,
+ * by `saveSnapshot`). Older snapshots are kept, for time travel to start from, up to an implementation-defined bound
+ * (the newest `DEFAULT_SNAPSHOTS_KEPT` by default); a snapshot never displaces a newer one, and one at the same
+ * sequence number replaces it.
+ */
+export interface SnapshotStore {
   /** The newest snapshot with `sequenceNr <= maxSequenceNr` (any when omitted), or `undefined`. */
-  loadSnapshot(entityId: string, maxSequenceNr?: number): Promise<Snapshot | undefined>;
+  loadSnapshot(streamId: string, maxSequenceNr?: number): Promise<Snapshot | undefined>;
 
-  /** The sequence numbers of the entity's kept snapshots, ascending: where a timeline can start folding. */
-  listSnapshots(entityId: string): Promise<number[]>;
+  /** The sequence numbers of the stream's kept snapshots, ascending: where a timeline can start folding. */
+  listSnapshots(streamId: string): Promise<number[]>;
+}
 
+/** The idempotency records of a journal, written by `EventLog.append` with the events of their commands. */
+export interface IdempotencyStore {
+  /** The record of the stream's command sent with idempotency key `key`, or `undefined`. */
+  findIdempotencyRecord(streamId: string, key: string): Promise<IdempotencyRecord | undefined>;
+}
+
+/**
+ * The read models of a journal: each projection's documents with the checkpoint they are at, kept in the same
+ * atomic units as the events they follow (inline projections, through `EventLog.append`) or caught up on their own.
+ */
+export interface ReadModelStore {
   /**
    * Applies `events` (ascending positions, none skipped after `afterPosition`) to the copy of a projection's read
    * model that is being built, and moves that copy's position to the last of them, in one atomic unit, if it is
-   * still at `afterPosition`; resolves `false` and changes nothing when it is not (another tab got there first).
-   * The copy being built is the rebuild's shadow while a rebuild is under way, else the served documents. The
-   * transaction that brings the shadow up to both the rebuild's `total` and the served documents' position makes it
+   * still at `afterPosition`; resolves `false` and changes nothing when it is not (another tab or process got there
+   * first). The copy being built is the rebuild's shadow while a rebuild is under way, else the served documents.
+   * The unit that brings the shadow up to both the rebuild's `total` and the served documents' position makes it
    * the served copy and drops the previous one (`shadowAt`); `events` may be empty, to make that check alone.
    * Rejects with a `HandlerError`, changing nothing, when the projection throws.
    */
@@ -228,10 +240,24 @@ export interface EventJournal {
    * an empty journal there is nothing to build: the read model is left empty at position 0, and 0 returned.
    */
   resetProjection(projection: string): Promise<number>;
+}
 
+/** The lifecycle of a journal. */
+export interface JournalLifecycle {
   /** Releases the underlying storage. Later calls reject with a `ClosedError`. */
   close(): Promise<void>;
 }
+
+/**
+ * The storage port of eventfold, split by concern: the event log, snapshots, idempotency records, read models with
+ * their checkpoints, and the lifecycle. What can be derived from these is a function over the port, not a member:
+ * `persist` (one stream's events), `saveSnapshot` and `highestPosition`.
+ *
+ * A journal on another store is built with the journal kit (`planWrites`, `planProjectedWrites`, `validateWrites`,
+ * `stamped`…, exported by `eventfold`) and checked with the contract suites of `eventfold/testing`, as the
+ * IndexedDB, in-memory and PostgreSQL journals are.
+ */
+export interface EventJournal extends EventLog, SnapshotStore, IdempotencyStore, ReadModelStore, JournalLifecycle {}
 
 /** How many snapshots per entity a journal keeps by default: the newest ones, for recovery and time travel. */
 export const DEFAULT_SNAPSHOTS_KEPT = 100;

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, isEventfoldError, ProjectionRebuildingError, StorageError } from './errors.ts';
 import type { EventJournal } from './journal.ts';
+import { highestPosition } from './journal-functions.ts';
 import type { AnyDefinedProjection, Checkpoint, DocumentQuery, ProjectionEvent, ReadModelDocument } from './projection.ts';
 import { projectionEventOf } from './projection-event.ts';
 import { kitOf } from './projection-kit.ts';
@@ -173,7 +174,7 @@ export class ProjectionRunner {
     if (rebuilding && checkpoint.position === 0) throw new ProjectionRebuildingError(name, rebuilding.position, rebuilding.total);
     if (checkpoint === undefined) {
       // No checkpoint yet: empty if the journal is, else new on a journal with history, and not built yet.
-      const head = await journal.highestPosition();
+      const head = await highestPosition(journal);
       if (head > 0) throw new ProjectionRebuildingError(name, 0, head);
     }
     return {
@@ -228,7 +229,7 @@ export class ProjectionRunner {
           return;
         }
         this.#set(progress(checkpoint, from));
-        const events = page.map((event) => projectionEventOf(event.entityId, event));
+        const events = page.map((event) => projectionEventOf(event.streamId, event));
         try {
           await journal.projectEvents(this.projection, events, from);
         } catch (error) {

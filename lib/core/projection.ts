@@ -123,7 +123,7 @@ const kit: ProjectionKit = {
  * `defineProjection.for({ account })({ … })`. The name is kept as a literal type, so a client connected with
  * `connect<typeof entities, typeof projections>` refuses a misspelled name at compile time.
  *
- * Only projections made here can be kept: `createRuntime`, `exposeRuntime` and a journal's `persistMany` and
+ * Only projections made here can be kept: `createRuntime`, `exposeRuntime` and a journal's `append` and
  * `projectEvents` refuse others with an `InvalidArgumentError`. What keeps a read model up to date comes with the
  * projection, so an app without projections does not ship it. Returns the projection given, which now carries it
  * (a frozen one is copied).

@@ -263,7 +263,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
     this.#assertOpen();
     this.#assertType(type);
     const prefix = streamIdOf(type, '');
-    return (await this.#journal.entityIds(prefix)).map((streamId) => streamId.slice(prefix.length));
+    return (await this.#journal.streamIds(prefix)).map((streamId) => streamId.slice(prefix.length));
   }
 
   /** The sequence numbers of the entity's stored snapshots, ascending. */

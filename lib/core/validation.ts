@@ -19,7 +19,7 @@ export function assertEntityId(entityId: unknown): asserts entityId is string {
 }
 
 /** Throws an `InvalidArgumentError` unless `streamId` is a non-empty string of at most `MAX_STREAM_ID_LENGTH` characters. */
-export function assertStreamId(streamId: unknown, argument = 'entityId'): asserts streamId is string {
+export function assertStreamId(streamId: unknown, argument = 'streamId'): asserts streamId is string {
   assertName(streamId, argument, MAX_STREAM_ID_LENGTH);
 }
 

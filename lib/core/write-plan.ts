@@ -6,7 +6,7 @@ import {
   NotCloneableError,
 } from './errors.ts';
 import { fingerprintOf } from './identity.ts';
-import type { NewEvent, PersistOutcome, Snapshot, StreamWrite } from './journal.ts';
+import type { AppendOutcome, Snapshot, StreamWrite } from './journal.ts';
 import type { AnyProjection, Checkpoint, DocumentChanges, ProjectionEvent } from './projection.ts';
 import { documentIdsOf, project } from './projection-apply.ts';
 import { projectionEventOf } from './projection-event.ts';
@@ -19,18 +19,18 @@ import {
   validateSnapshot,
 } from './validation.ts';
 
-/** Checks every write of a `persistMany` call before anything is stored; throws on the first malformed one. */
+/** Checks every write of a `append` call before anything is stored; throws on the first malformed one. */
 export function validateWrites(writes: readonly StreamWrite[]): void {
   if (!Array.isArray(writes)) throw invalidArgument('writes', 'an array', writes);
   for (const write of writes) {
-    assertStreamId(write?.entityId);
-    validateBatch(write.entityId, write.events);
+    assertStreamId(write?.streamId);
+    validateBatch(write.streamId, write.events);
     if (write.snapshot !== undefined) validateSnapshot(write.snapshot);
     if (write.idempotency !== undefined) validateIdempotency(write.idempotency);
   }
 }
 
-/** What the journal knows when it plans a `persistMany` call, read in the transaction that will store it. */
+/** What the journal knows when it plans a `append` call, read in the transaction that will store it. */
 export interface WriteState {
   /** Each written stream's newest sequence number; updated in place as writes are accepted. */
   readonly heads: Map<string, number>;
@@ -45,10 +45,10 @@ export interface AcceptedWrite extends StreamWrite {
   readonly positions: readonly number[];
 }
 
-/** What a journal stores of a `persistMany` call, decided before it stores anything. */
+/** What a journal stores of a `append` call, decided before it stores anything. */
 export interface WritePlan {
   /** Per write: its positions when it is stored, or the conflict that excludes it. */
-  readonly outcomes: PersistOutcome[];
+  readonly outcomes: AppendOutcome[];
   /** The writes to store, in order. */
   readonly accepted: AcceptedWrite[];
 }
@@ -68,10 +68,10 @@ export function planWrites(
   const { heads, keyTaken } = state;
   let position = state.position;
   const keys = new Set<string>();
-  const outcomes: PersistOutcome[] = [];
+  const outcomes: AppendOutcome[] = [];
   const accepted: AcceptedWrite[] = [];
   for (const write of writes) {
-    const head = heads.get(write.entityId) ?? 0;
+    const head = heads.get(write.streamId) ?? 0;
     const error = appendError(write, head) ?? keyError(write, head, keys, keyTaken);
     if (error) {
       outcomes.push({ error });
@@ -79,14 +79,14 @@ export function planWrites(
     }
     const next = head + write.events.length;
     if (write.snapshot && write.snapshot.sequenceNr > next) {
-      throw new InvalidSnapshotError(write.entityId, write.snapshot.sequenceNr, next);
+      throw new InvalidSnapshotError(write.streamId, write.snapshot.sequenceNr, next);
     }
     const snapshot = write.snapshot && stamp(write.snapshot);
     if (snapshot instanceof Error) {
       outcomes.push({ error: snapshot });
       continue;
     }
-    heads.set(write.entityId, next);
+    heads.set(write.streamId, next);
     const positions = write.events.map(() => ++position);
     outcomes.push({ positions });
     accepted.push({ ...write, positions, ...(snapshot && { snapshot }) });
@@ -123,7 +123,7 @@ function appendError(write: StreamWrite, head: number): EventfoldError | undefin
   const first = write.events[0]?.sequenceNr;
   if (first === undefined) return undefined;
   try {
-    assertAppendsTo(write.entityId, first, head);
+    assertAppendsTo(write.streamId, first, head);
     return undefined;
   } catch (error) {
     return error as ConflictError;
@@ -139,9 +139,9 @@ function keyError(
 ): EventfoldError | undefined {
   const mine: string[] = [];
   for (const { key } of write.idempotency ?? []) {
-    const id = JSON.stringify([write.entityId, key]);
-    if (used.has(id) || mine.includes(id) || keyTaken(write.entityId, key)) {
-      return new ConflictError(write.entityId, head, head, `idempotency key ${JSON.stringify(key)} is already used`);
+    const id = JSON.stringify([write.streamId, key]);
+    if (used.has(id) || mine.includes(id) || keyTaken(write.streamId, key)) {
+      return new ConflictError(write.streamId, head, head, `idempotency key ${JSON.stringify(key)} is already used`);
     }
     mine.push(id);
   }
@@ -149,7 +149,7 @@ function keyError(
   return undefined;
 }
 
-/** What a journal stores of a `persistMany` call with inline projections. */
+/** What a journal stores of a `append` call with inline projections. */
 export interface ProjectedPlan extends WritePlan {
   /** The documents each live projection changed, by projection name. */
   readonly documents: Map<string, DocumentChanges>;
@@ -199,7 +199,7 @@ export function planProjectedWrites(
     if (failure !== undefined) continue;
 
     for (const [id, head] of heads) state.heads.set(id, head);
-    const outcomes: PersistOutcome[] = writes.map((_, i) => {
+    const outcomes: AppendOutcome[] = writes.map((_, i) => {
       const error = failed.get(i);
       return error ? { error } : plan.outcomes[indices.indexOf(i)]!;
     });
@@ -239,21 +239,10 @@ export function isLive(checkpoint: Checkpoint | undefined, position: number): bo
 
 /** The events of an accepted write as projections see them. */
 export function eventsOf(write: AcceptedWrite): ProjectionEvent[] {
-  return write.events.map((event, i) => projectionEventOf(write.entityId, { ...event, position: write.positions[i]! }));
+  return write.events.map((event, i) => projectionEventOf(write.streamId, { ...event, position: write.positions[i]! }));
 }
 
-/** `persist` in terms of `persistMany`: one write, its error thrown, its positions returned. */
-export async function persistOne(
-  journal: { persistMany(writes: readonly StreamWrite[]): Promise<PersistOutcome[]> },
-  entityId: string,
-  events: readonly NewEvent[],
-): Promise<number[]> {
-  const [outcome] = await journal.persistMany([{ entityId, events }]);
-  if (outcome && 'error' in outcome) throw outcome.error;
-  return [...(outcome?.positions ?? [])];
-}
-
-/** The distinct entity ids of some writes. */
-export function entityIdsOf(writes: readonly StreamWrite[]): string[] {
-  return [...new Set(writes.map((write) => write.entityId))];
+/** The distinct stream ids of some writes. */
+export function streamIdsOf(writes: readonly StreamWrite[]): string[] {
+  return [...new Set(writes.map((write) => write.streamId))];
 }

@@ -1,4 +1,4 @@
-import { fingerprintOf, projectionEventOf } from 'eventfold';
+import { fingerprintOf, persist, projectionEventOf } from 'eventfold';
 import { totals } from '../test-support/totals.ts';
 import { deleteIndexedDbJournal, type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ describe('IndexedDbJournal', () => {
   it('refuses a DOM node in an event, naming it', async () => {
     const journal = track(await openTestJournal());
     const batch = [envelope(1, { target: document.createElement('div') })];
-    await expect(journal.persist('e1', batch)).rejects.toMatchObject({
+    await expect(persist(journal, 'e1', batch)).rejects.toMatchObject({
       code: 'not-cloneable',
       path: 'events[0].event.target',
       found: 'HTMLDivElement',
@@ -47,7 +47,7 @@ describe('IndexedDbJournal', () => {
         for (let written = 0; written < 50; ) {
           const next = (await journal.highestSequenceNr('e1')) + 1;
           try {
-            await journal.persist('e1', [envelope(next, { writer })]);
+            await persist(journal, 'e1', [envelope(next, { writer })]);
             written++;
           } catch (error) {
             expect(error).toMatchObject({ code: 'conflict' });
@@ -65,7 +65,7 @@ describe('IndexedDbJournal', () => {
     const writers = [track(await openIndexedDbJournal(name)), track(await openIndexedDbJournal(name))];
     // Each connection's idea of the highest position goes stale whenever the other one writes.
     const positions: number[] = [];
-    for (let i = 0; i < 20; i++) positions.push(...(await writers[i % 2]!.persist(`e${i}`, numbered(1, 2))));
+    for (let i = 0; i < 20; i++) positions.push(...(await persist(writers[i % 2]!, `e${i}`, numbered(1, 2))));
     expect(positions).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     const all = await writers[0]!.loadAfter(0, 100);
     expect(all.map((e) => e.position)).toEqual(positions);
@@ -74,7 +74,7 @@ describe('IndexedDbJournal', () => {
   it('writes with the durability it was given', async () => {
     for (const durability of ['strict', 'relaxed', 'default'] as const) {
       const journal = track(await openTestJournal({ durability }));
-      await journal.persist('e1', numbered(1, 2));
+      await persist(journal, 'e1', numbered(1, 2));
       expect(await journal.highestSequenceNr('e1')).toBe(2);
     }
   });
@@ -83,11 +83,11 @@ describe('IndexedDbJournal', () => {
     const name = uniqueDatabaseName();
     const told: string[] = [];
     const journal = track(await openIndexedDbJournal(name, { onClosed: (reason) => told.push(reason) }));
-    await journal.persist('e1', numbered(1, 1));
+    await persist(journal, 'e1', numbered(1, 1));
 
     const newer = track(await openIndexedDbJournal(name, { version: 2 }));
     expect(told).toEqual(['version-change']);
-    await expect(journal.persist('e1', numbered(2, 1))).rejects.toMatchObject({
+    await expect(persist(journal, 'e1', numbered(2, 1))).rejects.toMatchObject({
       code: 'closed',
       reason: 'version-change',
     });
@@ -98,7 +98,7 @@ describe('IndexedDbJournal', () => {
     const name = uniqueDatabaseName();
     const told: string[] = [];
     const journal = track(await openIndexedDbJournal(name, { onClosed: (reason) => told.push(reason) }));
-    await journal.persist('e1', numbered(1, 1));
+    await persist(journal, 'e1', numbered(1, 1));
     await new Promise<void>((resolve, reject) => {
       const request = indexedDB.deleteDatabase(name);
       request.onsuccess = () => resolve();
@@ -116,7 +116,7 @@ describe('IndexedDbJournal', () => {
     const name = uniqueDatabaseName();
     const lost: string[] = [];
     const open = () => openIndexedDbJournal(name, { onLost: () => lost.push(name) });
-    await track(await open()).persist('e1', numbered(1, 1));
+    await persist(track(await open()), 'e1', numbered(1, 1));
     track(await open());
     expect(lost).toEqual([]);
     // What Chromium does to an IndexedDB it finds corrupt after a crash: it deletes it.
@@ -149,7 +149,7 @@ describe('IndexedDbJournal', () => {
     });
     old.close();
     const journal = track(await openIndexedDbJournal(name, { version: 3 }));
-    await journal.persist('e1', numbered(1, 1));
+    await persist(journal, 'e1', numbered(1, 1));
     expect(await journal.highestSequenceNr('e1')).toBe(1);
   });
 
@@ -169,7 +169,7 @@ describe('IndexedDbJournal', () => {
         },
       }),
     );
-    await journal.persist('e1', numbered(1, 1));
+    await persist(journal, 'e1', numbered(1, 1));
     await journal.close();
     const raw = await new Promise<IDBDatabase>((resolve) => {
       const request = indexedDB.open(name);
@@ -211,10 +211,10 @@ describe('IndexedDbJournal', () => {
       ],
     });
     expect(await journal.readModel('half')).toEqual({ checkpoint: { position: 0, rebuilding: { position: 0, total: 2 } }, documents: [] });
-    const events = (await journal.loadAfter(0, 10)).map((event) => projectionEventOf(event.entityId, event));
+    const events = (await journal.loadAfter(0, 10)).map((event) => projectionEventOf(event.streamId, event));
     expect(await journal.projectEvents({ ...totals, name: 'half' }, events, 0)).toBe(true);
     expect(await journal.readModel('half')).toEqual({ checkpoint: { position: 2 }, documents: [{ id: 'a', doc: { count: 2, sum: 3 } }] });
-    await journal.persistMany([{ entityId: 'a', events: numbered(3, 1) }], { projections: [totals] });
+    await journal.append([{ streamId: 'a', events: numbered(3, 1) }], { projections: [totals] });
     expect((await journal.readModel('totals', { ids: ['a'] })).documents).toEqual([{ id: 'a', doc: { count: 3, sum: 6 } }]);
   });
 
@@ -248,9 +248,9 @@ describe('IndexedDbJournal', () => {
     ]);
     expect(events[0]!.eventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(await journal.loadAfter(0, 10)).toEqual([
-      expect.objectContaining({ entityId: 'account:a', position: 1 }),
-      expect.objectContaining({ entityId: 'account:a', position: 2 }),
-      expect.objectContaining({ entityId: 'other:b', event: 42, type: 'event', position: 3 }),
+      expect.objectContaining({ streamId: 'account:a', position: 1 }),
+      expect.objectContaining({ streamId: 'account:a', position: 2 }),
+      expect.objectContaining({ streamId: 'other:b', event: 42, type: 'event', position: 3 }),
     ]);
     // Snapshots get the checksum of their state, without which they would not be used.
     expect(await journal.loadSnapshot('account:a')).toEqual({
@@ -259,7 +259,7 @@ describe('IndexedDbJournal', () => {
       timestamp: 10,
       checksum: fingerprintOf({ owner: 'Ada' }),
     });
-    expect(await journal.persist('account:a', numbered(3, 1))).toEqual([4]);
+    expect(await persist(journal, 'account:a', numbered(3, 1))).toEqual([4]);
   });
 });
 
@@ -269,14 +269,14 @@ describe('IndexedDbJournal when IndexedDB fails', () => {
   it('stores nothing of a batch whose transaction fails, and reports a storage error', async () => {
     const journal = await openTestJournal();
     try {
-      await journal.persist('e1', numbered(1, 1));
+      await persist(journal, 'e1', numbered(1, 1));
       const batch = [...numbered(2, 2), envelope(4, { bytes: detachedBuffer() })];
-      const error = await journal.persist('e1', batch).catch((e: unknown) => e);
+      const error = await persist(journal, 'e1', batch).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'storage-failed', cause: { name: 'DataCloneError' } });
       expect((error as Error).cause).toBeInstanceOf(DOMException);
       expect(await journal.highestSequenceNr('e1')).toBe(1);
       expect(await journal.load('e1', 2)).toEqual([]);
-      await journal.persist('e1', numbered(2, 3));
+      await persist(journal, 'e1', numbered(2, 3));
       expect(unpositioned(await journal.load('e1'))).toEqual(numbered(1, 4));
     } finally {
       await journal.close();
@@ -286,7 +286,7 @@ describe('IndexedDbJournal when IndexedDB fails', () => {
   it('reports a write that loses to a record written behind its back as a conflict, storing none of its batch', async () => {
     const journal = await openTestJournal();
     try {
-      await journal.persist('e1', numbered(1, 1));
+      await persist(journal, 'e1', numbered(1, 1));
       const database = await new Promise<IDBDatabase>((resolve) => {
         const request = indexedDB.open(journal.name);
         request.onsuccess = () => resolve(request.result);
@@ -297,7 +297,7 @@ describe('IndexedDbJournal when IndexedDB fails', () => {
         tx.oncomplete = resolve;
       });
       database.close();
-      await expect(journal.persist('e1', numbered(2, 3))).rejects.toMatchObject({ code: 'conflict', expected: 1, actual: 2 });
+      await expect(persist(journal, 'e1', numbered(2, 3))).rejects.toMatchObject({ code: 'conflict', expected: 1, actual: 2 });
       expect(await journal.highestSequenceNr('e1')).toBe(2);
       expect(await journal.load('e1', 3)).toEqual([]);
     } finally {

@@ -6,8 +6,8 @@ import {
   type IdempotencyRecord,
   type NewEvent,
   type PersistedEvent,
-  type PersistOptions,
-  type PersistOutcome,
+  type AppendOptions,
+  type AppendOutcome,
   type Snapshot,
   type StreamOf,
   type StreamWrite,
@@ -22,12 +22,11 @@ import {
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
-import { assertName, assertStreamId as assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { assertName, assertStreamId, assertRange, assertSequenceNr } from '../core/validation.ts';
 import {
   type AcceptedWrite,
-  entityIdsOf,
+  streamIdsOf,
   isLive,
-  persistOne,
   planWrites,
   stampedAll,
   unprojected,
@@ -236,11 +235,7 @@ export class IndexedDbJournal implements EventJournal {
     this.#onClosed = options.onClosed;
   }
 
-  persist(entityId: string, events: readonly NewEvent[]): Promise<number[]> {
-    return persistOne(this, entityId, events);
-  }
-
-  async persistMany(writes: readonly StreamWrite[], { projections = [] }: PersistOptions = {}): Promise<PersistOutcome[]> {
+  async append(writes: readonly StreamWrite[], { projections = [] }: AppendOptions = {}): Promise<AppendOutcome[]> {
     validateWrites(writes);
     projections.forEach(validateProjection);
     if (writes.length === 0) return [];
@@ -266,24 +261,24 @@ export class IndexedDbJournal implements EventJournal {
    * cheap as a bare put. Positions continue the highest this connection knows; another tab's write since makes
    * the first of them taken, which the position index refuses.
    */
-  #persistBlind(writes: readonly StreamWrite[], projections: readonly AnyDefinedProjection[]): Promise<PersistOutcome[]> {
+  #persistBlind(writes: readonly StreamWrite[], projections: readonly AnyDefinedProjection[]): Promise<AppendOutcome[]> {
     return this.#transact('persist', storesFor(writes, projections), 'readwrite', async (tx) => {
       const events = tx.objectStore('events');
       const checks: Promise<unknown>[] = [];
       const heads = new Map<string, number>();
-      for (const { entityId, events: batch } of writes) {
+      for (const { streamId, events: batch } of writes) {
         const first = batch[0]!.sequenceNr;
         // A batch that continues a head we know needs no lookup: if the stream has grown past it since, the key of
         // the batch's first event is taken, and the store refuses it.
-        const known = heads.get(entityId) ?? this.#heads.get(entityId);
+        const known = heads.get(streamId) ?? this.#heads.get(streamId);
         if (first > 1 && known !== first - 1) {
           checks.push(
-            events.getKey([entityId, first - 1]).then((key) => {
-              if (key === undefined) throw new ConflictError(entityId, first - 1, -1, 'gap');
+            events.getKey([streamId, first - 1]).then((key) => {
+              if (key === undefined) throw new ConflictError(streamId, first - 1, -1, 'gap');
             }),
           );
         }
-        heads.set(entityId, batch.at(-1)!.sequenceNr);
+        heads.set(streamId, batch.at(-1)!.sequenceNr);
       }
       // Handled now: if issuing throws, the abort fails these lookups and nobody awaits them.
       const checked = Promise.all(checks);
@@ -309,11 +304,11 @@ export class IndexedDbJournal implements EventJournal {
    * The careful path: reads heads, positions, keys and the checkpoints of inline projections first, then stores
    * only the writes that may be stored, with the documents of the projections that are caught up.
    */
-  #persistCareful(writes: readonly StreamWrite[], projections: readonly AnyDefinedProjection[]): Promise<PersistOutcome[]> {
+  #persistCareful(writes: readonly StreamWrite[], projections: readonly AnyDefinedProjection[]): Promise<AppendOutcome[]> {
     return this.#transact('persist', storesFor(writes, projections), 'readwrite', async (tx) => {
-      const ids = entityIdsOf(writes);
+      const ids = streamIdsOf(writes);
       const events = tx.objectStore('events');
-      const keys = writes.flatMap(({ entityId, idempotency = [] }) => idempotency.map(({ key }) => [entityId, key] as [string, string]));
+      const keys = writes.flatMap(({ streamId, idempotency = [] }) => idempotency.map(({ key }) => [streamId, key] as [string, string]));
       const [heads, position, taken, checkpoints] = await Promise.all([
         Promise.all(ids.map((id) => headOf(events, id))),
         lastPosition(tx),
@@ -325,7 +320,7 @@ export class IndexedDbJournal implements EventJournal {
       const state = {
         heads: new Map(ids.map((id, i) => [id, heads[i]!])),
         position,
-        keyTaken: (entityId: string, key: string) => takenKeys.has(JSON.stringify([entityId, key])),
+        keyTaken: (streamId: string, key: string) => takenKeys.has(JSON.stringify([streamId, key])),
       };
       const stored = new Map(projections.map((projection, i) => [projection.name, checkpoints[i]]));
       const generations = new Map([...stored].map(([name, checkpoint]) => [name, servedGeneration(checkpoint)]));
@@ -351,26 +346,26 @@ export class IndexedDbJournal implements EventJournal {
 
   /** Notes the heads and positions that committed writes reached. */
   #learnWrites(writes: readonly AcceptedWrite[]): void {
-    for (const { entityId, events, positions } of writes) {
+    for (const { streamId, events, positions } of writes) {
       const last = events.at(-1);
-      if (last) this.#learnHead(entityId, last.sequenceNr);
+      if (last) this.#learnHead(streamId, last.sequenceNr);
       const position = positions.at(-1);
       if (position !== undefined) this.#position = Math.max(this.#position ?? 0, position);
     }
   }
 
   /** Notes that a stream has reached `head`; streams never shrink, so a known head is a lower bound. */
-  #learnHead(entityId: string, head: number): void {
+  #learnHead(streamId: string, head: number): void {
     // A bound on memory: forgetting only costs a lookup on the next append.
-    if (this.#heads.size >= 10_000 && !this.#heads.has(entityId)) this.#heads.clear();
-    if (head > (this.#heads.get(entityId) ?? 0)) this.#heads.set(entityId, head);
+    if (this.#heads.size >= 10_000 && !this.#heads.has(streamId)) this.#heads.clear();
+    if (head > (this.#heads.get(streamId) ?? 0)) this.#heads.set(streamId, head);
   }
 
-  async load(entityId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
-    assertEntityId(entityId);
+  async load(streamId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
+    assertStreamId(streamId);
     assertRange(fromSequenceNr, toSequenceNr);
     if (toSequenceNr !== undefined && toSequenceNr < fromSequenceNr) return [];
-    const range = streamRange(entityId, fromSequenceNr, toSequenceNr);
+    const range = streamRange(streamId, fromSequenceNr, toSequenceNr);
     return this.#transact('load', ['events'], 'readonly', (tx) => tx.objectStore('events').getAll(range));
   }
 
@@ -382,7 +377,7 @@ export class IndexedDbJournal implements EventJournal {
       const range = IDBKeyRange.lowerBound(afterPosition, true);
       // An index's getAllKeys gives the records' primary keys, which hold the entity ids.
       const [events, keys] = await Promise.all([index.getAll(range, limit), index.getAllKeys(range, limit)]);
-      return events.map((event, i) => ({ ...event, entityId: keys[i]![0] }));
+      return events.map((event, i) => ({ ...event, streamId: keys[i]![0] }));
     });
   }
 
@@ -454,54 +449,44 @@ export class IndexedDbJournal implements EventJournal {
     });
   }
 
-  async highestPosition(): Promise<number> {
-    const position = await this.#transact('highestPosition', ['events'], 'readonly', lastPosition);
-    this.#position = Math.max(this.#position ?? 0, position);
-    return position;
-  }
-
-  async findIdempotencyRecord(entityId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    assertEntityId(entityId);
+  async findIdempotencyRecord(streamId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    assertStreamId(streamId);
     assertName(key, 'key');
     return this.#transact('findIdempotencyRecord', ['idempotency'], 'readonly', (tx) =>
-      tx.objectStore('idempotency').get([entityId, key]),
+      tx.objectStore('idempotency').get([streamId, key]),
     );
   }
 
-  async highestSequenceNr(entityId: string): Promise<number> {
-    assertEntityId(entityId);
-    const head = await this.#transact('highestSequenceNr', ['events'], 'readonly', (tx) => headOf(tx.objectStore('events'), entityId));
-    this.#learnHead(entityId, head);
+  async highestSequenceNr(streamId: string): Promise<number> {
+    assertStreamId(streamId);
+    const head = await this.#transact('highestSequenceNr', ['events'], 'readonly', (tx) => headOf(tx.objectStore('events'), streamId));
+    this.#learnHead(streamId, head);
     return head;
   }
 
-  async entityIds(prefix = ''): Promise<string[]> {
-    return this.#transact('entityIds', ['events'], 'readonly', async (tx) => {
+  async streamIds(prefix = ''): Promise<string[]> {
+    return this.#transact('streamIds', ['events'], 'readonly', async (tx) => {
       // One step per stream: from each stream's first key, jump past its last.
       const ids: string[] = [];
       const range = prefixRange([], prefix);
       let cursor = await tx.objectStore('events').openKeyCursor(range);
       while (cursor) {
-        const [entityId] = cursor.key;
-        ids.push(entityId);
-        cursor = await cursor.continue([entityId, Infinity]);
+        const [streamId] = cursor.key;
+        ids.push(streamId);
+        cursor = await cursor.continue([streamId, Infinity]);
       }
       return ids;
     });
   }
 
-  async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {
-    await this.persistMany([{ entityId, events: [], snapshot }]);
-  }
-
   /** Deletes the oldest snapshots beyond the number kept of the entities that `writes` snapshot. */
   async #pruneSnapshotsOf(tx: WriteTransaction, writes: readonly StreamWrite[]): Promise<void> {
-    const snapshotted = entityIdsOf(writes.filter((write) => write.snapshot));
+    const snapshotted = streamIdsOf(writes.filter((write) => write.snapshot));
     if (snapshotted.length === 0) return;
     const store = tx.objectStore('snapshots');
     await Promise.all(
-      snapshotted.map(async (entityId) => {
-        const all = streamRange(entityId);
+      snapshotted.map(async (streamId) => {
+        const all = streamRange(streamId);
         const excess = (await store.count(all)) - this.#snapshotsKept;
         // Keys ascend by sequence number, so the first keys are the oldest snapshots.
         if (excess > 0) for (const key of await store.getAllKeys(all, excess)) unwrap(store).delete(key);
@@ -509,19 +494,19 @@ export class IndexedDbJournal implements EventJournal {
     );
   }
 
-  async loadSnapshot(entityId: string, maxSequenceNr?: number): Promise<Snapshot | undefined> {
-    assertEntityId(entityId);
+  async loadSnapshot(streamId: string, maxSequenceNr?: number): Promise<Snapshot | undefined> {
+    assertStreamId(streamId);
     if (maxSequenceNr !== undefined) assertSequenceNr(maxSequenceNr, 'maxSequenceNr', 0);
     return this.#transact('loadSnapshot', ['snapshots'], 'readonly', async (tx) => {
-      const cursor = await tx.objectStore('snapshots').openCursor(streamRange(entityId, 0, maxSequenceNr), 'prev');
+      const cursor = await tx.objectStore('snapshots').openCursor(streamRange(streamId, 0, maxSequenceNr), 'prev');
       return cursor?.value;
     });
   }
 
-  async listSnapshots(entityId: string): Promise<number[]> {
-    assertEntityId(entityId);
+  async listSnapshots(streamId: string): Promise<number[]> {
+    assertStreamId(streamId);
     const keys = await this.#transact('listSnapshots', ['snapshots'], 'readonly', (tx) =>
-      tx.objectStore('snapshots').getAllKeys(streamRange(entityId)),
+      tx.objectStore('snapshots').getAllKeys(streamRange(streamId)),
     );
     return keys.map(([, sequenceNr]) => sequenceNr);
   }

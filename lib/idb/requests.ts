@@ -31,10 +31,10 @@ export function settled(tx: IDBTransaction): Promise<void> {
  */
 export function issueWrites(tx: WriteTransaction, writes: readonly AcceptedWrite[]): void {
   const events = unwrap(tx.objectStore('events'));
-  for (const { entityId, events: batch, snapshot, idempotency, positions } of writes) {
-    batch.forEach((event, i) => events.add({ ...event, position: positions[i]! }, [entityId, event.sequenceNr]));
-    if (snapshot) unwrap(tx.objectStore('snapshots')).put(snapshot, [entityId, snapshot.sequenceNr]);
-    for (const record of idempotency ?? []) unwrap(tx.objectStore('idempotency')).add(record, [entityId, record.key]);
+  for (const { streamId, events: batch, snapshot, idempotency, positions } of writes) {
+    batch.forEach((event, i) => events.add({ ...event, position: positions[i]! }, [streamId, event.sequenceNr]));
+    if (snapshot) unwrap(tx.objectStore('snapshots')).put(snapshot, [streamId, snapshot.sequenceNr]);
+    for (const record of idempotency ?? []) unwrap(tx.objectStore('idempotency')).add(record, [streamId, record.key]);
   }
 }
 
@@ -143,8 +143,8 @@ export async function lastPosition(tx: IDBPTransaction<JournalSchema, Stores[], 
 }
 
 /** The sequence number of the stream's newest event (0 when it has none): the last key of its range. */
-export async function headOf(store: IDBPObjectStore<JournalSchema, Stores[], 'events', IDBTransactionMode>, entityId: string): Promise<number> {
-  const cursor = await store.openKeyCursor(streamRange(entityId), 'prev');
+export async function headOf(store: IDBPObjectStore<JournalSchema, Stores[], 'events', IDBTransactionMode>, streamId: string): Promise<number> {
+  const cursor = await store.openKeyCursor(streamRange(streamId), 'prev');
   return cursor?.key[1] ?? 0;
 }
 
@@ -153,9 +153,9 @@ export function isConstraintFailure(error: unknown): boolean {
   return isEventfoldError(error, 'storage-failed') && (error.cause as { name?: unknown } | undefined)?.name === 'ConstraintError';
 }
 
-/** The keys `[entityId, sequenceNr]` of one stream in the events or snapshots store, from `from` to `to`. */
-export function streamRange(entityId: string, from = 0, to = Infinity): IDBKeyRange {
-  return IDBKeyRange.bound([entityId, from], [entityId, to]);
+/** The keys `[streamId, sequenceNr]` of one stream in the events or snapshots store, from `from` to `to`. */
+export function streamRange(streamId: string, from = 0, to = Infinity): IDBKeyRange {
+  return IDBKeyRange.bound([streamId, from], [streamId, to]);
 }
 
 /**

@@ -3,10 +3,9 @@ import {
   DEFAULT_SNAPSHOTS_KEPT,
   type EventJournal,
   type IdempotencyRecord,
-  type NewEvent,
   type PersistedEvent,
-  type PersistOptions,
-  type PersistOutcome,
+  type AppendOptions,
+  type AppendOutcome,
   type Snapshot,
   type StreamOf,
   type StreamWrite,
@@ -26,8 +25,8 @@ import {
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
-import { assertName, assertStreamId as assertEntityId, assertRange, assertSequenceNr } from '../core/validation.ts';
-import { entityIdsOf, isLive, persistOne, planProjectedWrites, validateWrites } from '../core/write-plan.ts';
+import { assertName, assertStreamId, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { streamIdsOf, isLive, planProjectedWrites, validateWrites } from '../core/write-plan.ts';
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
 const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
@@ -64,11 +63,7 @@ export class InMemoryJournal implements EventJournal {
     this.#snapshotsKept = snapshotsKept;
   }
 
-  persist(entityId: string, events: readonly NewEvent[]): Promise<number[]> {
-    return persistOne(this, entityId, events);
-  }
-
-  async persistMany(writes: readonly StreamWrite[], { projections = [] }: PersistOptions = {}): Promise<PersistOutcome[]> {
+  async append(writes: readonly StreamWrite[], { projections = [] }: AppendOptions = {}): Promise<AppendOutcome[]> {
     this.#assertOpen();
     validateWrites(writes);
     projections.forEach(validateProjection);
@@ -77,9 +72,9 @@ export class InMemoryJournal implements EventJournal {
     const plan = planProjectedWrites(
       writes,
       {
-        heads: new Map(entityIdsOf(writes).map((id) => [id, this.#streams.get(id)?.length ?? 0])),
+        heads: new Map(streamIdsOf(writes).map((id) => [id, this.#streams.get(id)?.length ?? 0])),
         position,
-        keyTaken: (entityId, key) => this.#keys.has(keyOf(entityId, key)),
+        keyTaken: (streamId, key) => this.#keys.has(keyOf(streamId, key)),
       },
       live,
       (projection, id) => this.#documents.get(projection)?.get(id),
@@ -93,26 +88,26 @@ export class InMemoryJournal implements EventJournal {
       this.#checkpoints.set(name, checkpoint);
       projected.set(name, checkpoint);
     }
-    for (const { entityId, events, snapshot, idempotency, positions } of structuredClone(accepted)) {
-      const stream = this.#streams.get(entityId) ?? [];
+    for (const { streamId, events, snapshot, idempotency, positions } of structuredClone(accepted)) {
+      const stream = this.#streams.get(streamId) ?? [];
       events.forEach((event, i) => {
-        const stored = { ...event, position: positions[i]!, entityId };
+        const stored = { ...event, position: positions[i]!, streamId };
         stream.push(stored);
         this.#log.push(stored);
       });
-      this.#streams.set(entityId, stream);
-      if (snapshot) this.#keepSnapshot(entityId, snapshot);
-      for (const record of idempotency ?? []) this.#keys.set(keyOf(entityId, record.key), record);
+      this.#streams.set(streamId, stream);
+      if (snapshot) this.#keepSnapshot(streamId, snapshot);
+      for (const record of idempotency ?? []) this.#keys.set(keyOf(streamId, record.key), record);
     }
     return projected.size > 0 ? outcomes.map((outcome) => ('positions' in outcome ? { ...outcome, projected } : outcome)) : outcomes;
   }
 
-  async load(entityId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
+  async load(streamId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
     this.#assertOpen();
-    assertEntityId(entityId);
+    assertStreamId(streamId);
     assertRange(fromSequenceNr, toSequenceNr);
-    const stream = this.#streams.get(entityId) ?? [];
-    return stream.slice(fromSequenceNr - 1, toSequenceNr).map(({ entityId: _, ...event }) => structuredClone(event));
+    const stream = this.#streams.get(streamId) ?? [];
+    return stream.slice(fromSequenceNr - 1, toSequenceNr).map(({ streamId: _, ...event }) => structuredClone(event));
   }
 
   async loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & StreamOf)[]> {
@@ -123,27 +118,22 @@ export class InMemoryJournal implements EventJournal {
     return structuredClone(this.#log.slice(afterPosition, afterPosition + limit));
   }
 
-  async highestPosition(): Promise<number> {
+  async highestSequenceNr(streamId: string): Promise<number> {
     this.#assertOpen();
-    return this.#log.length;
+    assertStreamId(streamId);
+    return this.#streams.get(streamId)?.length ?? 0;
   }
 
-  async highestSequenceNr(entityId: string): Promise<number> {
-    this.#assertOpen();
-    assertEntityId(entityId);
-    return this.#streams.get(entityId)?.length ?? 0;
-  }
-
-  async entityIds(prefix = ''): Promise<string[]> {
+  async streamIds(prefix = ''): Promise<string[]> {
     this.#assertOpen();
     return [...this.#streams.keys()].filter((id) => id.startsWith(prefix)).sort();
   }
 
-  async findIdempotencyRecord(entityId: string, key: string): Promise<IdempotencyRecord | undefined> {
+  async findIdempotencyRecord(streamId: string, key: string): Promise<IdempotencyRecord | undefined> {
     this.#assertOpen();
-    assertEntityId(entityId);
+    assertStreamId(streamId);
     assertName(key, 'key');
-    const record = this.#keys.get(keyOf(entityId, key));
+    const record = this.#keys.get(keyOf(streamId, key));
     return record && structuredClone(record);
   }
 
@@ -207,23 +197,19 @@ export class InMemoryJournal implements EventJournal {
     copies.set(projection, stored);
   }
 
-  async saveSnapshot(entityId: string, snapshot: Snapshot): Promise<void> {
-    await this.persistMany([{ entityId, events: [], snapshot }]);
-  }
-
-  async loadSnapshot(entityId: string, maxSequenceNr?: number): Promise<Snapshot | undefined> {
+  async loadSnapshot(streamId: string, maxSequenceNr?: number): Promise<Snapshot | undefined> {
     this.#assertOpen();
-    assertEntityId(entityId);
+    assertStreamId(streamId);
     if (maxSequenceNr !== undefined) assertSequenceNr(maxSequenceNr, 'maxSequenceNr', 0);
-    const kept = this.#snapshots.get(entityId) ?? [];
+    const kept = this.#snapshots.get(streamId) ?? [];
     const found = kept.findLast((s) => maxSequenceNr === undefined || s.sequenceNr <= maxSequenceNr);
     return found && structuredClone(found);
   }
 
-  async listSnapshots(entityId: string): Promise<number[]> {
+  async listSnapshots(streamId: string): Promise<number[]> {
     this.#assertOpen();
-    assertEntityId(entityId);
-    return (this.#snapshots.get(entityId) ?? []).map((snapshot) => snapshot.sequenceNr);
+    assertStreamId(streamId);
+    return (this.#snapshots.get(streamId) ?? []).map((snapshot) => snapshot.sequenceNr);
   }
 
   async close(): Promise<void> {
@@ -231,11 +217,11 @@ export class InMemoryJournal implements EventJournal {
   }
 
   /** Adds a snapshot in sequence order, replacing one at the same sequence number and dropping the oldest. */
-  #keepSnapshot(entityId: string, snapshot: Snapshot): void {
-    const kept = (this.#snapshots.get(entityId) ?? []).filter((s) => s.sequenceNr !== snapshot.sequenceNr);
+  #keepSnapshot(streamId: string, snapshot: Snapshot): void {
+    const kept = (this.#snapshots.get(streamId) ?? []).filter((s) => s.sequenceNr !== snapshot.sequenceNr);
     kept.push(snapshot);
     kept.sort((a, b) => a.sequenceNr - b.sequenceNr);
-    this.#snapshots.set(entityId, kept.slice(-this.#snapshotsKept));
+    this.#snapshots.set(streamId, kept.slice(-this.#snapshotsKept));
   }
 
   #assertOpen(): void {
@@ -243,6 +229,6 @@ export class InMemoryJournal implements EventJournal {
   }
 }
 
-function keyOf(entityId: string, key: string): string {
-  return JSON.stringify([entityId, key]);
+function keyOf(streamId: string, key: string): string {
+  return JSON.stringify([streamId, key]);
 }

@@ -2,20 +2,18 @@ import type {
   AnyDefinedProjection,
   DocumentQuery,
   EventJournal,
-  NewEvent,
-  PersistOptions,
-  PersistOutcome,
+  AppendOptions,
+  AppendOutcome,
   ProjectionEvent,
-  Snapshot,
   StreamWrite,
 } from 'eventfold';
 
-type Method = 'persist' | 'load' | 'loadSnapshot' | 'projectEvents';
+type Method = 'append' | 'load' | 'loadSnapshot' | 'projectEvents';
 
 /**
  * Fault injection around a real journal: the next call of a chosen method fails with a given error, as a full
  * disk or a dropped connection would make it fail, and every other call goes through to the real journal.
- * `persist` faults apply to every write: `persist`, `persistMany` and `saveSnapshot`.
+ * `append` faults apply to every write (`persist` and `saveSnapshot` are `append`s).
  */
 export class FaultyJournal implements EventJournal {
   readonly kind;
@@ -24,8 +22,8 @@ export class FaultyJournal implements EventJournal {
   readonly writeFailures: unknown[] = [];
   /** The ranges `load` was called with. */
   readonly loads: Array<[from: number | undefined, to: number | undefined]> = [];
-  /** How many times `persistMany` was called. */
-  persistManyCalls = 0;
+  /** How many times `append` was called. */
+  appendCalls = 0;
   /** Delays every write until this promise settles, when set. */
   writeGate: Promise<void> | undefined;
   /** Delays every `load` until this promise settles, when set. */
@@ -52,7 +50,7 @@ export class FaultyJournal implements EventJournal {
   async #write<T>(write: () => Promise<T>): Promise<T> {
     await this.writeGate;
     try {
-      this.#fault('persist');
+      this.#fault('append');
       return await write();
     } catch (error) {
       this.writeFailures.push(error);
@@ -60,32 +58,23 @@ export class FaultyJournal implements EventJournal {
     }
   }
 
-  persist(entityId: string, events: readonly NewEvent[]) {
-    return this.#write(() => this.inner.persist(entityId, events));
-  }
-  async persistMany(writes: readonly StreamWrite[], options?: PersistOptions): Promise<PersistOutcome[]> {
-    this.persistManyCalls++;
-    const outcomes = await this.#write(() => this.inner.persistMany(writes, options));
+  async append(writes: readonly StreamWrite[], options?: AppendOptions): Promise<AppendOutcome[]> {
+    this.appendCalls++;
+    const outcomes = await this.#write(() => this.inner.append(writes, options));
     for (const outcome of outcomes) if ('error' in outcome) this.writeFailures.push(outcome.error);
     return outcomes;
   }
-  saveSnapshot(entityId: string, snapshot: Snapshot) {
-    return this.#write(() => this.inner.saveSnapshot(entityId, snapshot));
-  }
-  async load(entityId: string, from?: number, to?: number) {
+  async load(streamId: string, from?: number, to?: number) {
     this.loads.push([from, to]);
     await this.loadGate;
     this.#fault('load');
-    return this.inner.load(entityId, from, to);
+    return this.inner.load(streamId, from, to);
   }
   loadAfter(position: number, limit: number) {
     return this.inner.loadAfter(position, limit);
   }
-  highestPosition() {
-    return this.inner.highestPosition();
-  }
-  findIdempotencyRecord(entityId: string, key: string) {
-    return this.inner.findIdempotencyRecord(entityId, key);
+  findIdempotencyRecord(streamId: string, key: string) {
+    return this.inner.findIdempotencyRecord(streamId, key);
   }
   async projectEvents(projection: AnyDefinedProjection, events: readonly ProjectionEvent[], after: number) {
     await this.projectGate;
@@ -101,18 +90,18 @@ export class FaultyJournal implements EventJournal {
   resetProjection(projection: string) {
     return this.inner.resetProjection(projection);
   }
-  highestSequenceNr(entityId: string) {
-    return this.inner.highestSequenceNr(entityId);
+  highestSequenceNr(streamId: string) {
+    return this.inner.highestSequenceNr(streamId);
   }
-  entityIds(prefix?: string) {
-    return this.inner.entityIds(prefix);
+  streamIds(prefix?: string) {
+    return this.inner.streamIds(prefix);
   }
-  async loadSnapshot(entityId: string, max?: number) {
+  async loadSnapshot(streamId: string, max?: number) {
     this.#fault('loadSnapshot');
-    return this.inner.loadSnapshot(entityId, max);
+    return this.inner.loadSnapshot(streamId, max);
   }
-  listSnapshots(entityId: string) {
-    return this.inner.listSnapshots(entityId);
+  listSnapshots(streamId: string) {
+    return this.inner.listSnapshots(streamId);
   }
   close() {
     return this.inner.close();

@@ -1,4 +1,11 @@
-import { type Checkpoint, defineProjection, type EventJournal, projectionEventOf } from 'eventfold';
+import {
+  type Checkpoint,
+  defineProjection,
+  type EventJournal,
+  highestPosition,
+  persist,
+  projectionEventOf,
+} from 'eventfold';
 import { describe, expect, it } from 'vitest';
 import { envelope, numbered } from './events.ts';
 import { type Total, totals } from './totals.ts';
@@ -8,16 +15,16 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
   describe('read models', () => {
     const withN = (sequenceNr: number, n: number) => envelope(sequenceNr, { n });
     const eventsAfter = async (journal: EventJournal, position: number) =>
-      (await journal.loadAfter(position, 1_000)).map((event) => projectionEventOf(event.entityId, event));
+      (await journal.loadAfter(position, 1_000)).map((event) => projectionEventOf(event.streamId, event));
 
     it('updates an inline projection that is caught up, in the transaction of the writes', async () => {
       const journal = await open();
       const projections = [totals];
-      await journal.persistMany([{ entityId: 'a', events: numbered(1, 2) }], { projections });
-      await journal.persistMany(
+      await journal.append([{ streamId: 'a', events: numbered(1, 2) }], { projections });
+      await journal.append(
         [
-          { entityId: 'a', events: [withN(3, 10)] },
-          { entityId: 'b', events: [withN(1, 5)] },
+          { streamId: 'a', events: [withN(3, 10)] },
+          { streamId: 'b', events: [withN(1, 5)] },
         ],
         { projections },
       );
@@ -32,12 +39,12 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
 
     it('leaves out a write the projection fails on, with a handler error, and stores the others', async () => {
       const journal = await open();
-      const outcomes = await journal.persistMany(
+      const outcomes = await journal.append(
         [
-          { entityId: 'a', events: [withN(1, 1)] },
-          { entityId: 'b', events: [withN(1, 13)] },
-          { entityId: 'b', events: [withN(2, 2)] },
-          { entityId: 'c', events: [withN(1, 3)] },
+          { streamId: 'a', events: [withN(1, 1)] },
+          { streamId: 'b', events: [withN(1, 13)] },
+          { streamId: 'b', events: [withN(2, 2)] },
+          { streamId: 'c', events: [withN(1, 3)] },
         ],
         { projections: [totals] },
       );
@@ -56,16 +63,16 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
       // What the types refuse (a plain object where a defined projection is expected), the journal refuses too.
       const plain = { name, documentId, evolve } as never;
       const refused = expect.objectContaining({ code: 'invalid-argument', argument: 'projections', message: expect.stringContaining('defineProjection') });
-      await expect(journal.persistMany([{ entityId: 'a', events: numbered(1, 1) }], { projections: [plain] })).rejects.toEqual(refused);
+      await expect(journal.append([{ streamId: 'a', events: numbered(1, 1) }], { projections: [plain] })).rejects.toEqual(refused);
       await expect(journal.projectEvents(plain, [], 0)).rejects.toEqual(refused);
-      expect(await journal.highestPosition()).toBe(0);
+      expect(await highestPosition(journal)).toBe(0);
       expect(await journal.loadCheckpoint('totals')).toBeUndefined();
     });
 
     it('leaves a projection that is behind the journal to catch up', async () => {
       const journal = await open();
-      await journal.persist('a', numbered(1, 2));
-      await journal.persistMany([{ entityId: 'a', events: numbered(3, 1) }], { projections: [totals] });
+      await persist(journal, 'a', numbered(1, 2));
+      await journal.append([{ streamId: 'a', events: numbered(3, 1) }], { projections: [totals] });
       expect(await journal.readModel('totals')).toEqual({ checkpoint: undefined, documents: [] });
 
       expect(await journal.projectEvents(totals, await eventsAfter(journal, 0), 0)).toBe(true);
@@ -73,13 +80,13 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
         checkpoint: { position: 3 },
         documents: [{ id: 'a', doc: { count: 3, sum: 6 } }],
       });
-      await journal.persistMany([{ entityId: 'a', events: numbered(4, 1) }], { projections: [totals] });
+      await journal.append([{ streamId: 'a', events: numbered(4, 1) }], { projections: [totals] });
       expect((await journal.readModel('totals')).documents[0]!.doc).toEqual({ count: 4, sum: 10 });
     });
 
     it('applies catch-up events only from the expected checkpoint, exactly once', async () => {
       const journal = await open();
-      await journal.persist('a', numbered(1, 3));
+      await persist(journal, 'a', numbered(1, 3));
       const events = await eventsAfter(journal, 0);
       expect(await journal.projectEvents(totals, events.slice(0, 2), 0)).toBe(true);
       expect(await journal.projectEvents(totals, events.slice(0, 2), 0)).toBe(false);
@@ -89,7 +96,7 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
 
     it('changes nothing when a catch-up projection throws or makes a document that cannot be stored', async () => {
       const journal = await open();
-      await journal.persist('a', [withN(1, 1), withN(2, 13)]);
+      await persist(journal, 'a', [withN(1, 1), withN(2, 13)]);
       await expect(journal.projectEvents(totals, await eventsAfter(journal, 0), 0)).rejects.toMatchObject({
         code: 'handler-failed',
         handler: 'project',
@@ -104,15 +111,15 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
 
     it('deletes a document when the projection returns undefined', async () => {
       const journal = await open();
-      await journal.persistMany([{ entityId: 'a', events: [withN(1, 4)] }], { projections: [totals] });
-      await journal.persistMany([{ entityId: 'a', events: [withN(2, -1)] }], { projections: [totals] });
+      await journal.append([{ streamId: 'a', events: [withN(1, 4)] }], { projections: [totals] });
+      await journal.append([{ streamId: 'a', events: [withN(2, -1)] }], { projections: [totals] });
       expect(await journal.readModel('totals')).toEqual({ checkpoint: { position: 2 }, documents: [] });
     });
 
     it('reads documents by ids, by prefix and up to a limit, in order of id', async () => {
       const journal = await open();
-      const writes = ['acc:b', 'acc:a', 'other:c', 'acc:c'].map((entityId) => ({ entityId, events: numbered(1, 1) }));
-      await journal.persistMany(writes, { projections: [totals] });
+      const writes = ['acc:b', 'acc:a', 'other:c', 'acc:c'].map((streamId) => ({ streamId, events: numbered(1, 1) }));
+      await journal.append(writes, { projections: [totals] });
       const ids = async (query: Parameters<EventJournal['readModel']>[1]) =>
         (await journal.readModel('totals', query)).documents.map((d) => d.id);
       expect(await ids({})).toEqual(['acc:a', 'acc:b', 'acc:c', 'other:c']);
@@ -125,7 +132,7 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
     it('reads documents whose ids begin with or continue their prefix with U+FFFF', async () => {
       const journal = await open();
       const all = ['\uffff', '\uffffa', 'a\uffff', 'a\uffff\uffffb', 'a', 'ab', 'b'];
-      await journal.persistMany(all.map((entityId) => ({ entityId, events: numbered(1, 1) })), { projections: [totals] });
+      await journal.append(all.map((streamId) => ({ streamId, events: numbered(1, 1) })), { projections: [totals] });
       const ids = async (prefix: string) => (await journal.readModel('totals', { prefix })).documents.map((d) => d.id);
       expect(await ids('')).toEqual([...all].sort());
       expect(await ids('\uffff')).toEqual(['\uffff', '\uffffa']);
@@ -135,24 +142,24 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
 
     it('reports in each stored write the inline projections its transaction updated, with their checkpoints', async () => {
       const journal = await open();
-      const [first] = await journal.persistMany([{ entityId: 'a', events: numbered(1, 1) }], { projections: [totals] });
+      const [first] = await journal.append([{ streamId: 'a', events: numbered(1, 1) }], { projections: [totals] });
       expect(first).toEqual({ positions: [1], projected: new Map([['totals', { position: 1 }]]) });
       // Behind (an event stored without it): not updated, and not reported.
-      await journal.persist('a', numbered(2, 1));
-      const [behind] = await journal.persistMany([{ entityId: 'a', events: numbered(3, 1) }], { projections: [totals] });
+      await persist(journal, 'a', numbered(2, 1));
+      const [behind] = await journal.append([{ streamId: 'a', events: numbered(3, 1) }], { projections: [totals] });
       expect(behind).toMatchObject({ positions: [3] });
       expect((behind as { projected?: Map<string, Checkpoint> }).projected?.has('totals') ?? false).toBe(false);
     });
 
     it('rebuilds into a shadow: reads keep the served documents, which inline writes keep updating, until it replaces them at once', async () => {
       const journal = await open();
-      await journal.persistMany([{ entityId: 'a', events: numbered(1, 3) }], { projections: [totals] });
+      await journal.append([{ streamId: 'a', events: numbered(1, 3) }], { projections: [totals] });
       expect(await journal.resetProjection('totals')).toBe(3);
       expect(await journal.readModel('totals')).toEqual({
         checkpoint: { position: 3, rebuilding: { position: 0, total: 3 } },
         documents: [{ id: 'a', doc: { count: 3, sum: 6 } }],
       });
-      const [outcome] = await journal.persistMany([{ entityId: 'a', events: numbered(4, 1) }], { projections: [totals] });
+      const [outcome] = await journal.append([{ streamId: 'a', events: numbered(4, 1) }], { projections: [totals] });
       const during = { position: 4, rebuilding: { position: 0, total: 3 } };
       expect(outcome).toEqual({ positions: [4], projected: new Map([['totals', during]]) });
       const served = [{ id: 'a', doc: { count: 4, sum: 10 } }];
@@ -170,11 +177,11 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
       expect(await journal.readModel('totals')).toEqual({ checkpoint: { position: 4 }, documents: [{ id: 'a', doc: { count: 4, sum: 100 } }] });
       // A pass that read the checkpoint before the swap finds it moved.
       expect(await journal.projectEvents(tenfold, events.slice(3), 3)).toBe(false);
-      const [after] = await journal.persistMany([{ entityId: 'a', events: numbered(5, 1) }], { projections: [tenfold] });
+      const [after] = await journal.append([{ streamId: 'a', events: numbered(5, 1) }], { projections: [tenfold] });
       expect(after).toEqual({ positions: [5], projected: new Map([['totals', { position: 5 }]]) });
       expect((await journal.readModel('totals')).documents).toEqual([{ id: 'a', doc: { count: 5, sum: 150 } }]);
       // A second rebuild swaps back and forth without leftovers of either copy.
-      await journal.persistMany([{ entityId: 'b', events: [withN(1, -1)] }]);
+      await journal.append([{ streamId: 'b', events: [withN(1, -1)] }]);
       expect(await journal.resetProjection('totals')).toBe(6);
       expect(await journal.projectEvents(totals, await eventsAfter(journal, 0), 0)).toBe(true);
       expect(await journal.readModel('totals')).toEqual({ checkpoint: { position: 6 }, documents: [{ id: 'a', doc: { count: 5, sum: 15 } }] });
@@ -182,7 +189,7 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
 
     it('serves nothing of a rebuild that has no documents from before it until it is complete', async () => {
       const journal = await open();
-      await journal.persist('a', numbered(1, 3));
+      await persist(journal, 'a', numbered(1, 3));
       expect(await journal.resetProjection('totals')).toBe(3);
       const events = await eventsAfter(journal, 0);
       expect(await journal.projectEvents(totals, events.slice(0, 2), 0)).toBe(true);
@@ -195,7 +202,7 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
       const journal = await open();
       expect(await journal.resetProjection('totals')).toBe(0);
       expect(await journal.readModel('totals')).toEqual({ checkpoint: { position: 0 }, documents: [] });
-      await journal.persistMany([{ entityId: 'a', events: numbered(1, 3) }], { projections: [totals] });
+      await journal.append([{ streamId: 'a', events: numbered(1, 3) }], { projections: [totals] });
       await journal.resetProjection('totals');
       const events = await eventsAfter(journal, 0);
       await journal.projectEvents(totals, events.slice(0, 2), 0);
@@ -209,12 +216,12 @@ export function describeReadModelContract(open: () => Promise<EventJournal>): vo
     it('folds a projection that changes its documents in place as its pure equivalent, across a careful retry', async () => {
       const journal = await open();
       const writes = [
-        [{ entityId: 'a', events: [withN(1, 1)] }],
+        [{ streamId: 'a', events: [withN(1, 1)] }],
         // Two events for one doc; then a write the projection fails on, which makes the journal plan again.
-        [{ entityId: 'a', events: [withN(2, 2), withN(3, 3)] }, { entityId: 'b', events: [withN(1, 13)] }, { entityId: 'c', events: [withN(1, 4)] }],
-        [{ entityId: 'a', events: [withN(4, 4)] }, { entityId: 'c', events: [withN(2, 5)] }],
+        [{ streamId: 'a', events: [withN(2, 2), withN(3, 3)] }, { streamId: 'b', events: [withN(1, 13)] }, { streamId: 'c', events: [withN(1, 4)] }],
+        [{ streamId: 'a', events: [withN(4, 4)] }, { streamId: 'c', events: [withN(2, 5)] }],
       ];
-      for (const batch of writes) await journal.persistMany(batch, { projections: [mutating] });
+      for (const batch of writes) await journal.append(batch, { projections: [mutating] });
       expect(await journal.readModel('totals')).toEqual({
         checkpoint: { position: 6 },
         documents: [

@@ -86,14 +86,14 @@ export function describeRuntimeEdges({ open, openSecond }: Journals): void {
     it('reports the outcome as unknown, then decides on what the journal really holds', async () => {
       const journal = new FaultyJournal(await open());
       const runtime = createRuntime({ journal, entities: { counter: counter() } });
-      const persistMany = journal.persistMany.bind(journal);
+      const append = journal.append.bind(journal);
       // Stores everything, then loses the answer.
-      journal.persistMany = async (writes, options) => {
-        await persistMany(writes, options);
+      journal.append = async (writes, options) => {
+        await append(writes, options);
         return [];
       };
       await expect(runtime.send('counter', 'c1', add(1))).rejects.toMatchObject({ code: 'outcome-unknown' });
-      journal.persistMany = persistMany;
+      journal.append = append;
       expect(await runtime.send('counter', 'c1', add(2))).toMatchObject({ sequenceNr: 2, state: { value: 3 } });
       expect(await foldOf(journal, 'c1')).toBe(3);
     });
@@ -104,18 +104,18 @@ export function describeRuntimeEdges({ open, openSecond }: Journals): void {
       const journal = new FaultyJournal(await open());
       const runtime = createRuntime({ journal, entities: { counter: counter() }, maxEventsPerTransaction: 10 });
       const sizes: number[] = [];
-      const persistMany = journal.persistMany.bind(journal);
-      journal.persistMany = (writes, options) => {
+      const append = journal.append.bind(journal);
+      journal.append = (writes, options) => {
         sizes.push(writes.reduce((sum, write) => sum + write.events.length, 0));
         // The second transaction fails, as a full disk would fail it.
         if (sizes.length === 2) return Promise.reject(new DOMException('The disk is full', 'QuotaExceededError'));
-        return persistMany(writes, options);
+        return append(writes, options);
       };
       await Promise.all([runtime.state('counter', 'c1'), runtime.state('counter', 'c2')]);
       const held = gate();
       journal.writeGate = held.promise;
       const first = runtime.send('counter', 'c1', add(1));
-      await expect.poll(() => journal.persistManyCalls).toBe(1);
+      await expect.poll(() => journal.appendCalls).toBe(1);
       // While the first transaction is held, 45 commands pile up on one entity and 5 on another.
       const piled = [
         ...Array.from({ length: 45 }, () => runtime.send('counter', 'c1', add(1))),

@@ -57,7 +57,7 @@ export function describeEnvelopesAndIdempotency({ open, openSecond }: SuiteJourn
       expect(log.map((event) => event.position)).toEqual([...positions].sort((a, b) => a - b));
       // Per entity, positions follow sequence numbers.
       for (let i = 0; i < 5; i++) {
-        const mine = log.filter((event) => event.entityId === stream(`c${i}`));
+        const mine = log.filter((event) => event.streamId === stream(`c${i}`));
         expect(mine.map((event) => event.sequenceNr)).toEqual([1, 2, 3, 4, 5, 6]);
       }
     });
@@ -166,7 +166,7 @@ export function describeEnvelopesAndIdempotency({ open, openSecond }: SuiteJourn
     it('stores a key and its events together: a failed write leaves neither, and the retry writes once', async () => {
       const journal = new FaultyJournal(await open());
       const runtime = runtimeOver(journal);
-      journal.failNext('persist', new Error('disk full'));
+      journal.failNext('append', new Error('disk full'));
       await expect(runtime.send('counter', 'c1', { type: 'add', amount: 1 }, { idempotencyKey: 'k' })).rejects.toMatchObject({
         code: 'storage-failed',
       });

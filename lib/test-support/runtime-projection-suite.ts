@@ -1,11 +1,13 @@
 import {
   createRuntime,
+  type DefinedProjection,
   defineProjection,
   type EventJournal,
-  type DefinedProjection,
+  highestPosition,
+  persist,
   type Projection,
-  type ProjectionStatus,
   projectionEventOf,
+  type ProjectionStatus,
   type RuntimeOptions,
   streamIdOf,
 } from 'eventfold';
@@ -85,7 +87,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
         ...envelope(i + 1, { type: 'added', amount: 1, total: i + 1 }),
         type: 'added',
       }));
-      await journal.persist(streamIdOf('counter', 'a'), stored);
+      await persist(journal, streamIdOf('counter', 'a'), stored);
       const runtime = runtimeOver(journal, [inline], 2);
       const reads: Promise<unknown>[] = [];
       runtime.subscribeProjection(inline.name, (status) => {
@@ -109,7 +111,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       const heard: ProjectionStatus[] = [];
       runtime.subscribeProjection(catchUp.name, (status) => heard.push(status));
       await Promise.all(Array.from({ length: 20 }, (_, i) => runtime.send('counter', `c${i % 4}`, { type: 'add', amount: 1 })));
-      await expect.poll(async () => (await runtime.readModel(catchUp.name)).position).toBe(await journal.highestPosition());
+      await expect.poll(async () => (await runtime.readModel(catchUp.name)).position).toBe(await highestPosition(journal));
       expect(await documents(runtime, catchUp.name)).toEqual(
         Object.fromEntries(['c0', 'c1', 'c2', 'c3'].map((id) => [id, { value: 5, commands: 5 }])),
       );
@@ -142,7 +144,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       );
       for (const tab of tabs) tab.refresh('counter', 'c0');
       for (const tab of tabs) {
-        await expect.poll(async () => (await tab.readModel(catchUp.name)).position).toBe(await journal.highestPosition());
+        await expect.poll(async () => (await tab.readModel(catchUp.name)).position).toBe(await highestPosition(journal));
       }
       const expected = [0, 1, 2].map((c) => {
         const amounts = Array.from({ length: 10 }, (_, k) => 20 + 3 * k + c);
@@ -202,7 +204,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
       const before = await documents(first, projection.name);
       // What a tab's rebuild leaves when the tab goes after one page.
       expect(await journal.resetProjection(projection.name)).toBe(30);
-      const page = (await journal.loadAfter(0, 10)).map((event) => projectionEventOf(event.entityId, event));
+      const page = (await journal.loadAfter(0, 10)).map((event) => projectionEventOf(event.streamId, event));
       expect(await journal.projectEvents(projection, page, 0)).toBe(true);
       await first.close();
 
@@ -277,7 +279,7 @@ export function describeProjections({ open, openSecond }: SuiteJournals): void {
         runtime.send('counter', 'a', { type: 'add', amount: 3 }),
       ]);
       expect(sent[1]).toMatchObject({ status: 'rejected', reason: { code: 'handler-failed' } });
-      const stored = (await journal.loadAfter(0, 100)).map((event) => projectionEventOf(event.entityId, event));
+      const stored = (await journal.loadAfter(0, 100)).map((event) => projectionEventOf(event.streamId, event));
       const expected: Record<string, unknown> = {};
       for (const event of stored) expected[event.entityId] = pure.evolve(expected[event.entityId] as never, event as never);
       expect(await documents(runtime, careless.name)).toEqual(expected);

@@ -1,4 +1,14 @@
-import { createRuntime, defineEntity, type EntityDefinition, type EventJournal, type NewEvent, reject, streamIdOf } from 'eventfold';
+import {
+  createRuntime,
+  defineEntity,
+  type EntityDefinition,
+  type EventJournal,
+  type NewEvent,
+  persist,
+  reject,
+  saveSnapshot,
+  streamIdOf,
+} from 'eventfold';
 import { describe, expect, it } from 'vitest';
 import { envelope } from './events.ts';
 import type { SuiteJournals } from './runtime-idempotency-suite.ts';
@@ -58,7 +68,7 @@ export function describeSchemaEvolution({ open }: SuiteJournals): void {
   describe('event schema evolution', () => {
     it('upcasts stored events one version at a time, under their current name, and keeps them as stored', async () => {
       const journal = await open();
-      await journal.persist(stream('t'), history);
+      await persist(journal, stream('t'), history);
       const runtime = runtimeOver(journal);
       expect(await runtime.state('tally', 't')).toEqual({ state: { total: 12, notes: ['upcast', 'upcast', 'v3'] }, sequenceNr: 3 });
       const events = await runtime.events('tally', 't');
@@ -90,8 +100,8 @@ export function describeSchemaEvolution({ open }: SuiteJournals): void {
 
     it('refuses an event of a type this build does not know, on that entity only, changing nothing', async () => {
       const journal = await open();
-      await journal.persist(stream('t'), [history[0]!, stored(2, 'refunded', 1, { type: 'refunded', amount: 1 })]);
-      await journal.persist(stream('other'), [stored(1, 'added', 3, { type: 'added', amount: 5, note: 'v3' })]);
+      await persist(journal, stream('t'), [history[0]!, stored(2, 'refunded', 1, { type: 'refunded', amount: 1 })]);
+      await persist(journal, stream('other'), [stored(1, 'added', 3, { type: 'added', amount: 5, note: 'v3' })]);
       const runtime = runtimeOver(journal);
       const expected = {
         code: 'unknown-event-type',
@@ -110,7 +120,7 @@ export function describeSchemaEvolution({ open }: SuiteJournals): void {
 
     it('refuses an event of a newer version than this build reads', async () => {
       const journal = await open();
-      await journal.persist(stream('t'), [stored(1, 'added', 4, { type: 'added', amount: 1, note: 'x', extra: true })]);
+      await persist(journal, stream('t'), [stored(1, 'added', 4, { type: 'added', amount: 1, note: 'x', extra: true })]);
       await expect(runtimeOver(journal).state('tally', 't')).rejects.toMatchObject({
         code: 'unknown-event-type',
         schemaVersion: 4,
@@ -120,7 +130,7 @@ export function describeSchemaEvolution({ open }: SuiteJournals): void {
 
     it('reports an upcaster that throws as a handler error, and reads the events once it is fixed', async () => {
       const journal = await open();
-      await journal.persist(stream('t'), history);
+      await persist(journal, stream('t'), history);
       const broken = tally();
       const events = { added: addedSchema(() => { throw new Error('bad upcaster'); }), shouted: {} };
       const runtime = runtimeOver(journal, { ...broken, events });
@@ -151,8 +161,8 @@ export function describeSchemaEvolution({ open }: SuiteJournals): void {
 
     it('migrates an old snapshot step by step, and stores new snapshots at the current version', async () => {
       const journal = await open();
-      await journal.persist(stream('t'), history);
-      await journal.saveSnapshot(stream('t'), { sequenceNr: 2, state: { sum: 7 }, timestamp: 1, schemaVersion: 1 });
+      await persist(journal, stream('t'), history);
+      await saveSnapshot(journal, stream('t'), { sequenceNr: 2, state: { sum: 7 }, timestamp: 1, schemaVersion: 1 });
       const runtime = runtimeOver(journal, tally({ stateVersion: 3, migrations, snapshotPolicy: { shouldSnapshot: () => true } }));
       expect((await runtime.state('tally', 't')).state).toEqual({ total: 12, notes: ['migrated', 'v3'] });
       await runtime.send('tally', 't', { type: 'add', amount: 1 });
@@ -164,8 +174,8 @@ export function describeSchemaEvolution({ open }: SuiteJournals): void {
       ['a newer version than this build', { stateVersion: 3, migrations }, 4],
     ])('ignores a snapshot with %s and rebuilds the state from the events', async (_, overrides, snapshotVersion) => {
       const journal = await open();
-      await journal.persist(stream('t'), history);
-      await journal.saveSnapshot(stream('t'), { sequenceNr: 2, state: 'garbage', timestamp: 1, schemaVersion: snapshotVersion });
+      await persist(journal, stream('t'), history);
+      await saveSnapshot(journal, stream('t'), { sequenceNr: 2, state: 'garbage', timestamp: 1, schemaVersion: snapshotVersion });
       const runtime = runtimeOver(journal, tally(overrides));
       expect((await runtime.state('tally', 't')).state).toEqual({ total: 12, notes: ['upcast', 'upcast', 'v3'] });
       expect((await runtime.stateAt('tally', 't', 2)).state.total).toBe(7);
@@ -173,8 +183,8 @@ export function describeSchemaEvolution({ open }: SuiteJournals): void {
 
     it('ignores a snapshot whose migration throws, reports why, and rebuilds from the events', async () => {
       const journal = await open();
-      await journal.persist(stream('t'), history);
-      await journal.saveSnapshot(stream('t'), { sequenceNr: 3, state: { sum: 12 }, timestamp: 1 });
+      await persist(journal, stream('t'), history);
+      await saveSnapshot(journal, stream('t'), { sequenceNr: 3, state: { sum: 12 }, timestamp: 1 });
       const reported: unknown[] = [];
       const failing = { ...migrations, 1: () => { throw new Error('bad migration'); } };
       const runtime = runtimeOver(journal, tally({ stateVersion: 3, migrations: failing }), (error) => reported.push(error));

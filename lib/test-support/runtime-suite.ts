@@ -3,9 +3,11 @@ import {
   defineEntity,
   type EventJournal,
   type NewEvent,
+  persist,
   type PersistedEvent,
-  type SnapshotPolicy,
+  saveSnapshot,
   snapshotEvery,
+  type SnapshotPolicy,
   StorageError,
   streamIdOf,
 } from 'eventfold';
@@ -93,7 +95,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
 
       it('keeps entities apart, and does not make one wait for another', async () => {
         const journal = new FaultyJournal(await open());
-        await journal.persist(stream('slow'), [added(1, 1, 1)]);
+        await persist(journal, stream('slow'), [added(1, 1, 1)]);
         const runtime = runtimeOver(journal);
         await runtime.send('counter', 'fast', { type: 'add', amount: 1 });
         // Hold every journal read: 'slow' must recover and waits; 'fast' is live and does not.
@@ -117,7 +119,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
     describe('recovery', () => {
       it('recovers 150 from stored events of 100 and 50', async () => {
         const journal = await open();
-        await journal.persist(stream('c1'), [added(100, 100, 1), added(50, 150, 2)]);
+        await persist(journal, stream('c1'), [added(100, 100, 1), added(50, 150, 2)]);
         const runtime = runtimeOver(journal);
         expect(await runtime.state('counter', 'c1')).toEqual({ state: { value: 150, added: [100, 50] }, sequenceNr: 2 });
         const next = await runtime.send('counter', 'c1', { type: 'add', amount: 1 });
@@ -147,9 +149,9 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
 
       it('recovers 37 from a snapshot of 30 at sequence number 3 plus event 4 adding 7', async () => {
         const journal = await open();
-        await journal.persist(stream('c1'), [added(10, 10, 1), added(10, 20, 2), added(10, 30, 3), added(7, 37, 4)]);
+        await persist(journal, stream('c1'), [added(10, 10, 1), added(10, 20, 2), added(10, 30, 3), added(7, 37, 4)]);
         // The snapshot's state differs from the fold of events 1-3, which proves recovery started from it.
-        await journal.saveSnapshot(stream('c1'), { sequenceNr: 3, state: { value: 30, added: ['snapshot'] }, timestamp: 1 });
+        await saveSnapshot(journal, stream('c1'), { sequenceNr: 3, state: { value: 30, added: ['snapshot'] }, timestamp: 1 });
         const runtime = runtimeOver(journal);
         expect(await runtime.state('counter', 'c1')).toEqual({ state: { value: 37, added: ['snapshot', 7] }, sequenceNr: 4 });
       });
@@ -157,7 +159,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
       it('applies commands sent during recovery after it, in the order they were sent', async () => {
         const journal = await open();
         const history = Array.from({ length: 500 }, (_, i) => added(1, i + 1, i + 1));
-        await journal.persist(stream('c1'), history);
+        await persist(journal, stream('c1'), history);
         const runtime = runtimeOver(journal);
         // Sent in one tick, before the recovery that the first one starts can have finished.
         const results = await Promise.all([2, 3, 4].map((amount) => runtime.send('counter', 'c1', { type: 'add', amount })));
@@ -169,7 +171,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
       it('recovers a long stream in pages', async () => {
         const journal = await open();
         const total = 2_500;
-        await journal.persist(stream('c1'), Array.from({ length: total }, (_, i) => added(1, i + 1, i + 1)));
+        await persist(journal, stream('c1'), Array.from({ length: total }, (_, i) => added(1, i + 1, i + 1)));
         const spy = new FaultyJournal(journal);
         const runtime = createRuntime({ journal: spy, entities: { counter: counter() }, pageSize: 1_000 });
         expect((await runtime.state('counter', 'c1')).sequenceNr).toBe(total);
@@ -245,7 +247,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         await expect(runtime.send('failingAsynchronous', 'p', add)).rejects.toMatchObject(failure('failingAsynchronous', 'a Promise', synchronous));
         await expect(runtime.send('forgetful', 'p', add)).rejects.toMatchObject(failure('forgetful', 'undefined', array));
         await expect(runtime.send('objectReturning', 'p', add)).rejects.toMatchObject(failure('objectReturning', 'an object', array));
-        expect(await journal.entityIds('')).toEqual([]);
+        expect(await journal.streamIds('')).toEqual([]);
         expect(await runtime.send('counter', 'p', add)).toMatchObject({ sequenceNr: 1 });
       });
 
@@ -286,7 +288,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
 
       it('reports a failed write as a storage error', async () => {
         const { journal, runtime, unchanged } = await withOneEvent();
-        journal.failNext('persist', new DOMException('The disk is full', 'QuotaExceededError'));
+        journal.failNext('append', new DOMException('The disk is full', 'QuotaExceededError'));
         const error = await runtime.send('counter', 'c1', { type: 'add', amount: 5 }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(StorageError);
         expect(error).toMatchObject({ code: 'storage-failed', cause: { name: 'QuotaExceededError' } });
@@ -295,7 +297,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
 
       it('fails the commands waiting on a recovery that fails, then recovers on the next command', async () => {
         const journal = new FaultyJournal(await open());
-        await journal.persist(stream('c1'), [added(1, 1, 1)]);
+        await persist(journal, stream('c1'), [added(1, 1, 1)]);
         const runtime = runtimeOver(journal);
         journal.failNext('load', new DOMException('connection lost', 'UnknownError'));
         await expect(runtime.send('counter', 'c1', { type: 'add', amount: 1 })).rejects.toMatchObject({
@@ -309,7 +311,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
 
       it('refuses a stored event that evolve cannot apply instead of building a wrong state', async () => {
         const journal = await open();
-        await journal.persist(stream('c1'), [added(1, 1, 1), { ...envelope(2, { type: 'poison' }), type: 'poison' }]);
+        await persist(journal, stream('c1'), [added(1, 1, 1), { ...envelope(2, { type: 'poison' }), type: 'poison' }]);
         const runtime = runtimeOver(journal);
         await expect(runtime.state('counter', 'c1')).rejects.toMatchObject({ code: 'handler-failed', handler: 'evolve' });
         await expect(runtime.send('counter', 'c1', { type: 'add', amount: 1 })).rejects.toMatchObject({
@@ -444,7 +446,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         );
         expect(results.map((r) => r.sequenceNr)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
         expect(results.at(-1)?.state.value).toBe(1_000);
-        expect(journal.persistManyCalls).toBeLessThan(10);
+        expect(journal.appendCalls).toBeLessThan(10);
         const events = await journal.load(stream('c1'));
         expect(events.map((e) => e.sequenceNr)).toEqual(results.map((r) => r.sequenceNr));
       });
@@ -456,7 +458,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         await Promise.all(
           Array.from({ length: 10 }, () => ids.map((id) => runtime.send('counter', id, { type: 'add', amount: 1 }))).flat(),
         );
-        expect(journal.persistManyCalls).toBeLessThan(20);
+        expect(journal.appendCalls).toBeLessThan(20);
         for (const id of ids) {
           expect((await journal.load(stream(id))).map((e) => e.sequenceNr)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         }
@@ -469,10 +471,10 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         await runtime.state('counter', 'c1');
         const held = gate();
         journal.writeGate = held.promise;
-        journal.failNext('persist', new DOMException('The disk is full', 'QuotaExceededError'));
+        journal.failNext('append', new DOMException('The disk is full', 'QuotaExceededError'));
         const deposit = runtime.send('counter', 'c1', { type: 'add', amount: 10 });
         // The deposit's write is sealed once it reached the journal, where it waits at the gate.
-        await expect.poll(() => journal.persistManyCalls).toBe(1);
+        await expect.poll(() => journal.appendCalls).toBe(1);
         // Decided on the 10 not yet written: it must be decided again once that write has failed.
         const take = runtime.send('counter', 'c1', { type: 'take', amount: 5 });
         const other = runtime.send('counter', 'c2', { type: 'add', amount: 1 });
@@ -487,13 +489,13 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
       it('fails the commands of a journal that answers a group commit wrongly as of unknown outcome, and keeps serving', async () => {
         const journal = new FaultyJournal(await open());
         const runtime = runtimeOver(journal);
-        const persistMany = journal.persistMany.bind(journal);
-        journal.persistMany = async () => [];
+        const append = journal.append.bind(journal);
+        journal.append = async () => [];
         await expect(runtime.send('counter', 'c1', { type: 'add', amount: 1 })).rejects.toMatchObject({
           code: 'outcome-unknown',
           message: expect.stringContaining('the journal answered 0 outcomes for 1 writes'),
         });
-        journal.persistMany = persistMany;
+        journal.append = append;
         expect(await runtime.send('counter', 'c1', { type: 'add', amount: 2 })).toMatchObject({ state: { value: 2 }, sequenceNr: 1 });
       });
 
@@ -593,7 +595,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
     describe('stream length guard', () => {
       it('refuses to replay more events than the definition allows, and replays from a snapshot within it', async () => {
         const journal = await open();
-        await journal.persist(stream('c1'), Array.from({ length: 10 }, (_, i) => added(1, i + 1, i + 1)));
+        await persist(journal, stream('c1'), Array.from({ length: 10 }, (_, i) => added(1, i + 1, i + 1)));
         const guarded = { ...counter(), maxReplayedEvents: 5 };
         const runtime = createRuntime({ journal, entities: { counter: guarded } });
         await expect(runtime.state('counter', 'c1')).rejects.toMatchObject({
@@ -610,7 +612,7 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         expect((await runtime.stateAt('counter', 'c1', 4)).state.value).toBe(4);
         await expect(runtime.stateAt('counter', 'c1', 9)).rejects.toMatchObject({ code: 'stream-too-long', replayed: 9 });
 
-        await journal.saveSnapshot(stream('c1'), { sequenceNr: 6, state: { value: 6, added: [] }, timestamp: 1 });
+        await saveSnapshot(journal, stream('c1'), { sequenceNr: 6, state: { value: 6, added: [] }, timestamp: 1 });
         expect(await runtime.send('counter', 'c1', { type: 'add', amount: 1 })).toMatchObject({ state: { value: 11 }, sequenceNr: 11 });
       });
     });

@@ -95,9 +95,9 @@ export function describeRuntimeValues(name: string, factory: ValuesJournalFactor
       const event = (sequenceNr: number) => ({
         sequenceNr, event: { n: sequenceNr }, timestamp: 1, eventId: `e-${Math.random()}`, type: 'event', schemaVersion: 1, metadata: {},
       });
-      const [bad, good] = await journal.persistMany([
-        { entityId: 'shaped:t', events: [event(1)], snapshot: { sequenceNr: 1, state: tower, timestamp: 1 } },
-        { entityId: 'counter:c', events: [event(1)] },
+      const [bad, good] = await journal.append([
+        { streamId: 'shaped:t', events: [event(1)], snapshot: { sequenceNr: 1, state: tower, timestamp: 1 } },
+        { streamId: 'counter:c', events: [event(1)] },
       ]);
       expect(bad).toMatchObject({ error: { code: 'not-cloneable' } });
       expect(good).toMatchObject({ positions: [expect.any(Number)] });

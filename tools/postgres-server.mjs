@@ -1,0 +1,408 @@
+// Throwaway PostgreSQL servers for tests and the benchmark: Debian's binaries (installed when we can), a cluster in a
+// fresh temporary folder, listening on a free loopback port only, gone again when stopped or when this process dies.
+//
+// Plain JavaScript so that `node bench/run.mjs` can use it as the test set-up does, without a TypeScript step.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import postgres from 'postgres';
+
+/** Where Debian's packages put each major version's server binaries: `/usr/lib/postgresql/<version>/bin`. */
+const debianRoot = '/usr/lib/postgresql';
+/** The superuser of every cluster started here; `trust` authentication, as nothing but loopback can reach it. */
+export const superuser = 'eventfold';
+/** The system user that runs the server when we are root: PostgreSQL refuses to run as root. */
+const serverUser = 'postgres';
+
+/**
+ * What went wrong in setting up a server, by a stable `code`:
+ * `postgres-missing` (no binaries, none installable), `postgres-start-failed` (the message ends with the log's tail),
+ * `postgres-command-failed` (initdb or pg_ctl failed otherwise).
+ */
+export class PostgresServerError extends Error {
+  name = 'PostgresServerError';
+
+  /**
+   * @param {'postgres-missing' | 'postgres-start-failed' | 'postgres-command-failed'} code
+   * @param {string} message
+   * @param {{ cause?: unknown }} [options]
+   */
+  constructor(code, message, options) {
+    super(message, options);
+    /** What went wrong, to branch on. */
+    this.code = code;
+  }
+}
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/**
+ * The directory of the newest PostgreSQL server binaries (`initdb`, `pg_ctl`, `postgres`): `POSTGRES_BIN` when set,
+ * else Debian's newest `/usr/lib/postgresql/<version>/bin`, else the directory of an `initdb` on `PATH`.
+ * @returns {string | undefined}
+ */
+export function postgresBinaries() {
+  const fromEnv = process.env.POSTGRES_BIN;
+  if (fromEnv) return existsSync(join(fromEnv, 'initdb')) ? fromEnv : undefined;
+  const versions = existsSync(debianRoot)
+    ? readdirSync(debianRoot).filter((version) => existsSync(join(debianRoot, version, 'bin', 'initdb')))
+    : [];
+  // Newest first by number, as `sort -V` orders them: 9.6 < 15 < 16.
+  const byNumber = (/** @type {string} */ v) => v.split('.').map(Number);
+  versions.sort((a, b) => {
+    const [x, y] = [byNumber(a), byNumber(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+    return 0;
+  });
+  const newest = versions.at(-1);
+  if (newest) return join(debianRoot, newest, 'bin');
+  return (process.env.PATH ?? '').split(delimiter).find((dir) => dir && existsSync(join(dir, 'initdb')));
+}
+
+function canInstallDebianPackage() {
+  return isRoot() && existsSync('/usr/bin/apt-get');
+}
+
+/**
+ * The server binaries' directory, installing Debian's `postgresql` package first when there are none and we can
+ * (root with apt-get). Throws a `postgres-missing` error that says what to do when we cannot.
+ * @param {{ log?: (line: string) => void }} [options]
+ * @returns {string}
+ */
+export function ensurePostgresBinaries({ log = () => {} } = {}) {
+  let bin = postgresBinaries();
+  if (!bin && !process.env.POSTGRES_BIN && canInstallDebianPackage()) {
+    log("No PostgreSQL server found: installing Debian's postgresql package (about 30 s)…");
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'postgresql'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    bin = postgresBinaries();
+  }
+  if (!bin) {
+    throw new PostgresServerError(
+      'postgres-missing',
+      [
+        process.env.POSTGRES_BIN
+          ? `POSTGRES_BIN is set to ${process.env.POSTGRES_BIN}, but there is no initdb in it.`
+          : 'No PostgreSQL server found for the server tests.',
+        'Do one of these, then run the tests again:',
+        '  - on Debian or Ubuntu: sudo apt-get install -y postgresql',
+        '  - point POSTGRES_BIN at the directory holding initdb and pg_ctl (`pg_config --bindir`)',
+        '  - set DATABASE_URL to a server of your own, where the tests may create and drop databases',
+      ].join('\n'),
+    );
+  }
+  return bin;
+}
+
+/**
+ * A TCP port that was free on 127.0.0.1 a moment ago. Another process may take it before the server binds it:
+ * `startPostgres` retries with another port when that happens.
+ * @returns {Promise<number>}
+ */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A running throwaway server. `url` stays the same across `restart()`, so that clients reconnect to it.
+ * @typedef {object} PostgresServer
+ * @property {string} url `postgres://eventfold@127.0.0.1:<port>/postgres`, the superuser on the `postgres` database.
+ * @property {number} port
+ * @property {string} dir The temporary folder holding the cluster (`data/`), its socket and its log.
+ * @property {string} logFile The server's log.
+ * @property {() => number | undefined} pid The postmaster's process id, while it runs.
+ * @property {() => string} logTail The last lines of the server's log.
+ * @property {() => Promise<void>} stop Stops the server (fast shutdown) and removes its folder. Idempotent.
+ * @property {() => Promise<void>} crash Kills the server as a power cut would (`pg_ctl -m immediate`), keeping its data.
+ * @property {() => Promise<void>} restart Stops the server if it runs (fast shutdown), then starts it on the same port:
+ *   after `crash()`, this is crash recovery.
+ */
+
+/** Servers of this process still running or holding a folder: stopped synchronously when the process exits. */
+const live = new Set(/** @type {Set<{ dir: string, dataDir: string, bin: string, watchdog: import('node:child_process').ChildProcess }>} */ ([]));
+
+let exitHandlerInstalled = false;
+function installExitHandler() {
+  if (exitHandlerInstalled) return;
+  exitHandlerInstalled = true;
+  // A test run that ends without stopping its servers (a failure, `process.exit`) stops them here. A process killed
+  // outright (SIGKILL, or a signal nobody handles) never runs this: each server's watchdog covers that case.
+  process.on('exit', () => {
+    for (const server of live) {
+      try {
+        execFileSync(...asServerUser(join(server.bin, 'pg_ctl'), ['-D', server.dataDir, '-m', 'immediate', '-w', 'stop']), {
+          stdio: 'ignore',
+        });
+      } catch {
+        // Not running.
+      }
+      rmSync(server.dir, { recursive: true, force: true });
+      server.watchdog.kill();
+    }
+    live.clear();
+  });
+}
+
+/**
+ * The user or group id of a system user, or a `postgres-missing` error when there is no such user.
+ * @param {string} user
+ * @param {'-u' | '-g'} which
+ */
+function idOf(user, which) {
+  try {
+    return Number(execFileSync('id', [which, user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  } catch (cause) {
+    throw new PostgresServerError(
+      'postgres-missing',
+      `PostgreSQL refuses to run as root, and there is no ${user} user to run it as: create one (useradd --system ${user}), run the tests as another user, or set DATABASE_URL.`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * The command and arguments that run `command` as the user that owns the clusters: `runuser -u postgres --` when we
+ * are root, ourselves otherwise.
+ * @param {string} command
+ * @param {string[]} args
+ * @returns {[string, string[]]}
+ */
+function asServerUser(command, args) {
+  return isRoot() ? ['runuser', ['-u', serverUser, '--', command, ...args]] : [command, args];
+}
+
+/**
+ * Runs a command as the server's user and resolves with its output, or rejects with a `postgres-command-failed`
+ * error carrying that output.
+ * @param {string} dir The working directory, one the server's user can enter.
+ * @param {string} command
+ * @param {string[]} args
+ * @returns {Promise<string>}
+ */
+function run(dir, command, args) {
+  const [file, argv] = asServerUser(command, args);
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('error', (error) => reject(new PostgresServerError('postgres-command-failed', `${command}: ${error.message}`, { cause: error })));
+    child.once('close', (status) => {
+      if (status === 0) resolve(output);
+      else reject(new PostgresServerError('postgres-command-failed', `${command} ${args.join(' ')} exited with ${status}:\n${output.trim()}`));
+    });
+  });
+}
+
+/**
+ * The last `lines` lines of a file, or '' when there is none.
+ * @param {string} file
+ * @param {number} [lines]
+ */
+function tail(file, lines = 30) {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Starts a child that outlives us only long enough to stop the server and remove its folder when this process dies
+ * without doing so itself (SIGKILL, an unhandled signal): it waits for the end of a pipe from us, which the kernel
+ * closes whichever way we die. Detached, so that a Ctrl-C sent to our process group does not end it first.
+ * @param {string} bin
+ * @param {string} dataDir
+ * @param {string} dir
+ */
+function startWatchdog(bin, dataDir, dir) {
+  const script = `
+    const { execFileSync } = require('node:child_process');
+    const { rmSync } = require('node:fs');
+    const [pgCtl, dataDir, dir, runAs] = process.argv.slice(1);
+    const [file, args] = runAs ? ['runuser', ['-u', runAs, '--', pgCtl]] : [pgCtl, []];
+    process.on('SIGTERM', () => process.exit(0));
+    process.stdin.on('data', () => {});
+    process.stdin.on('end', () => {
+      try { execFileSync(file, [...args, '-D', dataDir, '-m', 'immediate', '-w', 'stop'], { stdio: 'ignore', cwd: dir }); } catch {}
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });`;
+  const watchdog = spawn(process.execPath, ['-e', script, join(bin, 'pg_ctl'), dataDir, dir, isRoot() ? serverUser : ''], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  watchdog.unref();
+  // The pipe must not keep this process alive either; it closes when we exit.
+  /** @type {import('node:net').Socket} */ (/** @type {unknown} */ (watchdog.stdin)).unref();
+  return watchdog;
+}
+
+/**
+ * Creates a throwaway cluster in a fresh temporary folder and starts it on a free loopback port. The folder is owned by
+ * the `postgres` user when we are root (PostgreSQL refuses root), by us otherwise. The server listens on 127.0.0.1
+ * only, with its Unix socket inside the folder, so that runs at once never share a port, a socket or a lock file.
+ *
+ * `fsync` stays on unless `fsync: false` (only for tests that measure nothing and need the speed): the benchmark
+ * measures durable commits.
+ * @param {{ log?: (line: string) => void, fsync?: boolean }} [options]
+ * @returns {Promise<PostgresServer>}
+ */
+export async function startPostgres({ log = () => {}, fsync = true } = {}) {
+  const bin = ensurePostgresBinaries({ log });
+  const dir = mkdtempSync(join(tmpdir(), 'eventfold-postgres-'));
+  const dataDir = join(dir, 'data');
+  const logFile = join(dir, 'postgres.log');
+  const watchdog = startWatchdog(bin, dataDir, dir);
+  const entry = { dir, dataDir, bin, watchdog };
+  live.add(entry);
+  installExitHandler();
+  const removeFolder = () => {
+    live.delete(entry);
+    rmSync(dir, { recursive: true, force: true });
+    watchdog.kill();
+  };
+  try {
+    if (isRoot()) {
+      chownSync(dir, idOf(serverUser, '-u'), idOf(serverUser, '-g'));
+    }
+    chmodSync(dir, 0o700);
+    // UTF8 whatever the machine's locale (a container's is often C, which would make SQL_ASCII databases); the C
+    // collation sorts by bytes, the same everywhere. `--no-sync`: a throwaway cluster needs no flush of its files.
+    await run(dir, join(bin, 'initdb'), ['-D', dataDir, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions']);
+    // In the configuration file rather than on the command line: pg_ctl passes `-o` through a shell, and a restart
+    // reads the file again. The socket directory is quoted as the file's syntax wants ('' for a quote).
+    const settings = [
+      "listen_addresses = '127.0.0.1'",
+      `unix_socket_directories = '${dir.replaceAll("'", "''")}'`,
+      `fsync = ${fsync ? 'on' : 'off'}`,
+    ];
+    writeFileSync(join(dataDir, 'postgresql.conf'), `${readFileSync(join(dataDir, 'postgresql.conf'), 'utf8')}\n${settings.join('\n')}\n`);
+  } catch (error) {
+    removeFolder();
+    throw error;
+  }
+
+  /** @param {number} port */
+  const start = (port) => run(dir, join(bin, 'pg_ctl'), ['-D', dataDir, '-o', `-p ${port}`, '-l', logFile, '-w', '-t', '60', 'start']);
+  const pgCtlStop = (/** @type {'fast' | 'immediate'} */ mode) => run(dir, join(bin, 'pg_ctl'), ['-D', dataDir, '-m', mode, '-w', 'stop']);
+  const pid = () => {
+    const pidFile = join(dataDir, 'postmaster.pid');
+    if (!existsSync(pidFile)) return undefined;
+    const value = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  const startFailed = (/** @type {unknown} */ cause) =>
+    new PostgresServerError('postgres-start-failed', `PostgreSQL did not start (log: ${logFile}):\n${tail(logFile)}`, { cause });
+
+  let port = 0;
+  const raced = 'Address already in use';
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    const logged = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
+    try {
+      await start(port);
+      break;
+    } catch (error) {
+      const lostRace = existsSync(logFile) && readFileSync(logFile, 'utf8').slice(logged).includes(raced);
+      if (lostRace && attempt < 5) continue;
+      const failure = startFailed(error);
+      // pg_ctl gives up waiting after its timeout but leaves a slow postmaster running: stop it before removing its files.
+      await pgCtlStop('immediate').catch(() => {});
+      removeFolder();
+      throw failure;
+    }
+  }
+
+  const url = `postgres://${superuser}@127.0.0.1:${port}/postgres`;
+  log(`PostgreSQL ${bin.split('/').at(-2) ?? ''} on 127.0.0.1:${port} (${dir})`);
+  let removed = false;
+  return {
+    url,
+    port,
+    dir,
+    logFile,
+    pid,
+    logTail: () => tail(logFile),
+    async stop() {
+      if (removed) return;
+      removed = true;
+      if (pid() !== undefined) await pgCtlStop('fast').catch(() => pgCtlStop('immediate'));
+      removeFolder();
+    },
+    async crash() {
+      await pgCtlStop('immediate');
+    },
+    async restart() {
+      if (pid() !== undefined) await pgCtlStop('fast');
+      await start(port).catch((error) => {
+        throw startFailed(error);
+      });
+    },
+  };
+}
+
+/**
+ * The URL of the database `name` on the server of `url` (same user, host and options).
+ * @param {string} url
+ * @param {string} name
+ */
+export function databaseUrl(url, name) {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(name)}`;
+  return parsed.toString();
+}
+
+let databases = 0;
+/**
+ * A database name no other test file or run will take: `prefix` (letters, digits, `_`), this process and a counter,
+ * and random letters for the runs of other machines on one shared `DATABASE_URL`.
+ * @param {string} [prefix]
+ */
+export function uniqueDatabaseName(prefix = 'eventfold_test') {
+  const random = Math.random().toString(36).slice(2, 8);
+  return `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${++databases}_${random}`.slice(0, 63);
+}
+
+/**
+ * Creates the database `name` (any text: it is quoted as an identifier, never spliced into SQL) on the server of
+ * `url`, and returns its URL.
+ * @param {string} url
+ * @param {string} name
+ * @returns {Promise<string>}
+ */
+export async function createDatabase(url, name) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`CREATE DATABASE ${sql(name)}`;
+  } finally {
+    await sql.end();
+  }
+  return databaseUrl(url, name);
+}
+
+/**
+ * Drops the database `name` on the server of `url`, closing its connections first (`WITH (FORCE)`, PostgreSQL 13
+ * and later). Nothing happens when there is no such database.
+ * @param {string} url
+ * @param {string} name
+ * @returns {Promise<void>}
+ */
+export async function dropDatabase(url, name) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`DROP DATABASE IF EXISTS ${sql(name)} WITH (FORCE)`;
+  } finally {
+    await sql.end();
+  }
+}
