@@ -22,6 +22,7 @@ const serverUser = 'postgres';
  * `postgres-command-failed` (initdb or pg_ctl failed otherwise).
  */
 export class PostgresServerError extends Error {
+  /** @override */
   name = 'PostgresServerError';
 
   /**
@@ -132,7 +133,8 @@ export function freePort() {
  */
 
 /** Servers of this process still running or holding a folder: stopped synchronously when the process exits. */
-const live = new Set(/** @type {Set<{ dir: string, dataDir: string, bin: string, watchdog: import('node:child_process').ChildProcess }>} */ ([]));
+/** @type {Set<{ dir: string, dataDir: string, bin: string, watchdog: import('node:child_process').ChildProcess }>} */
+const live = new Set();
 
 let exitHandlerInstalled = false;
 function installExitHandler() {
@@ -254,11 +256,14 @@ function startWatchdog(bin, dataDir, dir) {
  * only, with its Unix socket inside the folder, so that runs at once never share a port, a socket or a lock file.
  *
  * `fsync` stays on unless `fsync: false` (only for tests that measure nothing and need the speed): the benchmark
- * measures durable commits.
- * @param {{ log?: (line: string) => void, fsync?: boolean }} [options]
+ * measures durable commits. `settings` adds server settings (`{ max_connections: '20' }`) to its configuration file.
+ * @param {{ log?: (line: string) => void, fsync?: boolean, settings?: Record<string, string> }} [options]
  * @returns {Promise<PostgresServer>}
  */
-export async function startPostgres({ log = () => {}, fsync = true } = {}) {
+export async function startPostgres({ log = () => {}, fsync = true, settings = {} } = {}) {
+  for (const name of Object.keys(settings)) {
+    if (!/^[a-z_][a-z0-9_.]*$/i.test(name)) throw new TypeError(`not a server setting's name: ${JSON.stringify(name)}`);
+  }
   const bin = ensurePostgresBinaries({ log });
   const dir = mkdtempSync(join(tmpdir(), 'eventfold-postgres-'));
   const dataDir = join(dir, 'data');
@@ -281,13 +286,11 @@ export async function startPostgres({ log = () => {}, fsync = true } = {}) {
     // collation sorts by bytes, the same everywhere. `--no-sync`: a throwaway cluster needs no flush of its files.
     await run(dir, join(bin, 'initdb'), ['-D', dataDir, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions']);
     // In the configuration file rather than on the command line: pg_ctl passes `-o` through a shell, and a restart
-    // reads the file again. The socket directory is quoted as the file's syntax wants ('' for a quote).
-    const settings = [
-      "listen_addresses = '127.0.0.1'",
-      `unix_socket_directories = '${dir.replaceAll("'", "''")}'`,
-      `fsync = ${fsync ? 'on' : 'off'}`,
-    ];
-    writeFileSync(join(dataDir, 'postgresql.conf'), `${readFileSync(join(dataDir, 'postgresql.conf'), 'utf8')}\n${settings.join('\n')}\n`);
+    // reads the file again. Values are quoted as the file's syntax wants ('' for a quote); ours come last and win.
+    const quoted = (/** @type {string} */ value) => `'${value.replaceAll("'", "''")}'`;
+    const lines = Object.entries({ ...settings, listen_addresses: '127.0.0.1', unix_socket_directories: dir, fsync: fsync ? 'on' : 'off' })
+      .map(([name, value]) => `${name} = ${quoted(value)}`);
+    writeFileSync(join(dataDir, 'postgresql.conf'), `${readFileSync(join(dataDir, 'postgresql.conf'), 'utf8')}\n${lines.join('\n')}\n`);
   } catch (error) {
     removeFolder();
     throw error;

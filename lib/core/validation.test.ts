@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertCloneable } from './validation.ts';
+import { assertCloneable, assertName } from './validation.ts';
 
 describe('assertCloneable inside Maps and Sets', () => {
   const refused = (value: unknown) => {
@@ -26,5 +26,20 @@ describe('assertCloneable inside Maps and Sets', () => {
 
   it('accepts Maps and Sets of plain data, and counts their weight', () => {
     expect(assertCloneable(new Map([['ab', new Set(['cd'])]]), 'command')).toBe(8);
+  });
+});
+
+describe('assertName', () => {
+  it.each([
+    ['U+0000', 'a\u0000b'],
+    ['a lone high surrogate', 'a\ud83d'],
+    ['a lone low surrogate', '\ude00a'],
+    ['a low surrogate before a high one', '\ude00\ud83d'],
+  ])('refuses a name with %s', (_, name) => {
+    expect(() => assertName(name, 'key')).toThrow(expect.objectContaining({ code: 'invalid-argument', argument: 'key' }));
+  });
+
+  it.each(['a', 'é😀', '\uffff', '__proto__', 'a'.repeat(512)])('accepts %j', (name) => {
+    expect(() => assertName(name, 'key')).not.toThrow();
   });
 });

@@ -79,12 +79,19 @@ export function validateIdempotency(records: readonly IdempotencyRecord[]): void
   });
 }
 
-/** Throws an `InvalidArgumentError` unless `value` is a non-empty string of at most `max` characters (default 512). */
+/**
+ * Throws an `InvalidArgumentError` unless `value` is a non-empty string of at most `max` characters (default 512),
+ * of well-formed Unicode without U+0000. Names are keys in every store: PostgreSQL's text holds neither U+0000 nor a
+ * lone surrogate, so a name a local journal accepted could never be synced; both are refused everywhere.
+ */
 export function assertName(value: unknown, argument: string, max = MAX_ENTITY_ID_LENGTH): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw invalidArgument(argument, `a non-empty string of at most ${max} characters`, value);
+  if (typeof value !== 'string' || value.length === 0 || value.length > max || UNSTORABLE_IN_NAMES.test(value)) {
+    throw invalidArgument(argument, `a non-empty string of at most ${max} characters, without U+0000 or lone surrogates`, value);
   }
 }
+
+/** U+0000, or a surrogate that is not half of a pair. */
+const UNSTORABLE_IN_NAMES = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Throws a `ConflictError` unless a batch starting at `first` continues a stream whose newest event is `highest`. */
 export function assertAppendsTo(entityId: string, first: number, highest: number): void {

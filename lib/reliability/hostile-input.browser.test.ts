@@ -95,10 +95,18 @@ describe('hostile input', () => {
   });
 
   it('keeps ids with odd characters apart, as given', async () => {
-    const odd = ['a:b', 'a b', '<script>alert(1)</script>', '__proto__', 'é😀', '../..', 'a\u0000b'];
+    const odd = ['a:b', 'a b', '<script>alert(1)</script>', '__proto__', 'é😀', '../..', 'a\uffffb'];
     for (const [i, id] of odd.entries()) await client.send('counter', id, { type: 'add', amount: i + 1 });
     for (const [i, id] of odd.entries()) expect((await client.state('counter', id)).state.value).toBe(i + 1);
     expect(await client.entityIds('counter')).toEqual([...odd].sort());
     position = (await client.readModel('account-summaries')).position;
+  });
+
+  it.each([
+    ['U+0000', 'a\u0000b'],
+    ['a lone high surrogate', 'a\ud800'],
+    ['a lone low surrogate', '\udc00b'],
+  ])('refuses an id with %s, which no store keeps as text, with an invalid-argument error', async (_, id) => {
+    await expect(client.send('counter', id, { type: 'add', amount: 1 })).rejects.toMatchObject({ code: 'invalid-argument' });
   });
 });
