@@ -24,6 +24,8 @@ export default defineConfig({
           include: ['{lib,demo-app,bench,tools}/**/*.test.ts'],
           exclude: ['**/*.browser.test.ts'],
           setupFiles: ['lib/test-support/fail-on-unhandled-rejection.ts'],
+          // One PostgreSQL server for the run (DATABASE_URL, or a throwaway cluster): inject('postgresUrl').
+          globalSetup: ['lib/test-support/postgres-global-setup.ts'],
           // Heavy cases (100,000-event streams) take seconds on a loaded machine: a timeout is for hangs, not speed.
           testTimeout: 30_000,
         },

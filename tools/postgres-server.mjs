@@ -3,6 +3,7 @@
 //
 // Plain JavaScript so that `node bench/run.mjs` can use it as the test set-up does, without a TypeScript step.
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -126,7 +127,7 @@ export function freePort() {
  * @property {string} logFile The server's log.
  * @property {() => number | undefined} pid The postmaster's process id, while it runs.
  * @property {() => string} logTail The last lines of the server's log.
- * @property {() => Promise<void>} stop Stops the server (fast shutdown) and removes its folder. Idempotent.
+ * @property {() => Promise<void>} stop Stops the server and removes its folder. Idempotent.
  * @property {() => Promise<void>} crash Kills the server as a power cut would (`pg_ctl -m immediate`), keeping its data.
  * @property {() => Promise<void>} restart Stops the server if it runs (fast shutdown), then starts it on the same port:
  *   after `crash()`, this is crash recovery.
@@ -169,7 +170,8 @@ function idOf(user, which) {
   } catch (cause) {
     throw new PostgresServerError(
       'postgres-missing',
-      `PostgreSQL refuses to run as root, and there is no ${user} user to run it as: create one (useradd --system ${user}), run the tests as another user, or set DATABASE_URL.`,
+      `PostgreSQL refuses to run as root, and there is no ${user} user to run it as: create one ` +
+        `(useradd --system ${user}), run the tests as another user, or set DATABASE_URL.`,
       { cause },
     );
   }
@@ -201,10 +203,12 @@ function run(dir, command, args) {
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('error', (error) => reject(new PostgresServerError('postgres-command-failed', `${command}: ${error.message}`, { cause: error })));
+    const failed = (/** @type {string} */ message, /** @type {unknown} */ cause) =>
+      reject(new PostgresServerError('postgres-command-failed', message, { cause }));
+    child.once('error', (error) => failed(`${command}: ${error.message}`, error));
     child.once('close', (status) => {
       if (status === 0) resolve(output);
-      else reject(new PostgresServerError('postgres-command-failed', `${command} ${args.join(' ')} exited with ${status}:\n${output.trim()}`));
+      else failed(`${command} ${args.join(' ')} exited with ${status}:\n${output.trim()}`, undefined);
     });
   });
 }
@@ -236,7 +240,8 @@ function startWatchdog(bin, dataDir, dir) {
     process.on('SIGTERM', () => process.exit(0));
     process.stdin.on('data', () => {});
     process.stdin.on('end', () => {
-      try { execFileSync(file, [...args, '-D', dataDir, '-m', 'immediate', '-w', 'stop'], { stdio: 'ignore', cwd: dir }); } catch {}
+      const stop = [...args, '-D', dataDir, '-m', 'immediate', '-w', 'stop'];
+      try { execFileSync(file, stop, { stdio: 'ignore', cwd: dir }); } catch {}
       rmSync(dir, { recursive: true, force: true });
       process.exit(0);
     });`;
@@ -251,107 +256,132 @@ function startWatchdog(bin, dataDir, dir) {
 }
 
 /**
+ * Makes a cluster in `dataDir` (inside `dir`) whose superuser is `eventfold`, listening on loopback only with its
+ * Unix socket in `dir`.
+ * @param {string} bin
+ * @param {string} dir
+ * @param {string} dataDir
+ * @param {Record<string, string>} settings
+ */
+async function createCluster(bin, dir, dataDir, settings) {
+  if (isRoot()) chownSync(dir, idOf(serverUser, '-u'), idOf(serverUser, '-g'));
+  chmodSync(dir, 0o700);
+  // UTF8 whatever the machine's locale (a container's is often C, which would make SQL_ASCII databases); the C
+  // collation sorts by bytes, the same everywhere. `--no-sync`: a throwaway cluster needs no flush of its files.
+  const options = ['--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+  await run(dir, join(bin, 'initdb'), ['-D', dataDir, '-U', superuser, ...options]);
+  // In the configuration file rather than on the command line: pg_ctl passes `-o` through a shell, and a restart
+  // reads the file again. Values are quoted as the file's syntax wants ('' for a quote); ours come last and win.
+  const quoted = (/** @type {string} */ value) => `'${value.replaceAll("'", "''")}'`;
+  const lines = Object.entries({ ...settings, listen_addresses: '127.0.0.1', unix_socket_directories: dir })
+    .map(([name, value]) => `${name} = ${quoted(value)}`);
+  const conf = join(dataDir, 'postgresql.conf');
+  writeFileSync(conf, `${readFileSync(conf, 'utf8')}\n${lines.join('\n')}\n`);
+}
+
+/**
  * Creates a throwaway cluster in a fresh temporary folder and starts it on a free loopback port. The folder is owned by
  * the `postgres` user when we are root (PostgreSQL refuses root), by us otherwise. The server listens on 127.0.0.1
  * only, with its Unix socket inside the folder, so that runs at once never share a port, a socket or a lock file.
+ * The server is stopped and its folder removed by `stop()`, or else when this process exits or dies.
  *
- * `fsync` stays on unless `fsync: false` (only for tests that measure nothing and need the speed): the benchmark
- * measures durable commits. `settings` adds server settings (`{ max_connections: '20' }`) to its configuration file.
- * @param {{ log?: (line: string) => void, fsync?: boolean, settings?: Record<string, string> }} [options]
+ * Options: `log` hears what takes time (an install, the start); `fsync` stays on unless `false` (for tests that
+ * measure nothing and need the speed: single-row commits take about half as long here), since the benchmark measures
+ * durable commits; `settings` adds server settings (`{ max_connections: '20' }`); `port` is tried first, and another
+ * free port is taken when it is in use.
+ * @param {{ log?: (line: string) => void, fsync?: boolean, settings?: Record<string, string>, port?: number }} [options]
  * @returns {Promise<PostgresServer>}
  */
-export async function startPostgres({ log = () => {}, fsync = true, settings = {} } = {}) {
+export async function startPostgres({ log = () => {}, fsync = true, settings = {}, port: firstPort } = {}) {
   for (const name of Object.keys(settings)) {
     if (!/^[a-z_][a-z0-9_.]*$/i.test(name)) throw new TypeError(`not a server setting's name: ${JSON.stringify(name)}`);
   }
+  const began = performance.now();
   const bin = ensurePostgresBinaries({ log });
   const dir = mkdtempSync(join(tmpdir(), 'eventfold-postgres-'));
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
-  const watchdog = startWatchdog(bin, dataDir, dir);
-  const entry = { dir, dataDir, bin, watchdog };
+  const entry = { dir, dataDir, bin, watchdog: startWatchdog(bin, dataDir, dir) };
   live.add(entry);
   installExitHandler();
   const removeFolder = () => {
     live.delete(entry);
     rmSync(dir, { recursive: true, force: true });
-    watchdog.kill();
+    entry.watchdog.kill();
   };
+
+  const pgCtl = (/** @type {string[]} */ args) => run(dir, join(bin, 'pg_ctl'), ['-D', dataDir, ...args]);
+  const start = (/** @type {number} */ port) => pgCtl(['-o', `-p ${port}`, '-l', logFile, '-w', '-t', '60', 'start']);
+  const halt = (/** @type {'fast' | 'immediate'} */ mode) => pgCtl(['-m', mode, '-w', 'stop']);
+  const logged = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  const startFailed = (/** @type {unknown} */ cause) =>
+    new PostgresServerError('postgres-start-failed', `PostgreSQL did not start (log: ${logFile}):\n${tail(logFile)}`, {
+      cause,
+    });
+  const pid = () => {
+    const pidFile = join(dataDir, 'postmaster.pid');
+    const value = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+
+  let port = firstPort ?? (await freePort());
   try {
-    if (isRoot()) {
-      chownSync(dir, idOf(serverUser, '-u'), idOf(serverUser, '-g'));
+    await createCluster(bin, dir, dataDir, { ...settings, fsync: fsync ? 'on' : 'off' });
+    for (let attempt = 1; ; attempt++) {
+      const before = logged().length;
+      try {
+        await start(port);
+        break;
+      } catch (error) {
+        // Another process took the port between `freePort()` and the server's bind: take another.
+        if (attempt < 5 && logged().slice(before).includes('Address already in use')) {
+          port = await freePort();
+          continue;
+        }
+        throw startFailed(error);
+      }
     }
-    chmodSync(dir, 0o700);
-    // UTF8 whatever the machine's locale (a container's is often C, which would make SQL_ASCII databases); the C
-    // collation sorts by bytes, the same everywhere. `--no-sync`: a throwaway cluster needs no flush of its files.
-    await run(dir, join(bin, 'initdb'), ['-D', dataDir, '-U', superuser, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions']);
-    // In the configuration file rather than on the command line: pg_ctl passes `-o` through a shell, and a restart
-    // reads the file again. Values are quoted as the file's syntax wants ('' for a quote); ours come last and win.
-    const quoted = (/** @type {string} */ value) => `'${value.replaceAll("'", "''")}'`;
-    const lines = Object.entries({ ...settings, listen_addresses: '127.0.0.1', unix_socket_directories: dir, fsync: fsync ? 'on' : 'off' })
-      .map(([name, value]) => `${name} = ${quoted(value)}`);
-    writeFileSync(join(dataDir, 'postgresql.conf'), `${readFileSync(join(dataDir, 'postgresql.conf'), 'utf8')}\n${lines.join('\n')}\n`);
   } catch (error) {
+    // pg_ctl gives up waiting after its timeout but leaves a slow postmaster running: stop it before removing its files.
+    if (pid() !== undefined) await halt('immediate').catch(() => {});
     removeFolder();
     throw error;
   }
 
-  /** @param {number} port */
-  const start = (port) => run(dir, join(bin, 'pg_ctl'), ['-D', dataDir, '-o', `-p ${port}`, '-l', logFile, '-w', '-t', '60', 'start']);
-  const pgCtlStop = (/** @type {'fast' | 'immediate'} */ mode) => run(dir, join(bin, 'pg_ctl'), ['-D', dataDir, '-m', mode, '-w', 'stop']);
-  const pid = () => {
-    const pidFile = join(dataDir, 'postmaster.pid');
-    if (!existsSync(pidFile)) return undefined;
-    const value = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    return Number.isInteger(value) && value > 0 ? value : undefined;
-  };
-  const startFailed = (/** @type {unknown} */ cause) =>
-    new PostgresServerError('postgres-start-failed', `PostgreSQL did not start (log: ${logFile}):\n${tail(logFile)}`, { cause });
-
-  let port = 0;
-  const raced = 'Address already in use';
-  for (let attempt = 1; ; attempt++) {
-    port = await freePort();
-    const logged = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
-    try {
-      await start(port);
-      break;
-    } catch (error) {
-      const lostRace = existsSync(logFile) && readFileSync(logFile, 'utf8').slice(logged).includes(raced);
-      if (lostRace && attempt < 5) continue;
-      const failure = startFailed(error);
-      // pg_ctl gives up waiting after its timeout but leaves a slow postmaster running: stop it before removing its files.
-      await pgCtlStop('immediate').catch(() => {});
-      removeFolder();
-      throw failure;
-    }
-  }
-
-  const url = `postgres://${superuser}@127.0.0.1:${port}/postgres`;
-  log(`PostgreSQL ${bin.split('/').at(-2) ?? ''} on 127.0.0.1:${port} (${dir})`);
+  const version = bin.split('/').at(-2) ?? '';
+  log(`PostgreSQL ${version} on 127.0.0.1:${port} in ${dir}, started in ${Math.round(performance.now() - began)} ms`);
   let removed = false;
+  // One pg_ctl at a time, in the order asked: a `restart()` asked while a `crash()` runs (a client that sees its
+  // connection drop before pg_ctl returns) waits for it rather than racing it.
+  let queue = Promise.resolve();
+  const serially = (/** @type {() => Promise<void>} */ step) => {
+    const done = queue.then(step);
+    queue = done.catch(() => {});
+    return done;
+  };
   return {
-    url,
+    url: `postgres://${superuser}@127.0.0.1:${port}/postgres`,
     port,
     dir,
     logFile,
     pid,
     logTail: () => tail(logFile),
-    async stop() {
-      if (removed) return;
-      removed = true;
-      if (pid() !== undefined) await pgCtlStop('fast').catch(() => pgCtlStop('immediate'));
-      removeFolder();
-    },
-    async crash() {
-      await pgCtlStop('immediate');
-    },
-    async restart() {
-      if (pid() !== undefined) await pgCtlStop('fast');
-      await start(port).catch((error) => {
-        throw startFailed(error);
-      });
-    },
+    stop: () =>
+      serially(async () => {
+        if (removed) return;
+        removed = true;
+        // Immediate: the files are removed next, so the checkpoint of a fast shutdown would be wasted.
+        if (pid() !== undefined) await halt('immediate');
+        removeFolder();
+      }),
+    crash: () => serially(() => halt('immediate').then(() => {})),
+    restart: () =>
+      serially(async () => {
+        if (pid() !== undefined) await halt('fast');
+        await start(port).catch((error) => {
+          throw startFailed(error);
+        });
+      }),
   };
 }
 
@@ -368,13 +398,13 @@ export function databaseUrl(url, name) {
 
 let databases = 0;
 /**
- * A database name no other test file or run will take: `prefix` (letters, digits, `_`), this process and a counter,
- * and random letters for the runs of other machines on one shared `DATABASE_URL`.
+ * A database name no other test file or run will take: `prefix` (letters, digits and `_` kept), this process, a
+ * counter, and random letters for the runs of other machines on one shared `DATABASE_URL`.
  * @param {string} [prefix]
  */
 export function uniqueDatabaseName(prefix = 'eventfold_test') {
-  const random = Math.random().toString(36).slice(2, 8);
-  return `${prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${process.pid}_${++databases}_${random}`.slice(0, 63);
+  const kept = prefix.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 32);
+  return `${kept}_${process.pid}_${++databases}_${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -408,4 +438,16 @@ export async function dropDatabase(url, name) {
   } finally {
     await sql.end();
   }
+}
+
+/**
+ * A database of its own for one test file, on the server of `url` (`inject('postgresUrl')`): created now, with a
+ * unique name from `prefix`, and dropped by `drop()` (`afterAll(() => database.drop())`).
+ * @param {string} url
+ * @param {string} [prefix]
+ * @returns {Promise<{ name: string, url: string, drop: () => Promise<void> }>}
+ */
+export async function freshDatabase(url, prefix) {
+  const name = uniqueDatabaseName(prefix);
+  return { name, url: await createDatabase(url, name), drop: () => dropDatabase(url, name) };
 }

@@ -2,7 +2,8 @@
 // Vitest `globalSetup` of the node project: one PostgreSQL server for the whole run, its URL given to every test file
 // as `inject('postgresUrl')`. `DATABASE_URL` when set, used as it is; otherwise a throwaway cluster that this module
 // starts and, at the end of the run, stops and removes (tools/postgres-server.mjs also does so when the run fails, is
-// interrupted or is killed). Test files create databases of their own on it (`createDatabase`), never share one.
+// interrupted or is killed). Each test file creates a database of its own on it and drops it at its end:
+//   const database = await freshDatabase(inject('postgresUrl'), 'journal'); afterAll(() => database.drop());
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { startPostgres } from '../../tools/postgres-server.mjs';
@@ -25,9 +26,7 @@ export default async function setup(project: Pick<TestProject, 'provide'>): Prom
     project.provide('postgresUrl', given);
     return async () => {};
   }
-  const began = performance.now();
-  const server = await startPostgres();
-  console.log(`PostgreSQL for the node tests: ${server.url} (started in ${Math.round(performance.now() - began)} ms)`);
+  const server = await startPostgres({ log: (line) => console.log(`node tests: ${line}`) });
   project.provide('postgresUrl', server.url);
   return () => server.stop();
 }
