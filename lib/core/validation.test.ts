@@ -43,3 +43,21 @@ describe('assertName', () => {
     expect(() => assertName(name, 'key')).not.toThrow();
   });
 });
+
+describe('assertCloneable on arrays', () => {
+  it('walks only the values a sparse array holds', () => {
+    const sparse: unknown[] = [];
+    sparse[1e9] = 1;
+    expect(assertCloneable(sparse, 'state')).toBe(8);
+  });
+
+  it('names a named property of an array that cannot be stored', () => {
+    const array = Object.assign([1, 2], { onClick: () => {} });
+    expect(() => assertCloneable(array, 'command')).toThrow(expect.objectContaining({ path: 'command.onClick', found: 'function' }));
+  });
+
+  it('refuses an array with symbol keys', () => {
+    const array = Object.assign([1], { [Symbol('s')]: 1 });
+    expect(() => assertCloneable(array, 'command')).toThrow(expect.objectContaining({ code: 'not-cloneable' }));
+  });
+});

@@ -176,8 +176,11 @@ function findUncloneable(value: unknown, walk: Walk, depth: number): Uncloneable
   };
 
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = inner(value[i], `[${i}]`);
+    // Own keys, not 0…length: a sparse array of length 1e9 holds few values, and named properties are stored too.
+    if (Object.getOwnPropertySymbols(value).length > 0) return { path: '', kind: 'array with symbol keys' };
+    for (const key of Object.keys(value)) {
+      const named = !isArrayIndex(key);
+      const found = (named ? weigh(walk, key.length * 2) : undefined) ?? inner((value as unknown as Record<string, unknown>)[key], named ? propertyPath(key) : `[${key}]`);
       if (found) return found;
     }
     return undefined;
@@ -221,6 +224,11 @@ function weigh(walk: Walk, bytes: number): Uncloneable | undefined {
 function isPlainObject(value: object): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/** Whether an array's own key is one of its indices (0 to 2³² - 2, written canonically). */
+function isArrayIndex(key: string): boolean {
+  return String(Number(key) >>> 0) === key && key !== '4294967295';
 }
 
 function propertyPath(key: string): string {
