@@ -152,7 +152,8 @@ export type JournalKind = 'local' | 'centralized';
  * - Positions are unique and increase in commit order: an event that commits after another has a higher position,
  *   whichever process wrote it. They need not be contiguous (a sequence may leave gaps), but a reader that has read
  *   everything up to position `p` must never later find an event at or below `p`: this is what lets `loadAfter`
- *   resume from a checkpoint without skipping an event that committed late.
+ *   resume from a checkpoint without skipping an event that committed late. Within one `append` call, positions
+ *   follow the order of its writes and events, so inline read models, updated in that order, equal their rebuild.
  * - Values must be structured-cloneable plain data (see `assertCloneable`), or the call rejects with a
  *   `NotCloneableError` and stores nothing; every value accepted reads back equal, never altered.
  */

@@ -42,6 +42,7 @@ export interface WriteState {
 
 /** A write the journal stores, with the global positions of its events. */
 export interface AcceptedWrite extends StreamWrite {
+  /** The global positions of the write's events, in their order, after those of the writes before it in the call. */
   readonly positions: readonly number[];
 }
 

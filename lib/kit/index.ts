@@ -42,7 +42,6 @@ export {
   project,
   rebuildFrom,
   servedAt,
-  shadowAt,
   validateProjection,
   validateQuery,
 } from '../core/projection.ts';
