@@ -14,6 +14,8 @@ describeJournalContract('IndexedDbJournal', {
     await journal.close();
     return openIndexedDbJournal(name);
   },
+  // Another tab's journal on the same database.
+  openSecond: (journal) => openIndexedDbJournal((journal as IndexedDbJournal).name),
   cleanup: deleteTestDatabases,
 });
 

@@ -14,4 +14,5 @@ export { describeIdempotencyContract } from './contract/idempotency-contract.ts'
 export { describeJournalContract } from './contract/journal-contract.ts';
 export { describeReadModelContract } from './contract/read-model-contract.ts';
 export { type JournalFactory, type TestRunner } from './contract/runner.ts';
+export { describeSharingContract } from './contract/sharing-contract.ts';
 export { describeSnapshotContract } from './contract/snapshot-contract.ts';

@@ -5,11 +5,12 @@ import { numbered, positionsOf, totals, unpositioned } from './fixtures.ts';
 import { idempotencyCases } from './idempotency-contract.ts';
 import { readModelCases } from './read-model-contract.ts';
 import { type Contract, contractOf, type JournalFactory, type TestRunner } from './runner.ts';
+import { sharingCases } from './sharing-contract.ts';
 import { snapshotCases } from './snapshot-contract.ts';
 
 /**
  * The whole contract of the journal port (`EventJournal`): the event log, snapshots, idempotency records and read
- * models suites, and the lifecycle (every call after `close` rejects with a `ClosedError`; with `reopen`, what was
+ * models suites, two handles on one journal (`openSecond`), and the lifecycle (every call after `close` rejects with a `ClosedError`; with `reopen`, what was
  * stored survives a restart), run on the journals `factory` opens with the runner's functions. A journal that
  * passes it keeps every promise the runtime relies on; the IndexedDB, in-memory and PostgreSQL journals run it.
  *
@@ -31,6 +32,7 @@ export function describeJournalContract(name: string, factory: JournalFactory, r
     snapshotCases(contract);
     idempotencyCases(contract);
     readModelCases(contract);
+    sharingCases(contract, factory);
     lifecycleCases(contract);
   });
 }

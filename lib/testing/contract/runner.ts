@@ -44,6 +44,12 @@ export interface JournalFactory {
    * restart. Omit it for a journal that keeps nothing (in memory): those cases are then left out.
    */
   reopen?(journal: EventJournal): Promise<EventJournal>;
+  /**
+   * A second handle on the storage of `journal`, open at the same time, as another tab (a `local` journal) or
+   * another process (a `centralized` one) opens it: the sharing cases race the two. Required of a `centralized`
+   * journal, which every process that opens it shares; omit it for one that cannot be shared (in memory).
+   */
+  openSecond?(journal: EventJournal): Promise<EventJournal>;
   /** Releases what the journals of a case left behind (databases, files), after they were closed. */
   cleanup?(): Promise<void>;
 }
