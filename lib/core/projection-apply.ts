@@ -1,6 +1,6 @@
 import { HandlerError } from './errors.ts';
 import type { AnyProjection, DocumentChanges, ProjectionEvent } from './projection.ts';
-import { assertCloneable, describe } from './validation.ts';
+import { assertCloneable, describe, isName, MAX_ENTITY_ID_LENGTH } from './validation.ts';
 
 // structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
 const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
@@ -54,8 +54,10 @@ export function project(
 function callProjection<T>(projection: AnyProjection, event: ProjectionEvent, what: string, call: () => T): T {
   try {
     const result = call();
-    if (what === 'documentId' && result !== undefined && (typeof result !== 'string' || result === '')) {
-      throw new TypeError(`documentId must return a non-empty string or undefined, got ${describe(result)}`);
+    if (what === 'documentId' && result !== undefined && !isName(result)) {
+      throw new TypeError(
+        `documentId must return undefined or a non-empty string of at most ${MAX_ENTITY_ID_LENGTH} characters, without U+0000 or lone surrogates, got ${describe(result)}`,
+      );
     }
     return result;
   } catch (cause) {

@@ -85,9 +85,14 @@ export function validateIdempotency(records: readonly IdempotencyRecord[]): void
  * lone surrogate, so a name a local journal accepted could never be synced; both are refused everywhere.
  */
 export function assertName(value: unknown, argument: string, max = MAX_ENTITY_ID_LENGTH): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > max || UNSTORABLE_IN_NAMES.test(value)) {
+  if (!isName(value, max)) {
     throw invalidArgument(argument, `a non-empty string of at most ${max} characters, without U+0000 or lone surrogates`, value);
   }
+}
+
+/** Whether `value` passes `assertName`. */
+export function isName(value: unknown, max = MAX_ENTITY_ID_LENGTH): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max && !UNSTORABLE_IN_NAMES.test(value);
 }
 
 /** U+0000, or a surrogate that is not half of a pair. */

@@ -5,13 +5,15 @@ export function numbered(from: number, count: number, timestamp = 1_700_000_000_
   return Array.from({ length: count }, (_, i) => envelope(from + i, { n: from + i }, timestamp));
 }
 
-/** A new event in a full envelope, with a fixed id derived from its sequence number. */
+let eventIds = 0;
+
+/** A new event in a full envelope, with an id no other event of the tests has (a journal may keep event ids unique). */
 export function envelope<E>(sequenceNr: number, event: E, timestamp = 1_700_000_000_000): NewEvent<E> {
   return {
     sequenceNr,
     event,
     timestamp,
-    eventId: `event-${sequenceNr}`,
+    eventId: `event-${++eventIds}`,
     type: 'numbered',
     schemaVersion: 1,
     metadata: { correlationId: 'flow-1', causationId: `command-${sequenceNr}` },

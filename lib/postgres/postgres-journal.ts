@@ -1,0 +1,430 @@
+import {
+  type AnyDefinedProjection,
+  type AppendOptions,
+  type AppendOutcome,
+  type Checkpoint,
+  ClosedError,
+  CorruptedDataError,
+  type DocumentChanges,
+  type DocumentQuery,
+  type EventJournal,
+  type IdempotencyRecord,
+  type PersistedEvent,
+  type ProjectionEvent,
+  type ReadModelView,
+  type Snapshot,
+  StorageError,
+  type StreamOf,
+  type StreamWrite,
+} from 'eventfold';
+import {
+  assertName,
+  assertRange,
+  assertSequenceNr,
+  assertStreamId,
+  buildingAt,
+  builtTo,
+  documentIdsFor,
+  documentIdsOf,
+  isLive,
+  project,
+  rebuildFrom,
+  servedAt,
+  streamIdsOf,
+  validateProjection,
+  validateQuery,
+  validateWrites,
+  type WriteState,
+} from 'eventfold/kit';
+import type { ChangeListener, NoticeHub } from './notices.ts';
+import {
+  checkpointOf,
+  checkpointRow,
+  documentKey,
+  encoded,
+  eventOf,
+  idempotencyRecordOf,
+  int,
+  prefixBounds,
+  snapshotOf,
+  type StoredCheckpoint,
+  storedCheckpointsOf,
+  writeRows,
+} from './rows.ts';
+import { typedRead, withRetries } from './sql-errors.ts';
+import type { Row, SqlPort, SqlQuery } from './sql-port.ts';
+import type { Statements } from './statements.ts';
+import { planWithUniqueEventIds } from './unique-event-ids.ts';
+import { decodeValue } from './value-codec.ts';
+
+/** What a journal needs of the database it is in. @internal */
+export interface JournalContext {
+  readonly port: SqlPort;
+  readonly statements: Statements;
+  /** The notice channel: the schema's name. */
+  readonly channel: string;
+  readonly notices: NoticeHub;
+}
+
+/** What a write of `store` puts in the tables besides events: each list of rows, as `statements.write` takes it. */
+interface WriteParts {
+  readonly accepted?: Parameters<typeof writeRows>[0];
+  readonly puts?: object[];
+  readonly deletes?: object[];
+  readonly drops?: object[];
+  readonly checkpoints?: object[];
+  readonly head?: number;
+}
+
+/** A string with U+0000 or a lone surrogate, which a `text` column cannot hold. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * An event journal in PostgreSQL (a server, or PGlite), shared by every process that opens it: `kind` is
+ * `'centralized'`. One database holds many journals, each under its id in every table; a journal never sees
+ * another's events, snapshots, keys, read models or notices. Open one with `openPostgresJournal`, or many over one
+ * connection pool with `openPostgresDatabase(…).journal(id)`.
+ *
+ * **Commit order.** Every write of a journal (`append`, `projectEvents`, `resetProjection`) is one transaction that
+ * first locks the journal's row (`SELECT … FOR UPDATE`) and only then reads the head and everything it decides on. The
+ * writes of one journal therefore run one after another, each seeing all that committed before it: positions are
+ * the head + 1, + 2…, gapless and increasing in commit order, whichever process wrote them. A reader of `loadAfter`
+ * never finds a later commit below a position it has passed, the "lost event" that sequence-numbered stores suffer
+ * when a transaction that took a lower number commits after one that took a higher. The cost: appends to one journal
+ * are serialized (group them with `append`'s several writes; the runtime does); different journals run in parallel.
+ *
+ * Everything an `append` stores (events, snapshots, idempotency records, inline projections' documents and
+ * checkpoints, stream heads, the journal's head) is one transaction; its change notice is sent at commit. A read
+ * that must agree with itself (a read model's documents and checkpoint) is one statement.
+ *
+ * Failures are typed: bad input is refused before any SQL with the kit's validation errors; a serialization failure
+ * or deadlock is retried; a transaction that failed before COMMIT (a lost connection, say) is a `StorageError` and
+ * stored nothing; a lost connection during COMMIT is an `OutcomeUnknownError`; a closed journal or database a
+ * `ClosedError`.
+ */
+export class PostgresJournal implements EventJournal {
+  readonly kind = 'centralized';
+  readonly #context: JournalContext;
+  readonly #statements: Statements;
+  readonly #snapshotsKept: number;
+  readonly #onClose: () => Promise<void>;
+  readonly #unwatch = new Set<() => void>();
+  #closed = false;
+
+  /** @internal Use `openPostgresJournal` or `PostgresDatabase.journal`. */
+  constructor(
+    /** The journal's id in its database. */
+    readonly journalId: string,
+    context: JournalContext,
+    snapshotsKept: number,
+    onClose: () => Promise<void>,
+  ) {
+    this.#context = context;
+    this.#statements = context.statements;
+    this.#snapshotsKept = snapshotsKept;
+    this.#onClose = onClose;
+  }
+
+  async append(writes: readonly StreamWrite[], { projections = [] }: AppendOptions = {}): Promise<AppendOutcome[]> {
+    this.#assertOpen();
+    validateWrites(writes);
+    projections.forEach(validateProjection);
+    if (writes.length === 0) return [];
+    return this.#write('append', async (query, position) => {
+      const streamIds = streamIdsOf(writes);
+      const keys = writes.flatMap(({ streamId, idempotency = [] }) => idempotency.map(({ key }) => [streamId, key]));
+      const eventIds = writes.flatMap(({ events }) => events.map(({ eventId }) => eventId));
+      const [found] = await query<{ heads: Record<string, number>; keys: [string, string][]; event_ids: string[]; checkpoints: Record<string, unknown[]> }>(
+        this.#statements.writeState,
+        [this.journalId, JSON.stringify(streamIds), JSON.stringify(keys), JSON.stringify(eventIds), JSON.stringify(projections.map(({ name }) => name))],
+      );
+      const taken = new Set(found!.keys.map((key) => JSON.stringify(key)));
+      const state: WriteState = {
+        heads: new Map(streamIds.map((id) => [id, int(found!.heads[id] ?? 0)])),
+        position,
+        keyTaken: (streamId, key) => taken.has(JSON.stringify([streamId, key])),
+      };
+      const stored = storedCheckpointsOf(found!.checkpoints);
+      const live = projections.filter(({ name }) => isLive(stored.get(name)?.checkpoint, position));
+      const documents = live.length > 0 ? await this.#readDocuments(query, documentIdsFor(writes, state, live), stored) : new Map();
+      const read = (projection: string, id: string) => documents.get(projection)?.get(id);
+      const plan = planWithUniqueEventIds(writes, state, live, read, new Set(found!.event_ids));
+      if (plan.accepted.length === 0) return plan.outcomes;
+
+      const projected = new Map<string, Checkpoint>();
+      const parts = { puts: [] as object[], deletes: [] as object[], checkpoints: [] as object[] };
+      if (plan.position !== undefined) {
+        for (const [name, changes] of plan.documents) {
+          const previous = stored.get(name);
+          const generation = previous?.generation ?? 0;
+          documentRows(name, generation, changes, parts.puts, parts.deletes);
+          const checkpoint = servedAt(previous?.checkpoint, plan.position);
+          parts.checkpoints.push(checkpointRow(name, checkpoint, generation));
+          projected.set(name, checkpoint);
+        }
+      }
+      await this.#store(query, { ...parts, accepted: plan.accepted, ...(plan.position !== undefined && { head: plan.position }) });
+      return projected.size > 0 ? plan.outcomes.map((outcome) => ('positions' in outcome ? { ...outcome, projected } : outcome)) : plan.outcomes;
+    });
+  }
+
+  async load(streamId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
+    this.#assertOpen();
+    assertStreamId(streamId);
+    assertRange(fromSequenceNr, toSequenceNr);
+    if (toSequenceNr !== undefined && toSequenceNr < fromSequenceNr) return [];
+    const rows = await this.#read('load', this.#statements.load, [this.journalId, streamId, fromSequenceNr, toSequenceNr ?? null]);
+    return rows.map((row) => eventOf(row, streamId));
+  }
+
+  async loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & StreamOf)[]> {
+    this.#assertOpen();
+    assertSequenceNr(afterPosition, 'afterPosition', 0);
+    assertSequenceNr(limit, 'limit');
+    const rows = await this.#read('loadAfter', this.#statements.loadAfter, [this.journalId, afterPosition, limit]);
+    return rows.map((row) => {
+      const streamId = row.stream_id as string;
+      return { ...eventOf(row, streamId), streamId };
+    });
+  }
+
+  async highestSequenceNr(streamId: string): Promise<number> {
+    this.#assertOpen();
+    assertStreamId(streamId);
+    const [row] = await this.#read('highestSequenceNr', this.#statements.streamHead, [this.journalId, streamId]);
+    return row ? int(row.head) : 0;
+  }
+
+  async streamIds(prefix = ''): Promise<string[]> {
+    this.#assertOpen();
+    if (typeof prefix !== 'string') assertName(prefix, 'prefix');
+    // A prefix no `text` can hold still matches ids that complete its surrogate: such a rare one is matched here.
+    const sent = UNSTORABLE.test(prefix) ? '' : prefix;
+    const rows = await this.#read('streamIds', this.#statements.streamIds, [this.journalId, sent]);
+    // In UTF-16 code units, as JavaScript compares strings; no collation of PostgreSQL orders every id so.
+    return rows.map((row) => row.stream_id as string).filter((id) => id.startsWith(prefix)).sort();
+  }
+
+  async loadSnapshot(streamId: string, maxSequenceNr?: number): Promise<Snapshot | undefined> {
+    this.#assertOpen();
+    assertStreamId(streamId);
+    if (maxSequenceNr !== undefined) assertSequenceNr(maxSequenceNr, 'maxSequenceNr', 0);
+    const [row] = await this.#read('loadSnapshot', this.#statements.loadSnapshot, [this.journalId, streamId, maxSequenceNr ?? null]);
+    return row && snapshotOf(row, streamId);
+  }
+
+  async listSnapshots(streamId: string): Promise<number[]> {
+    this.#assertOpen();
+    assertStreamId(streamId);
+    const rows = await this.#read('listSnapshots', this.#statements.listSnapshots, [this.journalId, streamId]);
+    return rows.map((row) => int(row.sequence_nr));
+  }
+
+  async findIdempotencyRecord(streamId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    this.#assertOpen();
+    assertStreamId(streamId);
+    assertName(key, 'key');
+    const [row] = await this.#read('findIdempotencyRecord', this.#statements.findIdempotencyRecord, [this.journalId, streamId, key]);
+    return row && idempotencyRecordOf(row);
+  }
+
+  async projectEvents(projection: AnyDefinedProjection, events: readonly ProjectionEvent[], afterPosition: number): Promise<boolean> {
+    this.#assertOpen();
+    validateProjection(projection);
+    assertSequenceNr(afterPosition, 'afterPosition', 0);
+    const { name } = projection;
+    const ids = documentIdsOf(projection, events);
+    return this.#write('projectEvents', async (query) => {
+      const previous = await this.#checkpoint(query, name);
+      const target = buildingAt(previous?.checkpoint);
+      if (target.position !== afterPosition) return false;
+      const served = previous?.generation ?? 0;
+      const generation = target.shadow ? served + 1 : served;
+      const documents = await this.#readDocuments(query, new Map([[name, ids]]), new Map([[name, { generation }]]));
+      const changes = project(projection, events, (id) => documents.get(name)?.get(id));
+      const { checkpoint, swapped } = builtTo(previous?.checkpoint, events.at(-1)?.position ?? afterPosition);
+      if (events.length === 0 && !swapped) return true;
+      const parts = { puts: [] as object[], deletes: [] as object[] };
+      documentRows(name, generation, changes, parts.puts, parts.deletes);
+      await this.#store(query, {
+        ...parts,
+        // The shadow is served from now on: the copy it replaces goes, in the same transaction.
+        drops: swapped ? [{ projection: name, generation: served }] : [],
+        checkpoints: [checkpointRow(name, checkpoint, swapped ? generation : served)],
+      });
+      return true;
+    });
+  }
+
+  async loadCheckpoint(projection: string): Promise<Checkpoint | undefined> {
+    this.#assertOpen();
+    assertName(projection, 'projection');
+    const [row] = await this.#read('loadCheckpoint', this.#statements.loadCheckpoint, [this.journalId, projection]);
+    return row && checkpointOf(row.position, row.rebuild_position, row.rebuild_total);
+  }
+
+  async readModel(projection: string, query: DocumentQuery = {}): Promise<ReadModelView> {
+    this.#assertOpen();
+    assertName(projection, 'projection');
+    validateQuery(query);
+    const { ids, prefix = '', limit } = query;
+    const bounds = prefixBounds(prefix);
+    const rows = ids
+      ? await this.#read('readModel', this.#statements.readModelByIds, [this.journalId, projection, limit ?? null, JSON.stringify([...new Set(ids)].map(documentKey))])
+      : await this.#read('readModel', this.#statements.readModelByRange, [this.journalId, projection, limit ?? null, bounds.from, bounds.to ?? null]);
+    const [first] = rows;
+    if (!first) return { checkpoint: undefined, documents: [] };
+    const documents = rows
+      .filter((row) => row.doc_id !== null)
+      .map((row) => ({ id: row.doc_id as string, doc: decodedDocument(projection, row.doc_id as string, row.doc) }));
+    return { checkpoint: checkpointOf(first.position, first.rebuild_position, first.rebuild_total), documents };
+  }
+
+  async resetProjection(projection: string): Promise<number> {
+    this.#assertOpen();
+    assertName(projection, 'projection');
+    return this.#write('resetProjection', async (query, total) => {
+      const previous = await this.#checkpoint(query, projection);
+      const served = previous?.generation ?? 0;
+      // An unfinished shadow of an earlier rebuild starts again from nothing; on an empty journal, so does the read model.
+      const drops = [{ projection, generation: served + 1 }, ...(total === 0 ? [{ projection, generation: served }] : [])];
+      const checkpoint = rebuildFrom(previous?.checkpoint, total);
+      await this.#store(query, { drops, checkpoints: [checkpointRow(projection, checkpoint, served)] });
+      return total;
+    });
+  }
+
+  /**
+   * Calls `listener` whenever this journal changed (a write committed, from any process), until the function it
+   * resolves with is called. Resolves once notices are listened to: a write that commits after that is noticed. A
+   * wake-up only: notices carry nothing but the journal's id, may come in bursts or be coalesced, and after the
+   * listening connection was lost and restored every listener is called once, as changes may have been missed; read
+   * from your own position (`loadAfter`) to learn what changed. A listener that throws or rejects is reported to the
+   * database's `onError`, never to the writer.
+   */
+  async watch(listener: ChangeListener): Promise<() => void> {
+    this.#assertOpen();
+    const remove = await this.#context.notices.watch(this.journalId, listener);
+    if (this.#closed) {
+      remove();
+      this.#assertOpen();
+    }
+    this.#unwatch.add(remove);
+    return () => {
+      this.#unwatch.delete(remove);
+      remove();
+    };
+  }
+
+  /** Releases the journal (and the database it opened, for one of `openPostgresJournal`); later calls reject. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const remove of this.#unwatch) remove();
+    this.#unwatch.clear();
+    await this.#onClose();
+  }
+
+  /** @internal Marks the journal closed when its database closes. */
+  closedWithDatabase(): void {
+    this.#closed = true;
+    this.#unwatch.clear();
+  }
+
+  /**
+   * One write transaction: locks the journal's row, so that the journal's writes run one at a time in commit order,
+   * and runs `body` with the head it read. Retried on serialization failures and deadlocks; failures typed.
+   */
+  #write<T>(operation: string, body: (query: SqlQuery, head: number) => Promise<T>): Promise<T> {
+    return withRetries(operation, () => {
+      this.#assertOpen();
+      return this.#context.port.transaction(async (query) => {
+        const [row] = await query(this.#statements.lockHead, [this.journalId]);
+        if (!row) throw new StorageError(operation, new Error(`the journal "${this.journalId}" is not in the database any more`));
+        return body(query, int(row.head));
+      });
+    });
+  }
+
+  /** Stores a write's rows in one statement, and sends the journal's change notice (at commit). */
+  async #store(query: SqlQuery, parts: WriteParts): Promise<void> {
+    const rows = writeRows(parts.accepted ?? []);
+    const list = (items: readonly object[] | undefined) => JSON.stringify(items ?? []);
+    await query(this.#statements.write, [
+      this.journalId,
+      list(rows.events),
+      list(rows.heads),
+      list(rows.snapshots),
+      this.#snapshotsKept,
+      list(rows.keys),
+      list(parts.puts),
+      list(parts.deletes),
+      list(parts.drops),
+      list(parts.checkpoints),
+      parts.head ?? null,
+      this.#context.channel,
+    ]);
+  }
+
+  /** A projection's stored checkpoint and generation, read in a write transaction (after the lock). */
+  async #checkpoint(query: SqlQuery, projection: string): Promise<StoredCheckpoint | undefined> {
+    const [found] = await query<{ checkpoints: Record<string, unknown[]> }>(this.#statements.writeState, [
+      this.journalId,
+      '[]',
+      '[]',
+      '[]',
+      JSON.stringify([projection]),
+    ]);
+    return storedCheckpointsOf(found!.checkpoints).get(projection);
+  }
+
+  /** The stored documents of `ids` (by projection) in each projection's generation, decoded, by projection and id. */
+  async #readDocuments(
+    query: SqlQuery,
+    ids: ReadonlyMap<string, readonly string[]>,
+    generations: ReadonlyMap<string, { readonly generation: number }>,
+  ): Promise<Map<string, Map<string, unknown>>> {
+    const wanted = [...ids].flatMap(([projection, list]) =>
+      list.map((id) => ({ projection, generation: generations.get(projection)?.generation ?? 0, doc_key: documentKey(id) })),
+    );
+    const documents = new Map<string, Map<string, unknown>>([...ids.keys()].map((projection) => [projection, new Map()]));
+    if (wanted.length === 0) return documents;
+    const rows = await query(this.#statements.readDocuments, [this.journalId, JSON.stringify(wanted)]);
+    for (const row of rows) {
+      const projection = row.projection as string;
+      const id = row.doc_id as string;
+      documents.get(projection)?.set(id, decodedDocument(projection, id, row.doc));
+    }
+    return documents;
+  }
+
+  /** One statement outside a transaction, failures typed. */
+  #read(operation: string, text: string, params: readonly unknown[]): Promise<Row[]> {
+    return typedRead(operation, () => {
+      this.#assertOpen();
+      return this.#context.port.query(text, params);
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError(`The journal "${this.journalId}"`);
+  }
+}
+
+/** Adds a projection's changed documents to the rows to put and to delete, in one copy (generation). */
+function documentRows(projection: string, generation: number, changes: DocumentChanges, puts: object[], deletes: object[]): void {
+  for (const [id, doc] of changes) {
+    const key = { projection, generation, doc_key: documentKey(id) };
+    if (doc === undefined) deletes.push(key);
+    else puts.push({ ...key, doc_id: id, doc: encoded(doc, `doc "${id}"`) });
+  }
+}
+
+/** A stored document, decoded; one the codec cannot read is a `CorruptedDataError` naming the read model and id. */
+function decodedDocument(projection: string, id: string, stored: unknown): unknown {
+  try {
+    return decodeValue(stored);
+  } catch (error) {
+    throw new CorruptedDataError(projection, 0, `document "${id}" of the read model cannot be read: ${(error as Error).message}`);
+  }
+}

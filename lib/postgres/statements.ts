@@ -1,0 +1,133 @@
+/**
+ * Every statement of the PostgreSQL journal, for one schema. `s` is the quoted schema name (`quotedSchema`), the one
+ * name put into the text; every value is a bound parameter. Lists travel as one JSON text parameter each
+ * (`$2::text::jsonb`), read with `jsonb_to_recordset` or `jsonb_array_elements_text`: one round trip for any number of
+ * rows, and no driver's own idea of how to send an array. `$1` is always the journal's id.
+ *
+ * @internal
+ */
+export function statementsFor(s: string) {
+  const docs = `SELECT c.position, c.rebuild_position, c.rebuild_total, d.doc_id, d.doc
+    FROM ${s}.checkpoints c
+    LEFT JOIN LATERAL (
+      SELECT doc_id, doc, doc_key FROM ${s}.documents d
+      WHERE d.journal_id = c.journal_id AND d.projection = c.projection AND d.generation = c.generation AND %WHERE%
+      ORDER BY d.doc_key LIMIT $3
+    ) d ON true
+    WHERE c.journal_id = $1 AND c.projection = $2
+    ORDER BY d.doc_key`;
+  return {
+    createJournal: `INSERT INTO ${s}.journals (journal_id) VALUES ($1) ON CONFLICT (journal_id) DO NOTHING`,
+    journalExists: `SELECT 1 AS found FROM ${s}.journals WHERE journal_id = $1`,
+
+    /**
+     * The first statement of every write: waits for the journal's other writers to commit, then reads the head.
+     * Alone, because in READ COMMITTED a statement that waited for a row lock sees that row as committed but every
+     * other table as of when it started: what follows must be read by statements of its own.
+     */
+    lockHead: `SELECT head FROM ${s}.journals WHERE journal_id = $1 FOR UPDATE`,
+
+    /**
+     * What a write decides on, in one round trip: the heads of the streams written ($2: ids), the idempotency keys
+     * already used ($3: [stream, key] pairs), the event ids already stored ($4) and the checkpoints of projections ($5).
+     */
+    writeState: `SELECT
+      (SELECT coalesce(jsonb_object_agg(stream_id, head), '{}') FROM ${s}.streams
+        WHERE journal_id = $1 AND stream_id IN (SELECT jsonb_array_elements_text($2::text::jsonb))) AS heads,
+      (SELECT coalesce(jsonb_agg(jsonb_build_array(stream_id, key)), '[]') FROM ${s}.idempotency
+        WHERE journal_id = $1 AND (stream_id, key) IN (SELECT k->>0, k->>1 FROM jsonb_array_elements($3::text::jsonb) k)) AS keys,
+      (SELECT coalesce(jsonb_agg(event_id), '[]') FROM ${s}.events
+        WHERE journal_id = $1 AND event_id IN (SELECT jsonb_array_elements_text($4::text::jsonb))) AS event_ids,
+      (SELECT coalesce(jsonb_object_agg(projection, jsonb_build_array(position, rebuild_position, rebuild_total, generation)), '{}')
+        FROM ${s}.checkpoints
+        WHERE journal_id = $1 AND projection IN (SELECT jsonb_array_elements_text($5::text::jsonb))) AS checkpoints`,
+
+    /** Documents by projection, generation and key ($2: [{projection, generation, doc_key (hex)}]). */
+    readDocuments: `SELECT d.projection, d.doc_id, d.doc FROM ${s}.documents d
+      JOIN jsonb_to_recordset($2::text::jsonb) AS w(projection text, generation bigint, doc_key text)
+        ON d.journal_id = $1 AND d.projection = w.projection AND d.generation = w.generation AND d.doc_key = decode(w.doc_key, 'hex')`,
+
+    /**
+     * Everything a write stores, in one statement (each part a no-op when its list is empty): events ($2), stream
+     * heads ($3), snapshots ($4, keeping the newest $5 per stream: a snapshot ranked beyond them is not inserted, a
+     * stored one is deleted), idempotency records ($6), documents changed ($7) and deleted ($8), copies of read models
+     * dropped ($9: [{projection, generation}]), checkpoints ($10), the journal's head ($11, or null) and the change
+     * notice on channel $12 (delivered at commit). The parts touch disjoint rows, as one statement must.
+     */
+    write: `WITH
+      new_events AS (
+        INSERT INTO ${s}.events (journal_id, position, stream_id, sequence_nr, event_id, type, schema_version, data, metadata, timestamp)
+        SELECT $1, e.* FROM jsonb_to_recordset($2::text::jsonb) AS e(position bigint, stream_id text, sequence_nr bigint,
+          event_id text, type text, schema_version integer, data jsonb, metadata jsonb, timestamp double precision)),
+      new_heads AS (
+        INSERT INTO ${s}.streams (journal_id, stream_id, head)
+        SELECT $1, h.stream_id, h.head FROM jsonb_to_recordset($3::text::jsonb) AS h(stream_id text, head bigint)
+        ON CONFLICT (journal_id, stream_id) DO UPDATE SET head = excluded.head),
+      new_snapshots AS (
+        SELECT * FROM jsonb_to_recordset($4::text::jsonb) AS n(stream_id text, sequence_nr bigint, state jsonb,
+          timestamp double precision, schema_version integer, checksum text)),
+      ranked AS (
+        SELECT stream_id, sequence_nr, row_number() OVER (PARTITION BY stream_id ORDER BY sequence_nr DESC) AS rank
+        FROM (SELECT stream_id, sequence_nr FROM ${s}.snapshots
+                WHERE journal_id = $1 AND stream_id IN (SELECT stream_id FROM new_snapshots)
+              UNION SELECT stream_id, sequence_nr FROM new_snapshots) AS every_snapshot),
+      kept_snapshots AS (
+        INSERT INTO ${s}.snapshots (journal_id, stream_id, sequence_nr, state, timestamp, schema_version, checksum)
+        SELECT $1, n.stream_id, n.sequence_nr, n.state, n.timestamp, n.schema_version, n.checksum
+        FROM new_snapshots n JOIN ranked r USING (stream_id, sequence_nr) WHERE r.rank <= $5
+        ON CONFLICT (journal_id, stream_id, sequence_nr) DO UPDATE SET state = excluded.state,
+          timestamp = excluded.timestamp, schema_version = excluded.schema_version, checksum = excluded.checksum),
+      dropped_snapshots AS (
+        DELETE FROM ${s}.snapshots t USING ranked r
+        WHERE t.journal_id = $1 AND t.stream_id = r.stream_id AND t.sequence_nr = r.sequence_nr AND r.rank > $5),
+      new_keys AS (
+        INSERT INTO ${s}.idempotency (journal_id, stream_id, key, fingerprint, command_id, from_sequence_nr, to_sequence_nr, timestamp)
+        SELECT $1, k.* FROM jsonb_to_recordset($6::text::jsonb) AS k(stream_id text, key text, fingerprint text,
+          command_id text, from_sequence_nr bigint, to_sequence_nr bigint, timestamp double precision)),
+      put_documents AS (
+        INSERT INTO ${s}.documents (journal_id, projection, generation, doc_key, doc_id, doc)
+        SELECT $1, p.projection, p.generation, decode(p.doc_key, 'hex'), p.doc_id, p.doc
+        FROM jsonb_to_recordset($7::text::jsonb) AS p(projection text, generation bigint, doc_key text, doc_id text, doc jsonb)
+        ON CONFLICT (journal_id, projection, generation, doc_key) DO UPDATE SET doc = excluded.doc),
+      deleted_documents AS (
+        DELETE FROM ${s}.documents d USING jsonb_to_recordset($8::text::jsonb) AS x(projection text, generation bigint, doc_key text)
+        WHERE d.journal_id = $1 AND d.projection = x.projection AND d.generation = x.generation AND d.doc_key = decode(x.doc_key, 'hex')),
+      dropped_copies AS (
+        DELETE FROM ${s}.documents d USING jsonb_to_recordset($9::text::jsonb) AS x(projection text, generation bigint)
+        WHERE d.journal_id = $1 AND d.projection = x.projection AND d.generation = x.generation),
+      new_checkpoints AS (
+        INSERT INTO ${s}.checkpoints (journal_id, projection, position, rebuild_position, rebuild_total, generation)
+        SELECT $1, c.* FROM jsonb_to_recordset($10::text::jsonb) AS c(projection text, position bigint,
+          rebuild_position bigint, rebuild_total bigint, generation bigint)
+        ON CONFLICT (journal_id, projection) DO UPDATE SET position = excluded.position,
+          rebuild_position = excluded.rebuild_position, rebuild_total = excluded.rebuild_total, generation = excluded.generation),
+      new_head AS (
+        UPDATE ${s}.journals SET head = $11::bigint WHERE journal_id = $1 AND $11::bigint IS NOT NULL)
+      SELECT pg_notify($12, $1)`,
+
+    load: `SELECT position, sequence_nr, event_id, type, schema_version, data, metadata, timestamp FROM ${s}.events
+      WHERE journal_id = $1 AND stream_id = $2 AND sequence_nr >= $3 AND ($4::bigint IS NULL OR sequence_nr <= $4)
+      ORDER BY sequence_nr`,
+    loadAfter: `SELECT position, stream_id, sequence_nr, event_id, type, schema_version, data, metadata, timestamp
+      FROM ${s}.events WHERE journal_id = $1 AND position > $2 ORDER BY position LIMIT $3`,
+    streamHead: `SELECT head FROM ${s}.streams WHERE journal_id = $1 AND stream_id = $2`,
+    streamIds: `SELECT stream_id FROM ${s}.streams WHERE journal_id = $1 AND starts_with(stream_id, $2)`,
+    loadSnapshot: `SELECT sequence_nr, state, timestamp, schema_version, checksum FROM ${s}.snapshots
+      WHERE journal_id = $1 AND stream_id = $2 AND ($3::bigint IS NULL OR sequence_nr <= $3)
+      ORDER BY sequence_nr DESC LIMIT 1`,
+    listSnapshots: `SELECT sequence_nr FROM ${s}.snapshots WHERE journal_id = $1 AND stream_id = $2 ORDER BY sequence_nr`,
+    findIdempotencyRecord: `SELECT key, fingerprint, command_id, from_sequence_nr, to_sequence_nr, timestamp
+      FROM ${s}.idempotency WHERE journal_id = $1 AND stream_id = $2 AND key = $3`,
+    loadCheckpoint: `SELECT position, rebuild_position, rebuild_total FROM ${s}.checkpoints WHERE journal_id = $1 AND projection = $2`,
+
+    /**
+     * A read model's served documents with its checkpoint, in one statement (so they agree): by key ($4: hex keys)…
+     */
+    readModelByIds: docs.replace('%WHERE%', `d.doc_key IN (SELECT decode(k, 'hex') FROM jsonb_array_elements_text($4::text::jsonb) k)`),
+    /** …or from key $4 (hex) up to, not including, key $5 (hex, or null for no bound). */
+    readModelByRange: docs.replace('%WHERE%', `d.doc_key >= decode($4, 'hex') AND ($5::text IS NULL OR d.doc_key < decode($5, 'hex'))`),
+  };
+}
+
+/** The statements of one schema. */
+export type Statements = ReturnType<typeof statementsFor>;
