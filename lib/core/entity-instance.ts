@@ -11,7 +11,7 @@ import {
 import type { GroupCommit, PendingWrite, WriteOutcome } from './group-commit.ts';
 import { holdsUnfreezable } from './freeze.ts';
 import { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
-import type { EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StoredOutcome, StreamWrite } from './journal.ts';
+import type { EntityLock, EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StoredOutcome, StreamWrite } from './journal.ts';
 import { foldEvents, readAll, readPages, recover, type Versioned } from './replay.ts';
 import type { EntitySchema } from './schema.ts';
 import { assertCloneable, returnedProblem, validateBatch } from './validation.ts';
@@ -44,11 +44,6 @@ export interface EntityContext {
   readonly lock?: EntityLock;
 }
 
-/**
- * Runs `work` while holding an exclusive lock named after a stream, one that every runtime writing to the same
- * journal takes too (a Web Lock, for the tabs of a browser); resolves or rejects as `work` does.
- */
-export type EntityLock = (streamId: string, work: () => Promise<void>) => Promise<void>;
 
 /** How long an entity that lost a race keeps taking its lock before each decision, by the runtime's clock. */
 const CONTENDED_FOR_MS = 5000;

@@ -258,7 +258,21 @@ export interface JournalLifecycle {
  * `stamped`…, exported by `eventfold`) and checked with the contract suites of `eventfold/testing`, as the
  * IndexedDB, in-memory and PostgreSQL journals are.
  */
-export interface EventJournal extends EventLog, SnapshotStore, IdempotencyStore, ReadModelStore, JournalLifecycle {}
+export interface EventJournal extends EventLog, SnapshotStore, IdempotencyStore, ReadModelStore, JournalLifecycle {
+  /**
+   * A lock per stream that every process writing to this journal can take, when the store has one (the PostgreSQL
+   * journal's advisory locks): a runtime on the journal takes it after a lost race unless given a `lock` of its own,
+   * so that writers in several processes contend by waiting rather than by failing.
+   */
+  readonly lock?: EntityLock;
+}
+
+/**
+ * Runs `work` while holding an exclusive lock named after a stream, one that every runtime writing to the same
+ * journal takes too (a Web Lock, for the tabs of a browser; an advisory lock, for the processes of a server);
+ * resolves or rejects as `work` does.
+ */
+export type EntityLock = (streamId: string, work: () => Promise<void>) => Promise<void>;
 
 /** How many snapshots per entity a journal keeps by default: the newest ones, for recovery and time travel. */
 export const DEFAULT_SNAPSHOTS_KEPT = 100;

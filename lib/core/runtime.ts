@@ -1,9 +1,9 @@
 import { type CommandOptions, type CommandResult, validateCommand } from './command.ts';
 import type { AnyEntityDefinition, CommandOf, EntityDefinitions, EventOf, StateOf } from './entity.ts';
-import { type EntityChange, type EntityContext, EntityInstance, type EntityLock } from './entity-instance.ts';
+import { type EntityChange, type EntityContext, EntityInstance } from './entity-instance.ts';
 import { ClosedError, InvalidArgumentError } from './errors.ts';
 import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
-import type { EventJournal, PersistedEvent } from './journal.ts';
+import type { EntityLock, EventJournal, PersistedEvent } from './journal.ts';
 import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
 import type { AnyDefinedProjection, DocumentQuery } from './projection.ts';
 import { kitOf } from './projection-kit.ts';
@@ -46,9 +46,10 @@ export interface RuntimeOptions<D extends EntityDefinitions> {
    * A lock per entity shared by every runtime that writes to the journal (`exposeRuntime` passes a Web Lock, which
    * the tabs of a browser share). An entity that lost a race takes it before deciding, for a few seconds after:
    * runtimes that hold it never race each other, so under contention a command waits its turn instead of failing
-   * with a `ConflictError`; without contention nothing is locked. Default: none.
+   * with a `ConflictError`; without contention nothing is locked. Default: the journal's own `lock`, if it has one;
+   * `null`: none, not even the journal's.
    */
-  lock?: EntityLock;
+  lock?: EntityLock | null;
   /** Events read per journal call during recovery. Default 2,500. */
   pageSize?: number;
   /**
@@ -156,7 +157,7 @@ export class EntityRuntime<D extends EntityDefinitions> {
       clock: this.#clock,
       schema: this.#schemas.get(type)!,
       onError: (error, during) => onError(error, { streamId: streamIdOf(type, id), during }),
-      ...(options.lock && { lock: options.lock }),
+      ...(lockOf(options) && { lock: lockOf(options) }),
       onWritten: (sequenceNr, positions, projected) => {
         const streamId = streamIdOf(type, id);
         for (const runner of this.#projections.values()) {
@@ -391,4 +392,9 @@ export class EntityRuntime<D extends EntityDefinitions> {
 /** Creates an entity runtime; see `EntityRuntime`. */
 export function createRuntime<D extends EntityDefinitions>(options: RuntimeOptions<D>): EntityRuntime<D> {
   return new EntityRuntime(options);
+}
+
+/** The lock a runtime's entities take: its own, else its journal's, unless it was told to take none. */
+function lockOf({ lock, journal }: Pick<RuntimeOptions<EntityDefinitions>, 'lock' | 'journal'>): EntityLock | undefined {
+  return lock === null ? undefined : (lock ?? journal.lock);
 }

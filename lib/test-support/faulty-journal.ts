@@ -1,6 +1,7 @@
 import type {
   AnyDefinedProjection,
   DocumentQuery,
+  EntityLock,
   EventJournal,
   AppendOptions,
   AppendOutcome,
@@ -31,8 +32,12 @@ export class FaultyJournal implements EventJournal {
   /** Delays every `projectEvents` (catching up, rebuilding) until this promise settles, when set. */
   projectGate: Promise<void> | undefined;
 
+  /** The journal's entity lock: the inner journal's, unless a test sets another. */
+  lock: EntityLock | undefined;
+
   constructor(readonly inner: EventJournal) {
     this.kind = inner.kind;
+    this.lock = inner.lock;
   }
 
   /** Makes the next call of `method` reject with `error`. */

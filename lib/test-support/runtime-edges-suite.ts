@@ -2,6 +2,7 @@ import {
   createRuntime,
   defineEntity,
   defineProjection,
+  type EntityLock,
   type EventJournal,
   type RuntimeErrorContext,
   snapshotEvery,
@@ -241,9 +242,10 @@ export function describeRuntimeEdges({ open, openSecond }: Journals): void {
 
   describe('writers racing on one entity', () => {
     /** Four runtimes on one journal (as four tabs), each sending `count` commands to one counter, eight at a time. */
-    async function hammer(options: { lock?: ReturnType<typeof mutexLock>; maxConflictRetries: number }) {
+    async function hammer(options: { lock?: ReturnType<typeof mutexLock> | null; maxConflictRetries: number }, journalLock?: EntityLock) {
       const first = await open();
-      const journals = [first, ...(await Promise.all([1, 2, 3].map(() => openSecond(first))))];
+      const opened = [first, ...(await Promise.all([1, 2, 3].map(() => openSecond(first))))];
+      const journals = journalLock ? opened.map((journal) => Object.assign(new FaultyJournal(journal), { lock: journalLock })) : opened;
       const runtimes = journals.map((journal) => createRuntime({ journal, entities: { counter: counter() }, ...options }));
       let gaveUp = 0;
       await Promise.all(
@@ -270,8 +272,16 @@ export function describeRuntimeEdges({ open, openSecond }: Journals): void {
       expect(stored).toBe(4 * 5 * 8);
     });
 
+    it("takes the journal's own lock when the runtime is given none", async () => {
+      const lock = mutexLock();
+      const { gaveUp, stored } = await hammer({ maxConflictRetries: 1 }, lock);
+      expect(gaveUp).toBe(0);
+      expect(stored).toBe(4 * 5 * 8);
+      expect(lock.granted).toBeGreaterThan(0);
+    });
+
     it('without the lock, writers that lose too many races give up (what the lock is for)', async () => {
-      const { gaveUp, stored } = await hammer({ maxConflictRetries: 0 });
+      const { gaveUp, stored } = await hammer({ lock: null, maxConflictRetries: 0 });
       expect(gaveUp).toBeGreaterThan(0);
       expect(stored).toBe(4 * 5 * 8 - gaveUp);
     });
