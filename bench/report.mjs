@@ -50,6 +50,20 @@ export function meets(row) {
   return row.value <= row.goal.value;
 }
 
+/**
+ * `rows` with the rows that `belongs` picks replaced by `section`, which takes the place of the first of them (the end
+ * when there was none): how a section measured alone (`--sizes`, `--server`) goes into the last run's results.
+ * @param {Row[]} rows
+ * @param {Row[]} section
+ * @param {(row: Row) => boolean} belongs
+ */
+export function replaceRows(rows, section, belongs) {
+  const at = rows.findIndex(belongs);
+  const kept = rows.filter((row) => !belongs(row));
+  kept.splice(at < 0 ? kept.length : at, 0, ...section);
+  return kept;
+}
+
 /** @param {number} value */
 export function formatNumber(value) {
   if (!Number.isFinite(value)) return '–';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markdownTable, median, meets, percentile, ratio, ratioChart, textTable } from './report.mjs';
+import { markdownTable, median, meets, percentile, ratio, ratioChart, replaceRows, textTable } from './report.mjs';
 
 const row = (over: object) => ({ id: 'B1a', what: 'deposits', value: 900, unit: 'cmd/s', baseline: 1_000, baselineName: 'raw idb', better: 'higher' as const, ...over });
 
@@ -23,6 +23,14 @@ describe('benchmark report', () => {
     expect(meets(row({ goal: { kind: 'ratio', value: 0.95 } }))).toBe(false);
     expect(meets(row({ value: 12, goal: { kind: 'max', value: 16 } }))).toBe(true);
     expect(meets(row({}))).toBeUndefined();
+  });
+
+  it('puts a section measured alone in place of its old rows, or at the end', () => {
+    const rows = [row({ id: 'B1a' }), row({ id: 'P1' }), row({ id: 'P2' }), row({ id: 'B6' })];
+    const fresh = [row({ id: 'P1', value: 1 }), row({ id: 'P3', value: 3 })];
+    const isServer = (r: { id: string }) => r.id.startsWith('P');
+    expect(replaceRows(rows, fresh, isServer).map((r) => `${r.id}:${r.value}`)).toEqual(['B1a:900', 'P1:1', 'P3:3', 'B6:900']);
+    expect(replaceRows([row({ id: 'B1a' })], fresh, isServer).map((r) => r.id)).toEqual(['B1a', 'P1', 'P3']);
   });
 
   it('renders the table and the chart', () => {

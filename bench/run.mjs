@@ -1,7 +1,9 @@
 // npm run bench [-- --quick] [-- --runs N] [-- --sizes (the B5 size rows alone, into the last full run's results)]
+//   [-- --server (the server section alone, P1–P3, into the last run's results: quick.json with --quick)]
 // Builds the benchmark page, serves it, drives it in headless Chromium with an on-disk profile (so that durability
-// is real), and reports every eventfold figure next to a baseline measured in the same run.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// is real), and reports every eventfold figure next to a baseline measured in the same run. Then the server section
+// (bench/server/): the PostgreSQL journal on PGlite and on a real server, next to raw SQL of the same rows.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +11,8 @@ import { chromium } from 'playwright';
 import { build, preview } from 'vite';
 import { chromiumLaunchOptions } from '../tools/chromium.mjs';
 import { bundle, entries, workerEntries } from '../tools/library-sizes.mjs';
-import { markdownTable, median, meets, percentile, ratioChart, textTable } from './report.mjs';
+import { markdownTable, median, meets, percentile, ratioChart, replaceRows, textTable } from './report.mjs';
+import { serverConditionLines, serverSection } from './server/index.mjs';
 import { fixtureAppSizes } from './sizes.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -101,7 +104,7 @@ function updateReadme(/** @type {string} */ md) {
   const to = readme.indexOf(end);
   if (from < 0 || to < from) return;
   const body = md.split('\n').slice(2).join('\n').trim();
-  const section = `${start}\n${body}\n\n![eventfold's throughput and read rates as ratios to raw IndexedDB and Dexie, measured in the same run](https://raw.githubusercontent.com/eventfold/eventfold/main/bench/results/latest.svg)\n`;
+  const section = `${start}\n${body}\n\n![eventfold's throughput and read rates as ratios to raw IndexedDB, Dexie and raw SQL, measured in the same run](https://raw.githubusercontent.com/eventfold/eventfold/main/bench/results/latest.svg)\n`;
   writeFileSync(path, readme.slice(0, from) + section + readme.slice(to));
 }
 
@@ -122,12 +125,17 @@ function writeResults(results, output) {
     markdownTable(rows),
     '',
     ...notes,
-    `- Browser: ${conditions.browser}, ${conditions.profile}.`,
-    `- Durability: ${conditions.durability}.`,
-    `- Method: ${conditions.method}.`,
-    `- ${conditions.runs} runs; ${conditions.statistic}.`,
-    `- Worker heap: ${conditions.heap.idleMB.toFixed(1)} MB idle before the replays; a replay folds pages of 2,500 events, so what it retains does not grow with the stream.`,
-    `- Machine: ${conditions.machine}. Date: ${conditions.date}${conditions.sizesDate ? `; the B5 sizes re-measured alone (\`--sizes\`) on ${conditions.sizesDate}` : ''}.`,
+    ...(conditions.browser
+      ? [
+          `- Browser: ${conditions.browser}, ${conditions.profile}.`,
+          `- Durability: ${conditions.durability}.`,
+          `- Method: ${conditions.method}.`,
+          `- ${conditions.runs} runs; ${conditions.statistic}.`,
+          `- Worker heap: ${conditions.heap.idleMB.toFixed(1)} MB idle before the replays; a replay folds pages of 2,500 events, so what it retains does not grow with the stream.`,
+          `- Machine: ${conditions.machine}. Date: ${conditions.date}${conditions.sizesDate ? `; the B5 sizes re-measured alone (\`--sizes\`) on ${conditions.sizesDate}` : ''}.`,
+        ]
+      : []),
+    ...(conditions.server ? serverConditionLines(conditions.server) : []),
     '',
   ].join('\n');
   writeFileSync(join(folder, `${output}.md`), md);
@@ -150,6 +158,8 @@ async function main() {
   const heap = await heapProbe(context, page);
   await page.goto(url);
   await page.waitForFunction(() => 'bench' in window);
+  /** @type {{ conditions: any, rows: import('./report.mjs').Row[], samples: Record<string, number[]> }} */
+  let browser;
   /** @returns {Promise<any>} */
   const call = (/** @type {string} */ name, /** @type {unknown[]} */ ...params) =>
     page.evaluate(
@@ -247,12 +257,22 @@ async function main() {
     const version = await (await context.newCDPSession(page)).send('Browser.getVersion');
     conditions.browser = version.product.replace('Chrome/', 'Chromium ').replace('HeadlessChrome/', 'Chromium ');
 
-    writeResults({ conditions, rows, samples }, quick ? 'quick' : 'latest');
+    browser = { conditions, rows, samples };
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
     await new Promise((resolve) => server.httpServer.close(resolve));
   }
+  // After the browser is gone, so that the two sections do not share the machine.
+  const section = await serverSection({ quick, runs, log });
+  writeResults(
+    {
+      conditions: { ...browser.conditions, server: section.conditions },
+      rows: [...browser.rows, ...section.rows],
+      samples: { ...browser.samples, ...section.samples },
+    },
+    quick ? 'quick' : 'latest',
+  );
 }
 
 /**
@@ -263,11 +283,31 @@ async function sizesOnly() {
   const path = join(root, 'bench/results/latest.json');
   const results = JSON.parse(readFileSync(path, 'utf8'));
   const isSize = (/** @type {import('./report.mjs').Row} */ row) => row.id === 'B5' && row.unit === 'kB';
-  const at = results.rows.findIndex(isSize);
-  const rows = results.rows.filter((/** @type {import('./report.mjs').Row} */ row) => !isSize(row));
-  rows.splice(at < 0 ? rows.length : at, 0, ...(await sizeRows()));
+  const rows = replaceRows(results.rows, await sizeRows(), isSize);
   const conditions = { ...results.conditions, sizesDate: new Date().toISOString() };
   writeResults({ ...results, rows, conditions }, 'latest');
 }
 
-await (args.includes('--sizes') ? sizesOnly() : main());
+/**
+ * `npm run bench -- --server [--quick]`: the server section alone, its rows (P1–P3), samples and conditions put into
+ * the last run's results (latest, or quick with `--quick`) in place of its own; the browser rows keep theirs.
+ */
+async function serverOnly() {
+  const output = quick ? 'quick' : 'latest';
+  const path = join(root, `bench/results/${output}.json`);
+  /** @type {{ conditions: any, rows: import('./report.mjs').Row[], samples: Record<string, number[]> }} */
+  const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { conditions: {}, rows: [], samples: {} };
+  const section = await serverSection({ quick, runs, log });
+  const isServer = (/** @type {import('./report.mjs').Row} */ row) => /^P\d/.test(row.id);
+  const samples = Object.fromEntries(Object.entries(results.samples ?? {}).filter(([key]) => !/^P\d/.test(key)));
+  writeResults(
+    {
+      conditions: { ...results.conditions, server: section.conditions },
+      rows: replaceRows(results.rows, section.rows, isServer),
+      samples: { ...samples, ...section.samples },
+    },
+    output,
+  );
+}
+
+await (args.includes('--sizes') ? sizesOnly() : args.includes('--server') ? serverOnly() : main());
