@@ -1,5 +1,6 @@
 import { ClosedError, DEFAULT_SNAPSHOTS_KEPT, InvalidArgumentError } from 'eventfold';
 import { assertName, assertSequenceNr } from 'eventfold/kit';
+import { entityLock } from './entity-lock.ts';
 import { NoticeHub } from './notices.ts';
 import { openPgAdapter } from './pg-adapter.ts';
 import { openPgliteAdapter } from './pglite-adapter.ts';
@@ -62,6 +63,7 @@ export class PostgresDatabase {
   readonly #statements: Statements;
   readonly #notices: NoticeHub;
   readonly #journals = new Set<PostgresJournal>();
+  readonly #lockConnections: number | undefined;
   #closed = false;
 
   /** @internal Use `openPostgresDatabase`. */
@@ -70,8 +72,11 @@ export class PostgresDatabase {
     readonly schema: string,
     port: SqlPort,
     onError: (error: unknown) => void,
+    /** The pool's size on a server, of which entity locks may hold half; `undefined` for PGlite. */
+    lockConnections?: number,
   ) {
     this.#port = port;
+    this.#lockConnections = lockConnections;
     this.#statements = statementsFor(quotedSchema(schema));
     this.#notices = new NoticeHub(port, schema, onError);
   }
@@ -101,7 +106,7 @@ export class PostgresDatabase {
     this.#assertOpen();
     const journal: PostgresJournal = new PostgresJournal(
       journalId,
-      { port: this.#port, statements, channel: this.schema, notices: this.#notices },
+      { port: this.#port, statements, channel: this.schema, notices: this.#notices, lock: entityLock(this.#port, journalId, this.#lockConnections) },
       snapshotsKept,
       async () => {
         this.#journals.delete(journal);
@@ -165,7 +170,7 @@ export async function openPostgresDatabase(options: PostgresDatabaseOptions = {}
     await port.close().catch(() => {});
     throw typedError(`preparing the schema "${schema}"`, error);
   }
-  return new PostgresDatabase(schema, port, report);
+  return new PostgresDatabase(schema, port, report, connectionString !== undefined ? poolSize : undefined);
 }
 
 /** Options of `openPostgresJournal`: where the database is, and which journal of it. */

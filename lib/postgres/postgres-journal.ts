@@ -7,6 +7,7 @@ import {
   CorruptedDataError,
   type DocumentChanges,
   type DocumentQuery,
+  type EntityLock,
   type EventJournal,
   type IdempotencyRecord,
   type PersistedEvent,
@@ -64,6 +65,8 @@ export interface JournalContext {
   /** The notice channel: the schema's name. */
   readonly channel: string;
   readonly notices: NoticeHub;
+  /** The journal's entity lock (see `entityLock`). */
+  readonly lock: EntityLock;
 }
 
 /** What a write of `store` puts in the tables besides events: each list of rows, as `statements.write` takes it. */
@@ -104,6 +107,11 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  */
 export class PostgresJournal implements EventJournal {
   readonly kind = 'centralized';
+  /**
+   * A lock per stream shared by every process on this journal, over PostgreSQL's advisory locks: a runtime takes it
+   * after a lost race, so that processes writing to one entity wait for each other instead of failing.
+   */
+  readonly lock: EntityLock;
   readonly #context: JournalContext;
   readonly #statements: Statements;
   readonly #snapshotsKept: number;
@@ -120,6 +128,7 @@ export class PostgresJournal implements EventJournal {
     onClose: () => Promise<void>,
   ) {
     this.#context = context;
+    this.lock = context.lock;
     this.#statements = context.statements;
     this.#snapshotsKept = snapshotsKept;
     this.#onClose = onClose;
