@@ -1,10 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import postgres from 'postgres';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import setup from '../lib/test-support/postgres-global-setup.ts';
 import {
   createDatabase,
@@ -226,18 +228,24 @@ describe('a throwaway PostgreSQL server', () => {
   });
 
   it.runIf(process.getuid?.() === 0)('runs as the current user when that is not root', async () => {
-    // The same module, in a process of the postgres user: no runuser then, and a folder of its own.
+    // The same module, in a process of the postgres user: no runuser then, and a folder of its own. That user may not
+    // read the checkout (a clone in a private temporary folder), so the module and its driver are copied where it can.
+    const copy = mkdtempSync(join(tmpdir(), 'eventfold-as-postgres-'));
+    chmodSync(copy, 0o755);
+    cpSync(serverModule, join(copy, 'postgres-server.mjs'));
+    cpSync(fileURLToPath(new URL('../node_modules/postgres', import.meta.url)), join(copy, 'node_modules', 'postgres'), { recursive: true });
+    onTestFinished(() => rmSync(copy, { recursive: true, force: true }));
     const asPostgres = execFileSync(
       'runuser',
       ['-u', 'postgres', '--', process.execPath, '--input-type=module', '-e',
-        `import * as pg from ${JSON.stringify(serverModule)};
+        `import * as pg from ${JSON.stringify(join(copy, 'postgres-server.mjs'))};
          const s = await pg.startPostgres();
          const sql = (await import('postgres')).default(s.url, { max: 1 });
          const [row] = await sql\`SELECT current_user AS role, session_user AS session\`;
          const owner = (await import('node:fs')).statSync(s.dir).uid;
          await sql.end(); await s.stop();
          console.log(JSON.stringify({ ...row, owner, uid: process.getuid(), removed: !(await import('node:fs')).existsSync(s.dir) }));`],
-      { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)) },
+      { encoding: 'utf8', cwd: copy },
     );
     const result = JSON.parse(asPostgres.trim().split('\n').at(-1) ?? '');
     expect(result).toEqual({ role: 'eventfold', session: 'eventfold', owner: result.uid, uid: result.uid, removed: true });
