@@ -131,6 +131,9 @@ test('a returning user who has the app offline gets a new version with an edited
     context = await browser.launch();
     page = await browser.firstPage(context);
     await page.goto(`/#${id}`);
+    // The new version is offered once its service worker has downloaded every file of the build and waits: on a
+    // loaded machine that takes longer than an expectation's few seconds, so wait on that state itself.
+    await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.waiting != null);
     const prompt = page.getByRole('status').filter({ hasText: 'A new version of this app is ready' });
     await expect(prompt).toBeVisible();
     await expect(page.getByTestId('balance')).toHaveText('25');
