@@ -6,7 +6,7 @@ import { chromium } from '@playwright/test';
 import { chromiumLaunchOptions } from '../tools/chromium.mjs';
 import { expect, test, watchForErrors } from './fixtures.ts';
 import { checkJournal, openHarness } from './reliability.ts';
-import { runSeed, seededRandom } from './seeded-random.ts';
+import { runSeed, seededRandom } from '../lib/test-support/seeded-random.ts';
 
 const KILLS = 20;
 const ACCOUNTS = 5;

@@ -1,6 +1,6 @@
 import { expect, test } from './fixtures.ts';
 import { checkJournal, openHarness } from './reliability.ts';
-import { runSeed } from './seeded-random.ts';
+import { runSeed } from '../lib/test-support/seeded-random.ts';
 
 const TABS = 4;
 const COMMANDS_PER_TAB = 300;

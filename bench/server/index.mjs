@@ -328,7 +328,7 @@ export async function serverSection({ quick, runs, log }) {
     driver: `pg ${versionOf('pg')} for the server (eventfold and the baseline); @electric-sql/pglite ${versionOf('@electric-sql/pglite')} for PGlite`,
     targets,
     method:
-      'P1 sends each deposit after the previous one is durable; its baseline commits one INSERT per transaction. P2 sends every deposit at once; a counting journal notes the appends the runtime makes of them, and its baseline runs the same transactions (the same streams and rows in each), one INSERT over arrays each. P3 recovers the stream from its first event (no snapshot) in pages of ' +
+      'P1 sends each deposit after the previous one is durable; its baseline commits one INSERT per transaction, a statement committed as it runs, as the journal\'s append is. P2 sends every deposit at once; a counting journal notes the appends the runtime makes of them, and its baseline runs the same transactions (the same streams and rows in each), one INSERT over arrays each. P3 recovers the stream from its first event (no snapshot) in pages of ' +
       `${pageSize.toLocaleString('en-US')}; its baseline SELECTs the same rows in the same pages, jsonb decoded by the driver, and folds nothing. ` +
       "Both stores write the same rows (event id, type, schema version, data and metadata as jsonb, timestamp, position) into the journal's own tables (made by its migration); the account takes a snapshot every 100 events (snapshotEvery(100)), which the baseline does not. " +
       'Eventfold and its baseline take turns, the first alternating from run to run.',

@@ -29,14 +29,13 @@ export function rawStatements(schema) {
 /**
  * @typedef {(text: string, params: unknown[]) => Promise<Record<string, unknown>[]>} Query
  * @typedef {object} RawSql  One driver, as the journal's adapter drives it.
- * @property {Query} query  One statement outside a transaction.
- * @property {(body: (query: Query) => Promise<void>) => Promise<void>} transaction  BEGIN, `body`, COMMIT.
+ * @property {Query} query  One statement in a transaction of its own, as the journal's appends and reads are.
  * @property {() => Promise<void>} close
  */
 
 /**
- * `pg` on a server, as the journal's adapter uses it: a pool, a connection checked out per transaction, and each
- * statement with parameters prepared once per connection (a named statement).
+ * `pg` on a server, as the journal's adapter uses it: a pool, and each statement with parameters prepared once per
+ * connection (a named statement).
  * @param {string} connectionString
  * @returns {Promise<RawSql>}
  */
@@ -53,19 +52,6 @@ export async function rawPg(connectionString) {
   };
   return {
     query: async (text, params) => (await pool.query(named(text, params))).rows,
-    async transaction(body) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await body(async (text, params) => (await client.query(named(text, params))).rows);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
     close: () => pool.end(),
   };
 }
@@ -80,9 +66,6 @@ export async function rawPglite(dataDir) {
   const db = await PGlite.create(dataDir);
   return {
     query: async (text, params) => /** @type {Record<string, unknown>[]} */ ((await db.query(text, params)).rows),
-    async transaction(body) {
-      await db.transaction((tx) => body(async (text, params) => /** @type {Record<string, unknown>[]} */ ((await tx.query(text, params)).rows)));
-    },
     close: () => db.close(),
   };
 }
@@ -129,33 +112,31 @@ export function rawJournal(sql, schema, journalId) {
     return eventRow(++position, streamId, sequenceNr, event);
   };
   return {
-    /** One transaction holding one INSERT of one row. */
-    appendOne: (/** @type {string} */ streamId, /** @type {{ type: string }} */ event) =>
-      sql.transaction(async (query) => {
-        const row = next(streamId, event);
-        await query(statements.insertOne, [journalId, row.position, row.streamId, row.sequenceNr, row.eventId, row.type, 1, row.data, row.metadata, row.timestamp]);
-      }),
+    /** One INSERT of one row, in a transaction of its own. */
+    appendOne: async (/** @type {string} */ streamId, /** @type {{ type: string }} */ event) => {
+      const row = next(streamId, event);
+      await sql.query(statements.insertOne, [journalId, row.position, row.streamId, row.sequenceNr, row.eventId, row.type, 1, row.data, row.metadata, row.timestamp]);
+    },
     /**
-     * One transaction holding one INSERT of every row of `writes` (`[streamId, events]` pairs, in order).
+     * One INSERT of every row of `writes` (`[streamId, events]` pairs, in order), in a transaction of its own.
      * @param {[string, { type: string }[]][]} writes
      */
-    appendMany: (writes) =>
-      sql.transaction(async (query) => {
-        const rows = writes.flatMap(([streamId, events]) => events.map((event) => next(streamId, event)));
-        const column = (/** @type {(row: ReturnType<typeof eventRow>) => unknown} */ pick) => rows.map(pick);
-        await query(statements.insertMany, [
-          journalId,
-          column((row) => row.position),
-          column((row) => row.streamId),
-          column((row) => row.sequenceNr),
-          column((row) => row.eventId),
-          column((row) => row.type),
-          column(() => 1),
-          column((row) => row.data),
-          column((row) => row.metadata),
-          column((row) => row.timestamp),
-        ]);
-      }),
+    appendMany: async (writes) => {
+      const rows = writes.flatMap(([streamId, events]) => events.map((event) => next(streamId, event)));
+      const column = (/** @type {(row: ReturnType<typeof eventRow>) => unknown} */ pick) => rows.map(pick);
+      await sql.query(statements.insertMany, [
+        journalId,
+        column((row) => row.position),
+        column((row) => row.streamId),
+        column((row) => row.sequenceNr),
+        column((row) => row.eventId),
+        column((row) => row.type),
+        column(() => 1),
+        column((row) => row.data),
+        column((row) => row.metadata),
+        column((row) => row.timestamp),
+      ]);
+    },
   };
 }
 

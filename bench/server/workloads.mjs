@@ -75,8 +75,8 @@ export async function eventfoldAwaited({ createRuntime, account, database }, jou
 }
 
 /**
- * P1's baseline: the account's opening row, then `n` deposit rows, each in a transaction of its own (BEGIN, one
- * INSERT, COMMIT) awaited before the next. Rows per second.
+ * P1's baseline: the account's opening row, then `n` deposit rows, each one INSERT in a transaction of its own (the
+ * shape of the journal's append: one statement, committed as it runs), awaited before the next. Rows per second.
  * @param {import('./raw.mjs').RawSql} sql
  * @param {string} schema
  * @param {string} journalId
@@ -131,7 +131,7 @@ export async function eventfoldBurst({ createRuntime, account, database }, journ
 
 /**
  * P2's baseline: the accounts' opening rows, then the transactions of `shape` one after another, each one INSERT of
- * its rows (the same streams, the same number of rows each, in the same order). Rows per second.
+ * its rows in a transaction of its own (the same streams, the same number of rows each, in the same order). Rows per second.
  * @param {import('./raw.mjs').RawSql} sql
  * @param {string} schema
  * @param {string} journalId

@@ -2,7 +2,7 @@
 // commands can be sent and each acknowledgment reported to the test as it happens.
 import { connect } from 'eventfold/client';
 import type { entities } from '../../demo-app/bank/bank.worker.ts';
-import { seededRandom } from '../seeded-random.ts';
+import { seededRandom } from '../../lib/test-support/seeded-random.ts';
 import type { DatabaseContents, Harness } from './contract.ts';
 
 const bank = connect<typeof entities>(

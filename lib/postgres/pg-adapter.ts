@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { ClosedError, UnsupportedError } from 'eventfold';
 import type { Client } from 'pg';
-import { isRollback } from './sql-errors.ts';
+import { isRollback, isStatementFailure } from './sql-errors.ts';
 import { CommitUnknownError, type Row, type SqlPort, type SqlQuery } from './sql-port.ts';
 
 /** How the server adapter connects. */
@@ -80,6 +80,25 @@ export async function openPgAdapter(options: PgAdapterOptions): Promise<SqlPort>
           await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
         }
         throw error;
+      } finally {
+        client.off('error', onLost);
+        client.release(broken);
+      }
+    },
+
+    async write<R = Row>(text: string, params: readonly unknown[]) {
+      assertOpen();
+      // A connection of its own, so that one that fails before the statement is sent is told from one lost during it.
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      const onLost = (error: Error) => (broken = error);
+      client.on('error', onLost);
+      try {
+        return (await client.query(prepared(text, params))).rows as R[];
+      } catch (error) {
+        if (isStatementFailure(error)) throw error;
+        broken ??= error as Error;
+        throw new CommitUnknownError(error);
       } finally {
         client.off('error', onLost);
         client.release(broken);

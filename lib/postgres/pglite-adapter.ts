@@ -35,6 +35,12 @@ export async function openPgliteAdapter(dataDir: string | undefined): Promise<Sq
       return db.transaction((tx) => body(async <R = Row>(text: string, params: readonly unknown[]) => (await tx.query<R>(text, params as unknown[])).rows));
     },
 
+    // In this process, the statement's answer cannot be lost: every failure is the database's, and stored nothing.
+    async write<R = Row>(text: string, params: readonly unknown[]) {
+      assertOpen();
+      return (await db.query<R>(text, params as unknown[])).rows;
+    },
+
     async listen(channel, onNotice) {
       assertOpen();
       // PGlite runs `LISTEN <channel>` unquoted: the channel is a lowercase identifier (the schema's name).

@@ -35,6 +35,7 @@ import {
   validateProjection,
   validateQuery,
   validateWrites,
+  type ProjectedPlan,
   type WriteState,
 } from 'eventfold/kit';
 import type { ChangeListener, NoticeHub } from './notices.ts';
@@ -52,9 +53,10 @@ import {
   storedCheckpointsOf,
   writeRows,
 } from './rows.ts';
-import { typedRead, withRetries } from './sql-errors.ts';
+import { isRetryable, sqlStateOf, typedError, typedRead, withRetries } from './sql-errors.ts';
+import { KnownHeads } from './known-heads.ts';
 import type { Row, SqlPort, SqlQuery } from './sql-port.ts';
-import type { Statements } from './statements.ts';
+import type { Statements, WriteClaim, WriteParts } from './statements.ts';
 import { planWithUniqueEventIds } from './unique-event-ids.ts';
 import { decodeValue } from './value-codec.ts';
 
@@ -69,15 +71,8 @@ export interface JournalContext {
   readonly lock: EntityLock;
 }
 
-/** What a write of `store` puts in the tables besides events: each list of rows, as `statements.write` takes it. */
-interface WriteParts {
-  readonly accepted?: Parameters<typeof writeRows>[0];
-  readonly puts?: object[];
-  readonly deletes?: object[];
-  readonly drops?: object[];
-  readonly checkpoints?: object[];
-  readonly head?: number;
-}
+/** The SQLSTATE of a unique violation. */
+const UNIQUE_VIOLATION = '23505';
 
 /** A string with U+0000 or a lone surrogate, which a `text` column cannot hold. */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -117,6 +112,7 @@ export class PostgresJournal implements EventJournal {
   readonly #snapshotsKept: number;
   readonly #onClose: () => Promise<void>;
   readonly #unwatch = new Set<() => void>();
+  readonly #known = new KnownHeads();
   #closed = false;
 
   /** @internal Use `openPostgresJournal` or `PostgresDatabase.journal`. */
@@ -139,7 +135,58 @@ export class PostgresJournal implements EventJournal {
     validateWrites(writes);
     projections.forEach(validateProjection);
     if (writes.length === 0) return [];
-    return this.#write('append', async (query, position) => {
+    return (projections.length === 0 && (await this.#appendAtOnce(writes))) || this.#appendLocked(writes, projections);
+  }
+
+  /**
+   * An append without inline projections, planned on what this handle knows of the journal's heads (`KnownHeads`)
+   * and stored by one statement that claims the head it was planned at: one round trip. A stream it does not know is
+   * taken to be new when the write starts it; an idempotency key and an event id, to be unused. Each guess is checked
+   * by the tables' unique keys, so a wrong one fails the statement with nothing stored. Resolves with `undefined`
+   * when the append must be made under the journal's lock instead: a stream it does not know, a plan with a refused
+   * write (which the locked append decides on what is stored), a guess the statement found wrong, another write
+   * that came first.
+   */
+  async #appendAtOnce(writes: readonly StreamWrite[]): Promise<AppendOutcome[] | undefined> {
+    const base = this.#known.head;
+    if (base === undefined) return undefined;
+    const heads = new Map<string, number>();
+    for (const { streamId, events } of writes) {
+      const head = this.#known.stream(streamId) ?? (events[0]?.sequenceNr === 1 ? 0 : undefined);
+      if (head === undefined) return undefined;
+      heads.set(streamId, head);
+    }
+    let plan: ProjectedPlan;
+    try {
+      plan = planWithUniqueEventIds(writes, { heads, position: base, keyTaken: () => false }, [], () => undefined, new Set());
+    } catch {
+      return undefined;
+    }
+    if (plan.outcomes.some((outcome) => 'error' in outcome)) return undefined;
+    const rows = writeRows(plan.accepted);
+    const claim = { base, head: plan.position ?? base };
+    const { text, params } = this.#statements.write(this.journalId, claim, this.#snapshotsKept, this.#context.channel, rows);
+    let claimed: boolean;
+    try {
+      this.#assertOpen();
+      claimed = (await this.#context.port.write(text, params)).length > 0;
+    } catch (error) {
+      this.#known.forget();
+      if (sqlStateOf(error) === UNIQUE_VIOLATION || isRetryable(error)) return undefined;
+      throw typedError('append', error);
+    }
+    if (!claimed) {
+      this.#known.forget();
+      return undefined;
+    }
+    this.#known.advance(claim.base, claim.head, rows.heads.map(({ stream_id, head }) => [stream_id, head]));
+    return plan.outcomes;
+  }
+
+  /** An append in a transaction that locks the journal and reads what it decides on. */
+  async #appendLocked(writes: readonly StreamWrite[], projections: readonly AnyDefinedProjection[]): Promise<AppendOutcome[]> {
+    let known: { base: number; head: number; heads: Map<string, number> } | undefined;
+    const outcomes = await this.#write('append', async (query, position) => {
       const streamIds = streamIdsOf(writes);
       const keys = writes.flatMap(({ streamId, idempotency = [] }) => idempotency.map(({ key }) => [streamId, key]));
       const eventIds = writes.flatMap(({ events }) => events.map(({ eventId }) => eventId));
@@ -149,7 +196,8 @@ export class PostgresJournal implements EventJournal {
       );
       const taken = new Set(found!.keys.map((key) => JSON.stringify(key)));
       const state: WriteState = {
-        heads: new Map(streamIds.map((id) => [id, int(found!.heads[id] ?? 0)])),
+        // An own property only: a stream called `constructor` is no method of Object.prototype.
+        heads: new Map(streamIds.map((id) => [id, Object.hasOwn(found!.heads, id) ? int(found!.heads[id]) : 0])),
         position,
         keyTaken: (streamId, key) => taken.has(JSON.stringify([streamId, key])),
       };
@@ -158,6 +206,10 @@ export class PostgresJournal implements EventJournal {
       const documents = live.length > 0 ? await this.#readDocuments(query, documentIdsFor(writes, state, live), stored) : new Map();
       const read = (projection: string, id: string) => documents.get(projection)?.get(id);
       const plan = planWithUniqueEventIds(writes, state, live, read, new Set(found!.event_ids));
+      const rows = writeRows(plan.accepted);
+      // The heads read, then those the accepted writes leave.
+      for (const { stream_id, head } of rows.heads) state.heads.set(stream_id, head);
+      known = { base: position, head: plan.position ?? position, heads: state.heads };
       if (plan.accepted.length === 0) return plan.outcomes;
 
       const projected = new Map<string, Checkpoint>();
@@ -172,9 +224,11 @@ export class PostgresJournal implements EventJournal {
           projected.set(name, checkpoint);
         }
       }
-      await this.#store(query, { ...parts, accepted: plan.accepted, ...(plan.position !== undefined && { head: plan.position }) });
+      await this.#store(query, { base: position, head: plan.position ?? position }, { ...rows, ...parts });
       return projected.size > 0 ? plan.outcomes.map((outcome) => ('positions' in outcome ? { ...outcome, projected } : outcome)) : plan.outcomes;
     });
+    if (known) this.#known.advance(known.base, known.head, known.heads);
+    return outcomes;
   }
 
   async load(streamId: string, fromSequenceNr = 1, toSequenceNr?: number): Promise<PersistedEvent[]> {
@@ -243,7 +297,7 @@ export class PostgresJournal implements EventJournal {
     assertSequenceNr(afterPosition, 'afterPosition', 0);
     const { name } = projection;
     const ids = documentIdsOf(projection, events);
-    return this.#write('projectEvents', async (query) => {
+    return this.#write('projectEvents', async (query, head) => {
       const previous = await this.#checkpoint(query, name);
       const target = buildingAt(previous?.checkpoint);
       if (target.position !== afterPosition) return false;
@@ -255,7 +309,7 @@ export class PostgresJournal implements EventJournal {
       if (events.length === 0 && !swapped) return true;
       const parts = { puts: [] as object[], deletes: [] as object[] };
       documentRows(name, generation, changes, parts.puts, parts.deletes);
-      await this.#store(query, {
+      await this.#store(query, { base: head, head }, {
         ...parts,
         // The shadow is served from now on: the copy it replaces goes, in the same transaction.
         drops: swapped ? [{ projection: name, generation: served }] : [],
@@ -298,7 +352,7 @@ export class PostgresJournal implements EventJournal {
       // An unfinished shadow of an earlier rebuild starts again from nothing; on an empty journal, so does the read model.
       const drops = [{ projection, generation: served + 1 }, ...(total === 0 ? [{ projection, generation: served }] : [])];
       const checkpoint = rebuildFrom(previous?.checkpoint, total);
-      await this.#store(query, { drops, checkpoints: [checkpointRow(projection, checkpoint, served)] });
+      await this.#store(query, { base: total, head: total }, { drops, checkpoints: [checkpointRow(projection, checkpoint, served)] });
       return total;
     });
   }
@@ -355,24 +409,12 @@ export class PostgresJournal implements EventJournal {
     });
   }
 
-  /** Stores a write's rows in one statement, and sends the journal's change notice (at commit). */
-  async #store(query: SqlQuery, parts: WriteParts): Promise<void> {
-    const rows = writeRows(parts.accepted ?? []);
-    const list = (items: readonly object[] | undefined) => JSON.stringify(items ?? []);
-    await query(this.#statements.write, [
-      this.journalId,
-      list(rows.events),
-      list(rows.heads),
-      list(rows.snapshots),
-      this.#snapshotsKept,
-      list(rows.keys),
-      list(parts.puts),
-      list(parts.deletes),
-      list(parts.drops),
-      list(parts.checkpoints),
-      parts.head ?? null,
-      this.#context.channel,
-    ]);
+  /** Stores a write's rows in one statement, and sends the journal's change notice (at commit), under the lock. */
+  async #store(query: SqlQuery, claim: WriteClaim, parts: WriteParts): Promise<void> {
+    const { text, params } = this.#statements.write(this.journalId, claim, this.#snapshotsKept, this.#context.channel, parts);
+    const rows = await query(text, params);
+    // The transaction holds the journal's lock: its claim cannot fail.
+    if (rows.length === 0) throw new Error(`the journal "${this.journalId}" moved under its lock`);
   }
 
   /** A projection's stored checkpoint and generation, read in a write transaction (after the lock). */

@@ -1,7 +1,7 @@
-// Faults on a real server: a connection lost in the middle of an append, a deadlock the server breaks by aborting
-// the journal's transaction, the listening connection lost, a server restart. The first two are set up with a second
-// connection that holds a lock the append needs, so that the fault strikes at a known step; the tests wait on what
-// `pg_stat_activity` shows, never on time.
+// Faults on a real server: a connection lost in the middle of an append (one in a transaction, one that is a single
+// statement), a deadlock the server breaks by aborting the journal's transaction, the listening connection lost, a
+// server restart. The first three are set up with a second connection that holds a lock the append needs, so that
+// the fault strikes at a known step; the tests wait on what `pg_stat_activity` shows, never on time.
 import { persist, randomId } from 'eventfold';
 import { openPostgresDatabase, openPostgresJournal, type PostgresDatabase, type PostgresJournal } from 'eventfold/postgres';
 import pg from 'pg';
@@ -50,8 +50,10 @@ const lockJournal = (client: pg.Client, journal: PostgresJournal) =>
   client.query('SELECT head FROM eventfold.journals WHERE journal_id = $1 FOR UPDATE', [journal.journalId]);
 
 it('reports a connection lost before COMMIT as a storage error, stores nothing of it, and appends again', async () => {
-  const journal = await database.journal(`lost-${randomId()}`);
-  await persist(journal, 's', numbered(1, 1));
+  const id = `lost-${randomId()}`;
+  await persist(await database.journal(id), 's', numbered(1, 1));
+  // A handle that knows nothing of the journal appends under its lock, in a transaction.
+  const journal = await database.journal(id);
   const blocker = await connection();
   const observer = await connection();
   await blocker.query('BEGIN');
@@ -64,6 +66,26 @@ it('reports a connection lost before COMMIT as a storage error, stores nothing o
   await blocker.query('ROLLBACK');
 
   await expect(append).rejects.toMatchObject({ code: 'storage-failed' });
+  expect(await journal.highestSequenceNr('s')).toBe(1);
+  expect(await journal.append([{ streamId: 's', events: numbered(2, 2) }])).toEqual([{ positions: [2, 3] }]);
+});
+
+it('reports a connection lost during a one-statement append as an outcome unknown, and appends again', async () => {
+  const journal = await database.journal(`lost-at-once-${randomId()}`);
+  // The handle wrote the stream: its next append is one statement, which commits as it runs.
+  await persist(journal, 's', numbered(1, 1));
+  const blocker = await connection();
+  const observer = await connection();
+  await blocker.query('BEGIN');
+  await lockJournal(blocker, journal);
+
+  const append = journal.append([{ streamId: 's', events: numbered(2, 2) }]);
+  append.catch(() => {});
+  const pid = await waitingBackend(observer, 'claimed AS');
+  await observer.query('SELECT pg_terminate_backend($1)', [pid]);
+  await blocker.query('ROLLBACK');
+
+  await expect(append).rejects.toMatchObject({ code: 'outcome-unknown' });
   expect(await journal.highestSequenceNr('s')).toBe(1);
   expect(await journal.append([{ streamId: 's', events: numbered(2, 2) }])).toEqual([{ positions: [2, 3] }]);
 });

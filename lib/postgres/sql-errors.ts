@@ -70,3 +70,13 @@ export function isRollback(error: unknown): boolean {
   const state = sqlStateOf(error);
   return state !== undefined && (state.startsWith('40') || state.startsWith('23'));
 }
+
+/**
+ * Whether an error that a statement run in a transaction of its own failed with is the server's answer that the
+ * statement failed, so that nothing was stored: any SQLSTATE but those of a lost connection (class 08), a server
+ * shutting down or crashing (57), or failing in itself (58, XX), after which it may have committed before it answered.
+ */
+export function isStatementFailure(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  return state !== undefined && !['08', '57', '58', 'XX'].includes(state.slice(0, 2));
+}

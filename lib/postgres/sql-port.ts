@@ -17,6 +17,13 @@ export interface SqlPort {
   transaction<T>(body: (query: SqlQuery) => Promise<T>): Promise<T>;
 
   /**
+   * One statement in a transaction of its own, which it commits: it stores all or nothing. A connection lost while it
+   * ran, or a server that went away during it, rejects with a `CommitUnknownError` (it may have committed); an error
+   * the server answered with means nothing was stored.
+   */
+  write<R = Row>(text: string, params: readonly unknown[]): Promise<R[]>;
+
+  /**
    * Listens on `channel` (a lowercase identifier, the journal's schema), calling `onNotice` with each notice's payload
    * and `onResumed` after the listening connection was lost and listens again (notices may have been missed meanwhile).
    * Resolves once listening, with the function that stops it. Neither callback may throw.

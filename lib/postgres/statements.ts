@@ -47,63 +47,8 @@ export function statementsFor(s: string) {
       JOIN jsonb_to_recordset($2::text::jsonb) AS w(projection text, generation bigint, doc_key text)
         ON d.journal_id = $1 AND d.projection = w.projection AND d.generation = w.generation AND d.doc_key = decode(w.doc_key, 'hex')`,
 
-    /**
-     * Everything a write stores, in one statement (each part a no-op when its list is empty): events ($2), stream
-     * heads ($3), snapshots ($4, keeping the newest $5 per stream: a snapshot ranked beyond them is not inserted, a
-     * stored one is deleted), idempotency records ($6), documents changed ($7) and deleted ($8), copies of read models
-     * dropped ($9: [{projection, generation}]), checkpoints ($10), the journal's head ($11, or null) and the change
-     * notice on channel $12 (delivered at commit). The parts touch disjoint rows, as one statement must.
-     */
-    write: `WITH
-      new_events AS (
-        INSERT INTO ${s}.events (journal_id, position, stream_id, sequence_nr, event_id, type, schema_version, data, metadata, timestamp)
-        SELECT $1, e.* FROM jsonb_to_recordset($2::text::jsonb) AS e(position bigint, stream_id text, sequence_nr bigint,
-          event_id text, type text, schema_version integer, data jsonb, metadata jsonb, timestamp double precision)),
-      new_heads AS (
-        INSERT INTO ${s}.streams (journal_id, stream_id, head)
-        SELECT $1, h.stream_id, h.head FROM jsonb_to_recordset($3::text::jsonb) AS h(stream_id text, head bigint)
-        ON CONFLICT (journal_id, stream_id) DO UPDATE SET head = excluded.head),
-      new_snapshots AS (
-        SELECT * FROM jsonb_to_recordset($4::text::jsonb) AS n(stream_id text, sequence_nr bigint, state jsonb,
-          timestamp double precision, schema_version integer, checksum text)),
-      ranked AS (
-        SELECT stream_id, sequence_nr, row_number() OVER (PARTITION BY stream_id ORDER BY sequence_nr DESC) AS rank
-        FROM (SELECT stream_id, sequence_nr FROM ${s}.snapshots
-                WHERE journal_id = $1 AND stream_id IN (SELECT stream_id FROM new_snapshots)
-              UNION SELECT stream_id, sequence_nr FROM new_snapshots) AS every_snapshot),
-      kept_snapshots AS (
-        INSERT INTO ${s}.snapshots (journal_id, stream_id, sequence_nr, state, timestamp, schema_version, checksum)
-        SELECT $1, n.stream_id, n.sequence_nr, n.state, n.timestamp, n.schema_version, n.checksum
-        FROM new_snapshots n JOIN ranked r USING (stream_id, sequence_nr) WHERE r.rank <= $5
-        ON CONFLICT (journal_id, stream_id, sequence_nr) DO UPDATE SET state = excluded.state,
-          timestamp = excluded.timestamp, schema_version = excluded.schema_version, checksum = excluded.checksum),
-      dropped_snapshots AS (
-        DELETE FROM ${s}.snapshots t USING ranked r
-        WHERE t.journal_id = $1 AND t.stream_id = r.stream_id AND t.sequence_nr = r.sequence_nr AND r.rank > $5),
-      new_keys AS (
-        INSERT INTO ${s}.idempotency (journal_id, stream_id, key, fingerprint, command_id, from_sequence_nr, to_sequence_nr, timestamp)
-        SELECT $1, k.* FROM jsonb_to_recordset($6::text::jsonb) AS k(stream_id text, key text, fingerprint text,
-          command_id text, from_sequence_nr bigint, to_sequence_nr bigint, timestamp double precision)),
-      put_documents AS (
-        INSERT INTO ${s}.documents (journal_id, projection, generation, doc_key, doc_id, doc)
-        SELECT $1, p.projection, p.generation, decode(p.doc_key, 'hex'), p.doc_id, p.doc
-        FROM jsonb_to_recordset($7::text::jsonb) AS p(projection text, generation bigint, doc_key text, doc_id text, doc jsonb)
-        ON CONFLICT (journal_id, projection, generation, doc_key) DO UPDATE SET doc = excluded.doc),
-      deleted_documents AS (
-        DELETE FROM ${s}.documents d USING jsonb_to_recordset($8::text::jsonb) AS x(projection text, generation bigint, doc_key text)
-        WHERE d.journal_id = $1 AND d.projection = x.projection AND d.generation = x.generation AND d.doc_key = decode(x.doc_key, 'hex')),
-      dropped_copies AS (
-        DELETE FROM ${s}.documents d USING jsonb_to_recordset($9::text::jsonb) AS x(projection text, generation bigint)
-        WHERE d.journal_id = $1 AND d.projection = x.projection AND d.generation = x.generation),
-      new_checkpoints AS (
-        INSERT INTO ${s}.checkpoints (journal_id, projection, position, rebuild_position, rebuild_total, generation)
-        SELECT $1, c.* FROM jsonb_to_recordset($10::text::jsonb) AS c(projection text, position bigint,
-          rebuild_position bigint, rebuild_total bigint, generation bigint)
-        ON CONFLICT (journal_id, projection) DO UPDATE SET position = excluded.position,
-          rebuild_position = excluded.rebuild_position, rebuild_total = excluded.rebuild_total, generation = excluded.generation),
-      new_head AS (
-        UPDATE ${s}.journals SET head = $11::bigint WHERE journal_id = $1 AND $11::bigint IS NOT NULL)
-      SELECT pg_notify($12, $1)`,
+    /** Everything a write stores, in one statement: see `writeStatement`. */
+    write: writeStatement(s),
 
     load: `SELECT position, sequence_nr, event_id, type, schema_version, data, metadata, timestamp FROM ${s}.events
       WHERE journal_id = $1 AND stream_id = $2 AND sequence_nr >= $3 AND ($4::bigint IS NULL OR sequence_nr <= $4)
@@ -131,3 +76,116 @@ export function statementsFor(s: string) {
 
 /** The statements of one schema. */
 export type Statements = ReturnType<typeof statementsFor>;
+
+/** What a write stores, each a list of rows bound as one JSON parameter; an empty or absent list is left out. */
+export interface WriteParts {
+  readonly events?: readonly object[];
+  readonly heads?: readonly object[];
+  readonly snapshots?: readonly object[];
+  readonly keys?: readonly object[];
+  readonly puts?: readonly object[];
+  readonly deletes?: readonly object[];
+  readonly drops?: readonly object[];
+  readonly checkpoints?: readonly object[];
+}
+
+/** A write's claim on the journal: the head it was planned at, and the head it leaves. */
+export interface WriteClaim {
+  readonly base: number;
+  readonly head: number;
+}
+
+type Part = keyof WriteParts;
+
+/**
+ * The parts of a write's statement, each given the placeholder of its list and guarded by the claim: a part writes
+ * nothing unless the journal's head was the claim's base. The parts touch disjoint rows, as one statement must.
+ */
+const PARTS: { readonly [P in Part]: (s: string, rows: string, kept: string) => string } = {
+  events: (s, rows) => `new_events AS (
+      INSERT INTO ${s}.events (journal_id, position, stream_id, sequence_nr, event_id, type, schema_version, data, metadata, timestamp)
+      SELECT $1, e.* FROM jsonb_to_recordset(${rows}::text::jsonb) AS e(position bigint, stream_id text, sequence_nr bigint,
+        event_id text, type text, schema_version integer, data jsonb, metadata jsonb, timestamp double precision)
+      WHERE EXISTS (SELECT FROM claimed))`,
+  heads: (s, rows) => `new_heads AS (
+      INSERT INTO ${s}.streams (journal_id, stream_id, head)
+      SELECT $1, h.stream_id, h.head FROM jsonb_to_recordset(${rows}::text::jsonb) AS h(stream_id text, head bigint)
+      WHERE EXISTS (SELECT FROM claimed)
+      ON CONFLICT (journal_id, stream_id) DO UPDATE SET head = excluded.head)`,
+  // The newest `kept` snapshots of each stream stay: a new one ranked beyond them is not inserted, a stored one deleted.
+  snapshots: (s, rows, kept) => `new_snapshots AS (
+      SELECT * FROM jsonb_to_recordset(${rows}::text::jsonb) AS n(stream_id text, sequence_nr bigint, state jsonb,
+        timestamp double precision, schema_version integer, checksum text)
+      WHERE EXISTS (SELECT FROM claimed)),
+    ranked AS (
+      SELECT stream_id, sequence_nr, row_number() OVER (PARTITION BY stream_id ORDER BY sequence_nr DESC) AS rank
+      FROM (SELECT stream_id, sequence_nr FROM ${s}.snapshots
+              WHERE journal_id = $1 AND stream_id IN (SELECT stream_id FROM new_snapshots)
+            UNION SELECT stream_id, sequence_nr FROM new_snapshots) AS every_snapshot),
+    kept_snapshots AS (
+      INSERT INTO ${s}.snapshots (journal_id, stream_id, sequence_nr, state, timestamp, schema_version, checksum)
+      SELECT $1, n.stream_id, n.sequence_nr, n.state, n.timestamp, n.schema_version, n.checksum
+      FROM new_snapshots n JOIN ranked r USING (stream_id, sequence_nr) WHERE r.rank <= ${kept}
+      ON CONFLICT (journal_id, stream_id, sequence_nr) DO UPDATE SET state = excluded.state,
+        timestamp = excluded.timestamp, schema_version = excluded.schema_version, checksum = excluded.checksum),
+    dropped_snapshots AS (
+      DELETE FROM ${s}.snapshots t USING ranked r
+      WHERE t.journal_id = $1 AND t.stream_id = r.stream_id AND t.sequence_nr = r.sequence_nr AND r.rank > ${kept})`,
+  keys: (s, rows) => `new_keys AS (
+      INSERT INTO ${s}.idempotency (journal_id, stream_id, key, fingerprint, command_id, from_sequence_nr, to_sequence_nr, timestamp)
+      SELECT $1, k.* FROM jsonb_to_recordset(${rows}::text::jsonb) AS k(stream_id text, key text, fingerprint text,
+        command_id text, from_sequence_nr bigint, to_sequence_nr bigint, timestamp double precision)
+      WHERE EXISTS (SELECT FROM claimed))`,
+  puts: (s, rows) => `put_documents AS (
+      INSERT INTO ${s}.documents (journal_id, projection, generation, doc_key, doc_id, doc)
+      SELECT $1, p.projection, p.generation, decode(p.doc_key, 'hex'), p.doc_id, p.doc
+      FROM jsonb_to_recordset(${rows}::text::jsonb) AS p(projection text, generation bigint, doc_key text, doc_id text, doc jsonb)
+      WHERE EXISTS (SELECT FROM claimed)
+      ON CONFLICT (journal_id, projection, generation, doc_key) DO UPDATE SET doc = excluded.doc)`,
+  deletes: (s, rows) => `deleted_documents AS (
+      DELETE FROM ${s}.documents d USING jsonb_to_recordset(${rows}::text::jsonb) AS x(projection text, generation bigint, doc_key text)
+      WHERE d.journal_id = $1 AND d.projection = x.projection AND d.generation = x.generation
+        AND d.doc_key = decode(x.doc_key, 'hex') AND EXISTS (SELECT FROM claimed))`,
+  // Copies of read models dropped: [{projection, generation}].
+  drops: (s, rows) => `dropped_copies AS (
+      DELETE FROM ${s}.documents d USING jsonb_to_recordset(${rows}::text::jsonb) AS x(projection text, generation bigint)
+      WHERE d.journal_id = $1 AND d.projection = x.projection AND d.generation = x.generation AND EXISTS (SELECT FROM claimed))`,
+  checkpoints: (s, rows) => `new_checkpoints AS (
+      INSERT INTO ${s}.checkpoints (journal_id, projection, position, rebuild_position, rebuild_total, generation)
+      SELECT $1, c.* FROM jsonb_to_recordset(${rows}::text::jsonb) AS c(projection text, position bigint,
+        rebuild_position bigint, rebuild_total bigint, generation bigint)
+      WHERE EXISTS (SELECT FROM claimed)
+      ON CONFLICT (journal_id, projection) DO UPDATE SET position = excluded.position,
+        rebuild_position = excluded.rebuild_position, rebuild_total = excluded.rebuild_total, generation = excluded.generation)`,
+};
+
+/**
+ * The statement of a write and its parameters. The write claims the journal first: it moves the head from the
+ * claim's base to its new head, and only if the head is still the base, waiting for the journal's other writers as
+ * it does. Every part is guarded by that claim, and the change notice is sent only with it (at commit), so the
+ * statement stores all of the write or, when another write moved the head, nothing: it then answers no row. A write
+ * outside a transaction that locked the journal is so checked for concurrent writers in the one round trip that
+ * stores it. Only the parts a write has are in its text (an empty list costs a parse and a plan too), so a journal
+ * runs a handful of texts, each prepared once per connection.
+ *
+ * `$1` is the journal's id, `$2` the claim's base, `$3` its head, `$4` the notice channel, then the lists of the parts
+ * present in the order of `WriteParts`, then, with snapshots, how many are kept per stream (`snapshotsKept`).
+ */
+function writeStatement(s: string) {
+  const texts = new Map<string, string>();
+  return (journalId: string, claim: WriteClaim, snapshotsKept: number, channel: string, parts: WriteParts) => {
+    const present = (Object.keys(PARTS) as Part[]).filter((part) => (parts[part]?.length ?? 0) > 0);
+    const key = present.join();
+    let text = texts.get(key);
+    if (text === undefined) {
+      const ctes = present.map((part, i) => PARTS[part](s, `$${i + 5}`, `$${present.length + 5}`));
+      text = `WITH claimed AS (
+      UPDATE ${s}.journals SET head = $3::bigint WHERE journal_id = $1 AND head = $2::bigint RETURNING 1)${ctes.map((cte) => `,\n    ${cte}`).join('')}
+    SELECT pg_notify($4, $1) FROM claimed`;
+      texts.set(key, text);
+    }
+    const params: unknown[] = [journalId, claim.base, claim.head, channel, ...present.map((part) => JSON.stringify(parts[part]))];
+    if (present.includes('snapshots')) params.push(snapshotsKept);
+    return { text, params };
+  };
+}

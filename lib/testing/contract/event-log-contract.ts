@@ -296,6 +296,25 @@ export function eventLogCases({ open, describe, it }: Contract): void {
         'a stream id one character too long',
       );
     });
+
+    it("keeps streams named after Object.prototype's members as any other, new and continued, alone and in one call", async () => {
+      const journal = await open();
+      const ids = ['__proto__', 'constructor', 'hasOwnProperty', 'toString'];
+      const started = await journal.append(ids.map((streamId) => ({ streamId, events: numbered(1, 1), snapshot: { sequenceNr: 1, state: 1, timestamp: 1 } })));
+      assertEqual(
+        started.map((outcome) => ('positions' in outcome ? outcome.positions.length : outcome)),
+        [1, 1, 1, 1],
+        'the positions given to each stream started in one call',
+      );
+      for (const streamId of ids) await persist(journal, streamId, numbered(2, 1));
+      for (const streamId of ids) {
+        assertEqual(await journal.highestSequenceNr(streamId), 2, `highestSequenceNr(${JSON.stringify(streamId)})`);
+        assertEqual((await journal.load(streamId)).map((e) => e.sequenceNr), [1, 2], `the sequence numbers of ${JSON.stringify(streamId)}`);
+        assertEqual(await journal.listSnapshots(streamId), [1], `the snapshots of ${JSON.stringify(streamId)}`);
+      }
+      assertEqual(await journal.streamIds(), [...ids].sort(), 'streamIds()');
+      assertEqual((await everything(journal)).map((e) => e.streamId), [...ids, ...ids], 'the streams of loadAfter(0)');
+    });
   });
 
   describe('bad input', () => {
