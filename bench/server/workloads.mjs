@@ -131,7 +131,8 @@ export async function eventfoldBurst({ createRuntime, account, database }, journ
 
 /**
  * P2's baseline: the accounts' opening rows, then the transactions of `shape` one after another, each one INSERT of
- * its rows in a transaction of its own (the same streams, the same number of rows each, in the same order). Rows per second.
+ * its rows in a transaction of its own (the same streams, the same number of rows each, in the same order). Rows per
+ * second.
  * @param {import('./raw.mjs').RawSql} sql
  * @param {string} schema
  * @param {string} journalId

@@ -83,13 +83,20 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  * another's events, snapshots, keys, read models or notices. Open one with `openPostgresJournal`, or many over one
  * connection pool with `openPostgresDatabase(…).journal(id)`.
  *
- * **Commit order.** Every write of a journal (`append`, `projectEvents`, `resetProjection`) is one transaction that
- * first locks the journal's row (`SELECT … FOR UPDATE`) and only then reads the head and everything it decides on. The
- * writes of one journal therefore run one after another, each seeing all that committed before it: positions are
- * the head + 1, + 2…, gapless and increasing in commit order, whichever process wrote them. A reader of `loadAfter`
- * never finds a later commit below a position it has passed, the "lost event" that sequence-numbered stores suffer
- * when a transaction that took a lower number commits after one that took a higher. The cost: appends to one journal
- * are serialized (group them with `append`'s several writes; the runtime does); different journals run in parallel.
+ * **Commit order.** Every write of a journal (`append`, `projectEvents`, `resetProjection`) claims the journal's row:
+ * it moves the head from the value it was planned at, waiting for the journal's other writers to commit first. The
+ * writes of one journal therefore run one after another, each on all that committed before it: positions are the
+ * head + 1, + 2…, gapless and increasing in commit order, whichever process wrote them. A reader of `loadAfter` never
+ * finds a later commit below a position it has passed, the "lost event" that sequence-numbered stores suffer when a
+ * transaction that took a lower number commits after one that took a higher. The cost: appends to one journal are
+ * serialized (group them with `append`'s several writes; the runtime does); different journals run in parallel.
+ *
+ * **One round trip.** An append without inline projections, by a handle that knows the heads of the streams it
+ * writes (it wrote them last, or read them in its last write), is one statement: planned on what the handle knows,
+ * stored only if the journal's head is still the one it knew, so that no other write came between. Otherwise (the
+ * claim lost, a guess refused by a unique key, inline projections, streams it does not know) the append is a
+ * transaction that locks the journal's row (`SELECT … FOR UPDATE`) and reads the heads, keys, event ids and
+ * checkpoints it decides on.
  *
  * Everything an `append` stores (events, snapshots, idempotency records, inline projections' documents and
  * checkpoints, stream heads, the journal's head) is one transaction; its change notice is sent at commit. A read
@@ -97,8 +104,8 @@ const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  *
  * Failures are typed: bad input is refused before any SQL with the kit's validation errors; a serialization failure
  * or deadlock is retried; a transaction that failed before COMMIT (a lost connection, say) is a `StorageError` and
- * stored nothing; a lost connection during COMMIT is an `OutcomeUnknownError`; a closed journal or database a
- * `ClosedError`.
+ * stored nothing; a connection lost during COMMIT, or during a one-statement append, is an `OutcomeUnknownError`; a
+ * closed journal or database a `ClosedError`.
  */
 export class PostgresJournal implements EventJournal {
   readonly kind = 'centralized';
@@ -236,7 +243,7 @@ export class PostgresJournal implements EventJournal {
     assertStreamId(streamId);
     assertRange(fromSequenceNr, toSequenceNr);
     if (toSequenceNr !== undefined && toSequenceNr < fromSequenceNr) return [];
-    const rows = await this.#read('load', this.#statements.load, [this.journalId, streamId, fromSequenceNr, toSequenceNr ?? null]);
+    const rows = await this.#read('load', this.#statements.load, [this.journalId, streamId, fromSequenceNr, toSequenceNr ?? Number.MAX_SAFE_INTEGER]);
     return rows.map((row) => eventOf(row, streamId));
   }
 
@@ -272,7 +279,7 @@ export class PostgresJournal implements EventJournal {
     this.#assertOpen();
     assertStreamId(streamId);
     if (maxSequenceNr !== undefined) assertSequenceNr(maxSequenceNr, 'maxSequenceNr', 0);
-    const [row] = await this.#read('loadSnapshot', this.#statements.loadSnapshot, [this.journalId, streamId, maxSequenceNr ?? null]);
+    const [row] = await this.#read('loadSnapshot', this.#statements.loadSnapshot, [this.journalId, streamId, maxSequenceNr ?? Number.MAX_SAFE_INTEGER]);
     return row && snapshotOf(row, streamId);
   }
 

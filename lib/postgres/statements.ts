@@ -50,15 +50,21 @@ export function statementsFor(s: string) {
     /** Everything a write stores, in one statement: see `writeStatement`. */
     write: writeStatement(s),
 
+    /**
+     * A stream's events from $3 to $4, both bounds always given: a prepared statement's generic plan uses only bounds it
+     * is sure of as the index's range, and one of `$4 IS NULL OR …` would have every page of a replay read the stream
+     * to its end.
+     */
     load: `SELECT position, sequence_nr, event_id, type, schema_version, data, metadata, timestamp FROM ${s}.events
-      WHERE journal_id = $1 AND stream_id = $2 AND sequence_nr >= $3 AND ($4::bigint IS NULL OR sequence_nr <= $4)
+      WHERE journal_id = $1 AND stream_id = $2 AND sequence_nr BETWEEN $3 AND $4
       ORDER BY sequence_nr`,
     loadAfter: `SELECT position, stream_id, sequence_nr, event_id, type, schema_version, data, metadata, timestamp
       FROM ${s}.events WHERE journal_id = $1 AND position > $2 ORDER BY position LIMIT $3`,
     streamHead: `SELECT head FROM ${s}.streams WHERE journal_id = $1 AND stream_id = $2`,
     streamIds: `SELECT stream_id FROM ${s}.streams WHERE journal_id = $1 AND starts_with(stream_id, $2)`,
+    /** The newest snapshot at or below $3 (always given, as `load`'s bounds). */
     loadSnapshot: `SELECT sequence_nr, state, timestamp, schema_version, checksum FROM ${s}.snapshots
-      WHERE journal_id = $1 AND stream_id = $2 AND ($3::bigint IS NULL OR sequence_nr <= $3)
+      WHERE journal_id = $1 AND stream_id = $2 AND sequence_nr <= $3
       ORDER BY sequence_nr DESC LIMIT 1`,
     listSnapshots: `SELECT sequence_nr FROM ${s}.snapshots WHERE journal_id = $1 AND stream_id = $2 ORDER BY sequence_nr`,
     findIdempotencyRecord: `SELECT key, fingerprint, command_id, from_sequence_nr, to_sequence_nr, timestamp
