@@ -15,6 +15,9 @@ export default defineConfig({
   optimizeDeps: { include: ['idb', 'comlink', 'dexie', 'fast-check', 'react', 'react-dom/client'] },
   preview: { port: 4173, strictPort: true },
   test: {
+    // `expect.poll` waits on a state; its bound is for a state never reached, not a measure of speed. Vitest's 1 s
+    // default was passed under load by states that came (a catch-up projection reaching its failing event, once).
+    expect: { poll: { timeout: 20_000 } },
     projects: [
       {
         extends: true,
