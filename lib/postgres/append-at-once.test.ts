@@ -13,7 +13,7 @@ import { openPgAdapter } from './pg-adapter.ts';
 import { openPgliteAdapter } from './pglite-adapter.ts';
 import { PostgresDatabase } from './postgres-database.ts';
 import { prepareSchema } from './schema.ts';
-import type { SqlPort } from './sql-port.ts';
+import type { Row, SqlPort } from './sql-port.ts';
 
 const SEED = runSeed(process.env);
 const CALLS = 300;
@@ -30,9 +30,9 @@ interface Counts {
 function counted(port: SqlPort, counts: Counts): SqlPort {
   return {
     ...port,
-    async write(text, params) {
+    async write<R = Row>(text: string, params: readonly unknown[]) {
       try {
-        const rows = await port.write(text, params);
+        const rows = await port.write<R>(text, params);
         if (rows.length > 0) counts.stored++;
         else counts.claimLost++;
         return rows;
