@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import { createHash } from 'node:crypto';
 import { ClosedError, UnsupportedError } from 'eventfold';
-import type { Client } from 'pg';
+import type { Client, Pool, PoolClient } from 'pg';
 import { isRollback, isStatementFailure } from './sql-errors.ts';
 import { CommitUnknownError, type Row, type SqlPort, type SqlQuery } from './sql-port.ts';
 
@@ -57,52 +57,41 @@ export async function openPgAdapter(options: PgAdapterOptions): Promise<SqlPort>
 
     async transaction<T>(body: (query: SqlQuery) => Promise<T>): Promise<T> {
       assertOpen();
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      // A connection lost while checked out is reported on the client, not the pool: unhandled, it ends the process.
-      const onLost = (error: Error) => (broken = error);
-      client.on('error', onLost);
-      try {
-        const query: SqlQuery = async <R = Row>(text: string, params: readonly unknown[]) =>
-          (await client.query(prepared(text, params))).rows as R[];
-        await client.query('BEGIN');
-        const result = await body(query);
+      return checkedOut(pool, async (client, state) => {
         try {
-          await client.query('COMMIT');
+          const query: SqlQuery = async <R = Row>(text: string, params: readonly unknown[]) =>
+            (await client.query(prepared(text, params))).rows as R[];
+          await client.query('BEGIN');
+          const result = await body(query);
+          try {
+            await client.query('COMMIT');
+          } catch (error) {
+            state.broken = error as Error;
+            throw isRollback(error) ? error : new CommitUnknownError(error);
+          }
+          return result;
         } catch (error) {
-          broken = error as Error;
-          throw isRollback(error) ? error : new CommitUnknownError(error);
+          if (!state.broken) {
+            // A connection that cannot roll back is not given back to the pool.
+            await client.query('ROLLBACK').catch((rollback: Error) => (state.broken = rollback));
+          }
+          throw error;
         }
-        return result;
-      } catch (error) {
-        if (!broken) {
-          // A connection that cannot roll back is not given back to the pool.
-          await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
-        }
-        throw error;
-      } finally {
-        client.off('error', onLost);
-        client.release(broken);
-      }
+      });
     },
 
     async write<R = Row>(text: string, params: readonly unknown[]) {
       assertOpen();
       // A connection of its own, so that one that fails before the statement is sent is told from one lost during it.
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      const onLost = (error: Error) => (broken = error);
-      client.on('error', onLost);
-      try {
-        return (await client.query(prepared(text, params))).rows as R[];
-      } catch (error) {
-        if (isStatementFailure(error)) throw error;
-        broken ??= error as Error;
-        throw new CommitUnknownError(error);
-      } finally {
-        client.off('error', onLost);
-        client.release(broken);
-      }
+      return checkedOut(pool, async (client, state) => {
+        try {
+          return (await client.query(prepared(text, params))).rows as R[];
+        } catch (error) {
+          if (isStatementFailure(error)) throw error;
+          state.broken ??= error as Error;
+          throw new CommitUnknownError(error);
+        }
+      });
     },
 
     async listen(channel, onNotice, onResumed) {
@@ -124,6 +113,24 @@ export async function openPgAdapter(options: PgAdapterOptions): Promise<SqlPort>
       await pool.end();
     },
   };
+}
+
+/**
+ * Runs `use` on a connection checked out of `pool`. A connection lost while checked out is reported on the client,
+ * not the pool (unhandled, it would end the process): it is noted in `state.broken`, as `use` may note a connection
+ * it left unusable, and a connection so noted is closed instead of given back to the pool.
+ */
+async function checkedOut<T>(pool: Pool, use: (client: PoolClient, state: { broken?: Error }) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  const state: { broken?: Error } = {};
+  const onLost = (error: Error) => (state.broken = error);
+  client.on('error', onLost);
+  try {
+    return await use(client, state);
+  } finally {
+    client.off('error', onLost);
+    client.release(state.broken);
+  }
 }
 
 /**
