@@ -396,6 +396,9 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         journals.push(other);
         const runtimes = [runtimeOver(journal, undefined, 100), runtimeOver(other, undefined, 100)];
         const perRuntime = 25;
+        // Both hold the entity before either writes, so that each decides its first commands on the empty stream and
+        // one of them must lose the race, however fast the other's appends are.
+        await Promise.all(runtimes.map((runtime) => runtime.state('counter', 'c1')));
         await Promise.all(
           runtimes.flatMap((runtime, r) =>
             Array.from({ length: perRuntime }, (_, i) => runtime.send('counter', 'c1', { type: 'add', amount: r * 100 + i + 1 })),
