@@ -1,20 +1,13 @@
 import type { CommandOptions, CommandResult } from './command.ts';
-import { type EntityDefinition, isRejection, matchesExpectedVersion } from './entity.ts';
-import {
-  ConflictError,
-  HandlerError,
-  IdempotencyKeyReusedError,
-  isEventfoldError,
-  RejectedError,
-  StorageError,
-} from './errors.ts';
+import { type DecisionContext, decideCommand, type Positioned } from './decision.ts';
+import { type EntityDefinition, matchesExpectedVersion } from './entity.ts';
+import { ConflictError, IdempotencyKeyReusedError, isEventfoldError, StorageError } from './errors.ts';
 import type { GroupCommit, PendingWrite, WriteOutcome } from './group-commit.ts';
-import { holdsUnfreezable } from './freeze.ts';
-import { eventTypeOf, fingerprintOf, randomId } from './identity.ts';
+import { fingerprintOf, randomId } from './identity.ts';
 import type { EntityLock, EventJournal, IdempotencyRecord, PersistedEvent, Snapshot, StoredOutcome, StreamWrite } from './journal.ts';
 import { foldEvents, readAll, readPages, recover, type Versioned } from './replay.ts';
 import type { EntitySchema } from './schema.ts';
-import { assertCloneable, returnedProblem, validateBatch } from './validation.ts';
+import { assertCloneable } from './validation.ts';
 
 /** New events of an entity and the state after them: its own commits, or events another writer appended. */
 export interface EntityChange<S, E> {
@@ -126,6 +119,7 @@ export class EntityInstance<S, C, E> {
   readonly #pendingKeys = new Map<string, CommandTicket<C>>();
   /** When the entity last had something to do, by the runtime's clock. */
   lastActive: number;
+  readonly #decision: DecisionContext<S, C, E>;
 
   constructor(
     readonly streamId: string,
@@ -133,6 +127,7 @@ export class EntityInstance<S, C, E> {
     private readonly context: EntityContext,
   ) {
     this.lastActive = context.clock();
+    this.#decision = { streamId, definition, schema: context.schema, clock: context.clock };
   }
 
   /** True when the entity holds nothing but its state, and may be passivated. */
@@ -337,16 +332,9 @@ export class EntityInstance<S, C, E> {
         const expected = expectedVersion as number | 'no-stream' | 'stream-exists';
         throw new ConflictError(this.streamId, expected, base.sequenceNr, 'expected version');
       }
-      // Freezing cannot protect a Map, a Set, a Date or binary data: decide on a copy of a state that holds one, so
-      // that no decision changes a state already handed out, or the durable one.
-      const working = holdsUnfreezable(base.state) ? copyOf(base.state) : base.state;
-      const events = this.#decideEvents(ticket.command, working);
-      if (events.length === 0 && key === undefined) return this.#after(ticket, { value: { ...base, events: [] } });
-
-      const persisted = this.#envelopes(ticket, events, base.sequenceNr);
-      const bytes = validateBatch(this.streamId, persisted);
-      const state = foldEvents(this.streamId, this.definition, working, persisted);
-      this.#speculative = { state, sequenceNr: base.sequenceNr + persisted.length };
+      const { events: persisted, after, bytes } = decideCommand(this.#decision, base, ticket.command, ticket.commandId, ticket.options);
+      if (persisted.length === 0 && key === undefined) return this.#after(ticket, { value: { ...base, events: [] } });
+      this.#speculative = after;
       const record: IdempotencyRecord | undefined = key === undefined ? undefined : {
         key,
         fingerprint: ticket.fingerprint!,
@@ -360,34 +348,6 @@ export class EntityInstance<S, C, E> {
     } catch (error) {
       this.#after(ticket, { error });
     }
-  }
-
-  /**
-   * The command's events in their envelopes, numbered after `head`. Their `position` is 0 until their write has
-   * committed: these objects are the entity's own until then, so the write sets it in place.
-   */
-  #envelopes(ticket: CommandTicket<C>, events: readonly E[], head: number): Positioned<E>[] {
-    const { options, commandId } = ticket;
-    const metadata = { ...options.metadata, correlationId: options.correlationId ?? commandId, causationId: commandId };
-    const timestamp = this.context.clock();
-    return events.map((event, i) => {
-      const type = eventTypeOf(event);
-      const schemaVersion = this.context.schema.versionOf(this.streamId, type);
-      return { sequenceNr: head + 1 + i, event, timestamp, eventId: randomId(), type, schemaVersion, metadata, position: 0 };
-    });
-  }
-
-  #decideEvents(command: C, state: S): readonly E[] {
-    let decision;
-    try {
-      decision = this.definition.decide(command, state);
-    } catch (cause) {
-      throw new HandlerError(this.streamId, 'decide', cause);
-    }
-    const problem = returnedProblem('decide', decision);
-    if (problem) throw new HandlerError(this.streamId, 'decide', new TypeError(problem.advice), { returned: problem.returned });
-    if (isRejection(decision)) throw new RejectedError(this.streamId, decision.rejected);
-    return decision;
   }
 
   /** Settles a ticket that wrote nothing: now, or with the newest write when it was decided on top of one. */
@@ -526,21 +486,6 @@ export class EntityInstance<S, C, E> {
     }
   }
 }
-
-// structuredClone exists in every runtime eventfold supports, but is declared by the DOM and Node typings only.
-const { structuredClone } = globalThis as unknown as { structuredClone<T>(value: T): T };
-
-/** A copy of a state, or the state itself when it holds what cannot be copied (a function, say). */
-function copyOf<S>(state: S): S {
-  try {
-    return structuredClone(state);
-  } catch {
-    return state;
-  }
-}
-
-/** An event whose position its write sets once committed. */
-type Positioned<E> = { -readonly [K in keyof PersistedEvent<E>]: PersistedEvent<E>[K] };
 
 /** An entity's events waiting for, or in, one group-commit transaction, with the tickets that wait for it. */
 class EntityWrite<S, C, E> implements PendingWrite {

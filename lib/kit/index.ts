@@ -49,3 +49,9 @@ export { documentIdsOf } from '../core/projection-apply.ts';
 export { projectionEventOf } from '../core/projection-event.ts';
 export { fingerprintOf } from '../core/identity.ts';
 export { DEFAULT_SNAPSHOTS_KEPT } from '../core/journal.ts';
+export { decodeValue, encodeValue } from '../core/value-codec.ts';
+// For hosts of entities beside the runtime (the sync server deciding devices' commands again): the runtime's own
+// decision, recovery and schemas, so that every host decides a command exactly as the runtime does.
+export { type CommandDecision, type DecisionContext, decideCommand, type Positioned } from '../core/decision.ts';
+export { recover, type RecoverOptions, type Versioned } from '../core/replay.ts';
+export { EntitySchema } from '../core/schema.ts';

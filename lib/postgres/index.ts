@@ -21,7 +21,7 @@
  * `jsonb`, timestamp; unique per stream and sequence number, and per event id), `streams` (each stream's head),
  * `snapshots`, `idempotency`, `checkpoints` and `documents` (read models, served and shadow copies). Values are
  * stored as plain `jsonb` where they are plain JSON, so they stay queryable; Maps, Sets, Dates, BigInts, typed arrays,
- * `undefined`, `-0` and shared or cyclic objects are tagged so that they come back exactly (see `value-codec.ts`).
+ * `undefined`, `-0` and shared or cyclic objects are tagged so that they come back exactly (see `encodeValue` in `eventfold/kit`).
  *
  * **Least privileges.** Migrating (the default, `migrate: true`) needs `CREATE` on the database (for the schema)
  * or on an existing schema. A role that only runs journals, opened with `migrate: false`, needs `USAGE` on the
@@ -45,5 +45,6 @@ export {
   type PostgresJournalOptions,
 } from './postgres-database.ts';
 export { PostgresJournal } from './postgres-journal.ts';
+export type { DecisionCommit, StoredOutcome, SyncState } from './sync-records.ts';
 export type { ChangeListener } from './notices.ts';
 export { SCHEMA_VERSION } from './schema.ts';

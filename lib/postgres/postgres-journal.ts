@@ -57,8 +57,9 @@ import { isRetryable, sqlStateOf, typedError, typedRead, withRetries } from './s
 import { KnownHeads } from './known-heads.ts';
 import type { Row, SqlPort, SqlQuery } from './sql-port.ts';
 import type { Statements, WriteClaim, WriteParts } from './statements.ts';
+import type { DecisionCommit, StoredOutcome, SyncState } from './sync-records.ts';
 import { planWithUniqueEventIds } from './unique-event-ids.ts';
-import { decodeValue } from './value-codec.ts';
+import { decodeValue } from 'eventfold/kit';
 
 /** What a journal needs of the database it is in. @internal */
 export interface JournalContext {
@@ -362,6 +363,70 @@ export class PostgresJournal implements EventJournal {
       await this.#store(query, { base: total, head: total }, { drops, checkpoints: [checkpointRow(projection, checkpoint, served)] });
       return total;
     });
+  }
+
+  /**
+   * Sync: the journal's head and epoch, and how far the server has decided the commands of device `deviceId` (its
+   * last sequence number decided, 0 for a device never seen). One statement, so the three agree.
+   */
+  async syncState(deviceId: string): Promise<SyncState> {
+    this.#assertOpen();
+    assertName(deviceId, 'deviceId');
+    const [row] = await this.#read('syncState', this.#statements.syncState, [this.journalId, deviceId]);
+    if (!row) throw new StorageError('syncState', new Error(`the journal "${this.journalId}" is not in the database any more`));
+    return { head: int(row.head), epoch: row.epoch as string, lastSeq: int(row.last_seq) };
+  }
+
+  /** Sync: the stored outcomes of device `deviceId`'s commands with `after < seq <= upTo`, ascending, at most `limit`. */
+  async outcomes(deviceId: string, after: number, upTo: number, limit: number): Promise<StoredOutcome[]> {
+    this.#assertOpen();
+    assertName(deviceId, 'deviceId');
+    assertSequenceNr(after, 'after', 0);
+    assertSequenceNr(upTo, 'upTo', 0);
+    assertSequenceNr(limit, 'limit');
+    const rows = await this.#read('outcomes', this.#statements.outcomes, [this.journalId, deviceId, after, upTo, limit]);
+    return rows.map((row) => ({ seq: int(row.seq), commandId: row.command_id as string, outcome: decodeValue(row.outcome) }));
+  }
+
+  /**
+   * Sync: stores the events of commands decided on the journal as it was at head `base`, their outcomes, and the
+   * device's new last sequence number, in one statement that claims the journal at `base`: all of it, or nothing
+   * when another write came after `base` (or stored one of these sequence numbers): then it resolves `undefined`,
+   * and the commands are to be decided again on what is stored now. Each write must continue its stream as it was at
+   * `base`. `outcomes` makes the outcome rows from the positions each write's events will have. Resolves with the
+   * outcomes of the writes.
+   */
+  async commitDecisions(commit: DecisionCommit): Promise<AppendOutcome[] | undefined> {
+    this.#assertOpen();
+    const { base, writes, deviceId, lastSeq, outcomes } = commit;
+    validateWrites(writes);
+    assertName(deviceId, 'deviceId');
+    assertSequenceNr(lastSeq, 'lastSeq');
+    // Each stream as it was at `base`: its first write continues it.
+    const heads = new Map<string, number>();
+    for (const { streamId, events } of writes) if (!heads.has(streamId)) heads.set(streamId, (events[0]?.sequenceNr ?? 1) - 1);
+    const plan = planWithUniqueEventIds(writes, { heads, position: base, keyTaken: () => false }, [], () => undefined, new Set());
+    const refused = plan.outcomes.find((outcome) => 'error' in outcome);
+    if (refused) throw (refused as { error: Error }).error;
+    const rows = writeRows(plan.accepted);
+    const positions = plan.outcomes.map((outcome) => ('positions' in outcome ? outcome.positions : []));
+    const parts: WriteParts = {
+      ...rows,
+      outcomes: outcomes(positions).map(({ seq, commandId, outcome }) => ({ device_id: deviceId, seq, command_id: commandId, outcome: encoded(outcome, 'outcome') })),
+      devices: [{ device_id: deviceId, last_seq: lastSeq }],
+    };
+    const claim = { base, head: plan.position ?? base };
+    const { text, params } = this.#statements.write(this.journalId, claim, this.#snapshotsKept, this.#context.channel, parts);
+    try {
+      this.#assertOpen();
+      if ((await this.#context.port.write(text, params)).length === 0) return undefined;
+    } catch (error) {
+      this.#known.forget();
+      if (sqlStateOf(error) === UNIQUE_VIOLATION || isRetryable(error)) return undefined;
+      throw typedError('commitDecisions', error);
+    }
+    this.#known.forget();
+    return plan.outcomes;
   }
 
   /**

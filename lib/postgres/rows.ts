@@ -7,11 +7,11 @@ import {
   type Snapshot,
 } from 'eventfold';
 import type { AcceptedWrite } from 'eventfold/kit';
-import { decodeValue, encodeValue } from './value-codec.ts';
+import { decodeValue, encodeValue } from 'eventfold/kit';
 
 /**
  * Rows of the journal's tables to and from eventfold's types. Values (payloads, metadata, states, documents) go
- * through `value-codec.ts`, so that whatever a local journal stores comes back exactly; numbers that PostgreSQL keeps
+ * through `encodeValue` (`eventfold/kit`), so that whatever a local journal stores comes back exactly; numbers that PostgreSQL keeps
  * as `bigint` come back as numbers (every one eventfold writes is a safe integer).
  *
  * @internal

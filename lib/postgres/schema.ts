@@ -2,7 +2,7 @@ import { InvalidArgumentError, StorageError } from 'eventfold';
 import type { SqlPort, SqlQuery } from './sql-port.ts';
 
 /** The schema version this build of eventfold reads and writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** What a schema name must look like: a lowercase PostgreSQL identifier that needs no escaping, at most 63 bytes. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -89,6 +89,25 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [
       doc_id text NOT NULL,
       doc jsonb NOT NULL,
       PRIMARY KEY (journal_id, projection, generation, doc_key))`,
+  ],
+  (s) => [
+    // Sync (`eventfold/server`). The epoch names one life of a journal: a journal created again (a reset) has another,
+    // and devices that synced with the old one start over from its events.
+    `ALTER TABLE ${s}.journals ADD COLUMN epoch text NOT NULL DEFAULT gen_random_uuid()::text`,
+    // Each device's last command sequence number decided, moved in the statement that stores the outcomes.
+    `CREATE TABLE ${s}.sync_devices (
+      journal_id text NOT NULL,
+      device_id text NOT NULL,
+      last_seq bigint NOT NULL,
+      PRIMARY KEY (journal_id, device_id))`,
+    // What the server decided for each command of a device: a retry of a sequence number gets the same answer.
+    `CREATE TABLE ${s}.sync_outcomes (
+      journal_id text NOT NULL,
+      device_id text NOT NULL,
+      seq bigint NOT NULL,
+      command_id text NOT NULL,
+      outcome jsonb NOT NULL,
+      PRIMARY KEY (journal_id, device_id, seq))`,
   ],
 ];
 

@@ -71,6 +71,14 @@ export function statementsFor(s: string) {
       FROM ${s}.idempotency WHERE journal_id = $1 AND stream_id = $2 AND key = $3`,
     loadCheckpoint: `SELECT position, rebuild_position, rebuild_total FROM ${s}.checkpoints WHERE journal_id = $1 AND projection = $2`,
 
+    /** Sync: the journal's head and epoch, with device $2's last sequence number decided (0 for a new device). */
+    syncState: `SELECT j.head, j.epoch, coalesce(d.last_seq, 0) AS last_seq FROM ${s}.journals j
+      LEFT JOIN ${s}.sync_devices d ON d.journal_id = j.journal_id AND d.device_id = $2
+      WHERE j.journal_id = $1`,
+    /** Sync: device $2's outcomes with $3 < seq <= $4, ascending, at most $5. */
+    outcomes: `SELECT seq, command_id, outcome FROM ${s}.sync_outcomes
+      WHERE journal_id = $1 AND device_id = $2 AND seq > $3 AND seq <= $4 ORDER BY seq LIMIT $5`,
+
     /**
      * A read model's served documents with its checkpoint, in one statement (so they agree): by key ($4: hex keys)…
      */
@@ -93,6 +101,10 @@ export interface WriteParts {
   readonly deletes?: readonly object[];
   readonly drops?: readonly object[];
   readonly checkpoints?: readonly object[];
+  /** Sync: the outcomes of devices' commands, `{device_id, seq, command_id, outcome}`. */
+  readonly outcomes?: readonly object[];
+  /** Sync: devices' last sequence numbers decided, `{device_id, last_seq}`. */
+  readonly devices?: readonly object[];
 }
 
 /** A write's claim on the journal: the head it was planned at, and the head it leaves. */
@@ -163,6 +175,17 @@ const PARTS: { readonly [P in Part]: (s: string, rows: string, kept: string) => 
       WHERE EXISTS (SELECT FROM claimed)
       ON CONFLICT (journal_id, projection) DO UPDATE SET position = excluded.position,
         rebuild_position = excluded.rebuild_position, rebuild_total = excluded.rebuild_total, generation = excluded.generation)`,
+  // A sequence number decided twice (two servers deciding one device's push at once) fails the primary key: the
+  // statement stores nothing, and the later decider reads the outcomes the first stored.
+  outcomes: (s, rows) => `new_outcomes AS (
+      INSERT INTO ${s}.sync_outcomes (journal_id, device_id, seq, command_id, outcome)
+      SELECT $1, o.* FROM jsonb_to_recordset(${rows}::text::jsonb) AS o(device_id text, seq bigint, command_id text, outcome jsonb)
+      WHERE EXISTS (SELECT FROM claimed))`,
+  devices: (s, rows) => `new_devices AS (
+      INSERT INTO ${s}.sync_devices (journal_id, device_id, last_seq)
+      SELECT $1, d.* FROM jsonb_to_recordset(${rows}::text::jsonb) AS d(device_id text, last_seq bigint)
+      WHERE EXISTS (SELECT FROM claimed)
+      ON CONFLICT (journal_id, device_id) DO UPDATE SET last_seq = excluded.last_seq)`,
 };
 
 /**

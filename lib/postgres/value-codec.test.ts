@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isEventfoldError } from '../core/errors.ts';
 import { assertCloneable, MAX_DEPTH } from '../core/validation.ts';
-import { decodeValue, encodeValue } from './value-codec.ts';
+import { decodeValue, encodeValue } from '../core/value-codec.ts';
 
 /** A resizable ArrayBuffer, which the ES2023 typings this project compiles against do not describe. */
 type Resizable = ArrayBuffer & { readonly resizable: boolean; readonly maxByteLength: number; resize(byteLength: number): void };

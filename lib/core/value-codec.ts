@@ -40,8 +40,8 @@
  *
  * @module
  */
-import { NotCloneableError } from '../core/errors.ts';
-import { MAX_DEPTH } from '../core/validation.ts';
+import { NotCloneableError } from './errors.ts';
+import { MAX_DEPTH } from './validation.ts';
 
 /**
  * The JSON-compatible form of `value`, to store in a `jsonb` column: `value` itself when it is plain JSON (see the

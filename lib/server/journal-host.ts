@@ -1,0 +1,253 @@
+import {
+  type AnyEntityDefinition,
+  type EntityDefinitions,
+  isEventfoldError,
+  type Snapshot,
+  streamIdOf,
+  type StreamWrite,
+  validateCommand,
+} from 'eventfold';
+import { decideCommand, decodeValue, EntitySchema, encodeValue, recover, type Versioned } from 'eventfold/kit';
+import type { PostgresJournal } from 'eventfold/postgres';
+import type { Outcome, PullQuery, PullResponse, PushedCommand, PushRequest, PushResponse, WireEvent } from '../sync/protocol.ts';
+import { WireError } from './wire-error.ts';
+
+/** How many times a push is decided again after other writers moved the journal under it, before answering 503. */
+const MAX_ATTEMPTS = 20;
+/** Entity states kept in memory per journal, between pushes. */
+const MAX_CACHED_STATES = 10_000;
+
+/** What a journal host needs: the journal, the entities, a clock. */
+export interface JournalHostOptions {
+  readonly journal: PostgresJournal;
+  readonly entities: EntityDefinitions;
+  readonly clock: () => number;
+}
+
+/** A pushed command, decoded and checked, ready to decide. */
+interface Decodable {
+  readonly wire: PushedCommand;
+  readonly command: unknown;
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * The server side of sync for one journal: decides devices' pushed commands again, on the journal's current state,
+ * with the app's own entity definitions, and serves pulls.
+ *
+ * A push is decided in one piece: the commands not decided yet, in the device's order, each on the state the
+ * commands before it left, and stored with their outcomes and the device's new last sequence number in one
+ * statement that claims the journal at the head the states were read at (`PostgresJournal.commitDecisions`). Another
+ * writer in between (another server process) voids the claim, and the push is decided again on what is stored now;
+ * so every outcome is a decision on the journal's state, and the journal never holds events without their outcome,
+ * nor an outcome without its events. A sequence number already decided is answered from the stored outcomes.
+ *
+ * Pushes to one journal are decided one after another in this process; states of entities are kept between them
+ * while nobody else writes to the journal.
+ */
+export class JournalHost {
+  readonly journal: PostgresJournal;
+  readonly #entities: EntityDefinitions;
+  readonly #schemas = new Map<string, EntitySchema>();
+  readonly #clock: () => number;
+  #queue: Promise<unknown> = Promise.resolve();
+  /** Entity states by stream, as they are at journal head `#statesAt`. */
+  #states = new Map<string, Versioned<unknown>>();
+  #statesAt = -1;
+
+  constructor({ journal, entities, clock }: JournalHostOptions) {
+    this.journal = journal;
+    this.#entities = entities;
+    this.#clock = clock;
+    for (const [type, definition] of Object.entries(entities)) this.#schemas.set(type, new EntitySchema(type, definition));
+  }
+
+  /** Decides a push (see the class); rejects with a `WireError` for what the device must change before retrying. */
+  push(request: PushRequest): Promise<PushResponse> {
+    const decoded = request.commands.map((wire) => this.#decoded(wire));
+    const run = this.#queue.then(() => this.#push(request.deviceId, decoded));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Events after the device's cursor, and its outcomes after the last it holds. */
+  async pull({ device, after, outcomesAfter, limit }: PullQuery): Promise<PullResponse> {
+    const { head, epoch, lastSeq } = await this.journal.syncState(device);
+    const events = after < head ? await this.journal.loadAfter(after, limit) : [];
+    const outcomes = outcomesAfter < lastSeq ? await this.journal.outcomes(device, outcomesAfter, lastSeq, limit) : [];
+    return {
+      epoch,
+      head,
+      lastSeq,
+      events: events.map(
+        (event): WireEvent => ({
+          position: event.position,
+          streamId: event.streamId,
+          sequenceNr: event.sequenceNr,
+          eventId: event.eventId,
+          type: event.type,
+          schemaVersion: event.schemaVersion,
+          event: encodeValue(event.event, 'event'),
+          metadata: encodeValue(event.metadata, 'metadata'),
+          timestamp: event.timestamp,
+        }),
+      ),
+      outcomes: outcomes.map(({ seq, commandId, outcome }) => ({ ...(outcome as object), seq, commandId }) as Outcome),
+    };
+  }
+
+  /** A pushed command's values decoded and checked as `send` checks them; a malformed one refuses the push. */
+  #decoded(wire: PushedCommand): Decodable {
+    try {
+      const command = decodeValue(wire.command);
+      const metadata = wire.metadata === undefined ? undefined : (decodeValue(wire.metadata) as Record<string, unknown>);
+      validateCommand(command, { ...(wire.correlationId !== undefined && { correlationId: wire.correlationId }), ...(metadata !== undefined && { metadata }) });
+      return { wire, command, metadata };
+    } catch (error) {
+      throw new WireError(400, 'invalid-request', `command ${wire.seq} (${wire.commandId}) cannot be read: ${(error as Error).message}`, { seq: wire.seq });
+    }
+  }
+
+  async #push(deviceId: string, commands: readonly Decodable[]): Promise<PushResponse> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const { head, epoch, lastSeq } = await this.journal.syncState(deviceId);
+      const seen = commands.filter(({ wire }) => wire.seq <= lastSeq);
+      const fresh = commands.filter(({ wire }) => wire.seq > lastSeq);
+      const stored = await this.#storedOutcomes(deviceId, seen);
+      if (fresh.length > 0 && fresh[0]!.wire.seq !== lastSeq + 1) {
+        throw new WireError(409, 'out-of-order', `the device's next command is ${lastSeq + 1}, not ${fresh[0]!.wire.seq}`, { expectedSeq: lastSeq + 1 });
+      }
+      if (fresh.length === 0) return { epoch, lastSeq, outcomes: stored };
+      if (head !== this.#statesAt || this.#states.size > MAX_CACHED_STATES) this.#states = new Map();
+      const decided = await this.#decide(fresh, head);
+      let outcomes: Outcome[] = [];
+      const committed = await this.journal.commitDecisions({
+        base: head,
+        writes: decided.writes,
+        deviceId,
+        lastSeq: fresh.at(-1)!.wire.seq,
+        outcomes: (positions) => {
+          outcomes = decided.outcomes.map((outcome, i) => {
+            const write = decided.writeOf[i];
+            return write === undefined || outcome.status !== 'confirmed' ? outcome : { ...outcome, position: positions[write]!.at(-1)! };
+          });
+          return outcomes.map((outcome) => ({ seq: outcome.seq, commandId: outcome.commandId, outcome: withoutIds(outcome) }));
+        },
+      });
+      if (!committed) {
+        this.#statesAt = -1;
+        continue;
+      }
+      // The states decided on are the journal's now, at the head this push left.
+      this.#states = decided.states;
+      this.#statesAt = head + decided.writes.reduce((sum, { events }) => sum + events.length, 0);
+      return { epoch, lastSeq: fresh.at(-1)!.wire.seq, outcomes: [...stored, ...outcomes] };
+    }
+    throw new WireError(503, 'unavailable', 'the journal is too busy to decide this push now; try again', {});
+  }
+
+  /** The stored outcomes of commands the server decided already, each checked to be the command pushed again. */
+  async #storedOutcomes(deviceId: string, seen: readonly Decodable[]): Promise<Outcome[]> {
+    if (seen.length === 0) return [];
+    const first = seen[0]!.wire.seq;
+    const rows = await this.journal.outcomes(deviceId, first - 1, seen.at(-1)!.wire.seq, seen.length);
+    return seen.map(({ wire }, i) => {
+      const row = rows[i];
+      if (!row || row.seq !== wire.seq || row.commandId !== wire.commandId) {
+        throw new WireError(409, 'sequence-reused', `sequence number ${wire.seq} was decided for another command`, { seq: wire.seq });
+      }
+      return { ...(row.outcome as object), seq: row.seq, commandId: row.commandId } as Outcome;
+    });
+  }
+
+  /**
+   * Decides the commands in order on the journal at `head`, each entity's state read once (or kept from the last
+   * push) and carried from command to command. Returns one write per command with events, and every outcome.
+   */
+  async #decide(commands: readonly Decodable[], head: number) {
+    const states = new Map(this.#states);
+    const writes: StreamWrite[] = [];
+    const outcomes: Outcome[] = [];
+    /** The index in `writes` of each outcome's events, if it has any. */
+    const writeOf: (number | undefined)[] = [];
+    for (const { wire, command, metadata } of commands) {
+      const ids = { seq: wire.seq, commandId: wire.commandId };
+      const definition: AnyEntityDefinition | undefined = Object.hasOwn(this.#entities, wire.type) ? this.#entities[wire.type] : undefined;
+      const schema = this.#schemas.get(wire.type);
+      if (!definition || !schema) {
+        outcomes.push({ ...ids, status: 'unsupported', reason: `this server does not serve the entity type "${wire.type}"` });
+        writeOf.push(undefined);
+        continue;
+      }
+      const unknown = unknownPrediction(schema, wire);
+      if (unknown) {
+        outcomes.push({ ...ids, status: 'unsupported', reason: unknown });
+        writeOf.push(undefined);
+        continue;
+      }
+      const streamId = streamIdOf(wire.type, wire.id);
+      let base = states.get(streamId);
+      if (!base) {
+        base = await recover(this.journal, streamId, definition, { schema });
+        states.set(streamId, base);
+      }
+      try {
+        const options = { ...(wire.correlationId !== undefined && { correlationId: wire.correlationId }), ...(metadata !== undefined && { metadata }) };
+        const context = { streamId, definition, schema, clock: this.#clock };
+        const { events, after } = decideCommand(context, base, command, wire.commandId, options);
+        states.set(streamId, after);
+        if (events.length === 0) {
+          outcomes.push({ ...ids, status: 'confirmed', position: 0, events: 0 });
+          writeOf.push(undefined);
+          continue;
+        }
+        const snapshot = snapshotOf(definition, schema, base.sequenceNr, after, this.#clock);
+        writes.push({ streamId, events, ...(snapshot && { snapshot }) });
+        outcomes.push({ ...ids, status: 'confirmed', position: 0, events: events.length });
+        writeOf.push(writes.length - 1);
+      } catch (error) {
+        if (isEventfoldError(error, 'rejected')) outcomes.push({ ...ids, status: 'rejected', reason: error.reason });
+        else if (isEventfoldError(error)) outcomes.push({ ...ids, status: 'failed', reason: `${error.code}: ${error.message}` });
+        else throw error;
+        writeOf.push(undefined);
+      }
+    }
+    return { writes, outcomes, writeOf, states, head };
+  }
+}
+
+/** Why a command's predicted events say the device runs a schema this server does not know, if they do. */
+function unknownPrediction(schema: EntitySchema, wire: PushedCommand): string | undefined {
+  for (const { type, schemaVersion } of wire.predicted ?? []) {
+    let known: number;
+    try {
+      known = schema.versionOf(streamIdOf(wire.type, wire.id), type);
+    } catch {
+      return `this server does not know the event type "${type}" (the device runs a newer version of the app?)`;
+    }
+    if (schemaVersion > known) return `this server knows the event type "${type}" up to version ${known}, not ${schemaVersion}`;
+  }
+  return undefined;
+}
+
+/** The snapshot the entity's policy asks for after a command, as the runtime would take it; none when it cannot be. */
+function snapshotOf(
+  definition: AnyEntityDefinition,
+  schema: EntitySchema,
+  previousSequenceNr: number,
+  after: Versioned<unknown>,
+  clock: () => number,
+): Snapshot | undefined {
+  try {
+    if (!definition.snapshotPolicy?.shouldSnapshot({ previousSequenceNr, ...after })) return undefined;
+    return { sequenceNr: after.sequenceNr, state: after.state, timestamp: clock(), schemaVersion: schema.stateVersion };
+  } catch {
+    // The events matter, a snapshot is an optimisation.
+    return undefined;
+  }
+}
+
+/** An outcome as stored: its sequence number and command id are columns of their own. */
+function withoutIds({ seq: _seq, commandId: _commandId, ...rest }: Outcome): object {
+  return rest;
+}

@@ -1,0 +1,216 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
+import * as v from 'valibot';
+import { type EntityDefinitions, isEventfoldError } from 'eventfold';
+import { MAX_JOURNAL_ID_LENGTH, type PostgresDatabase } from 'eventfold/postgres';
+import { PROTOCOL_VERSION, PullQuerySchema, PushRequestSchema } from '../sync/protocol.ts';
+import { type Authorize, bearerToken } from './authorization.ts';
+import { JournalHost } from './journal-host.ts';
+import { type RateLimit, RateLimiter } from './rate-limit.ts';
+import { WireError } from './wire-error.ts';
+
+/** Options of `createSyncServer`. */
+export interface SyncServerOptions<D extends EntityDefinitions> {
+  /** Where the journals are (`openPostgresDatabase`): one journal per user or workspace. The server does not close it. */
+  readonly database: PostgresDatabase;
+  /** The app's entity definitions, the same the devices run: the server decides every command again with them. */
+  readonly entities: D;
+  /** Who may reach which journal (see `journalTokens` for signed tokens). */
+  readonly authorize: Authorize;
+  /** Whether a journal that does not exist yet is created by its first authorized request. Default `true`. */
+  readonly createJournals?: boolean;
+  /** The largest request body, in bytes. Default 4 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Requests per journal (pushes, pulls, change streams). Default 200 in a burst, refilled at 200 a second. */
+  readonly rateLimit?: RateLimit;
+  /** Change streams open at once per journal. Default 64. */
+  readonly maxStreamsPerJournal?: number;
+  /** Stamps events and drives the rate limit. Default `Date.now`. */
+  readonly clock?: () => number;
+  /** Told of failures no response can carry (a journal that could not be read, a change stream that broke). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** A sync server: its request handler, and a way to listen on a port. */
+export interface SyncServer {
+  /** Handles one request (the Fetch API's): to mount the server in another framework, or test it without a port. */
+  readonly fetch: (request: Request) => Promise<Response>;
+  /** Listens on `port` (0: any free one) of `hostname` (default `127.0.0.1`); resolves with its URL. */
+  listen(port?: number, hostname?: string): Promise<ListeningServer>;
+}
+
+/** A server listening on a port. */
+export interface ListeningServer {
+  /** `http://host:port`. */
+  readonly url: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** Stops listening and ends every connection, change streams included. */
+  close(): Promise<void>;
+}
+
+/** A journal id as it may appear in a path: what the database accepts, free of control characters. */
+const JOURNAL_ID = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_JOURNAL_ID_LENGTH), v.regex(/^[^\u0000-\u001f\u007f]+$/u));
+
+/**
+ * The sync server of `eventfold/server`: devices push the commands they accepted offline and pull the journal's
+ * confirmed events (see the README's "Sync protocol"). Every request is authorized for one journal; bodies are
+ * bounded and validated; a journal's requests are rate-limited.
+ *
+ * - `POST /v1/journals/:journal/push` — `PushRequest` → `PushResponse`.
+ * - `GET /v1/journals/:journal/pull?device=…&after=…&outcomesAfter=…&limit=…` → `PullResponse`.
+ * - `GET /v1/journals/:journal/changes` — Server-Sent Events: `ready` once listening, then `change` whenever the
+ *   journal may have new events (a wake-up only: pull to learn what changed).
+ *
+ * Errors are answered with a status and an `ErrorBody`: `{ error: { code, message, retryable } }`.
+ */
+export function createSyncServer<D extends EntityDefinitions>(options: SyncServerOptions<D>): SyncServer {
+  const { database, entities, authorize, createJournals = true, maxBodyBytes = 4 << 20, maxStreamsPerJournal = 64 } = options;
+  const clock = options.clock ?? Date.now;
+  const onError = (error: unknown) => {
+    try {
+      options.onError?.(error);
+    } catch {
+      // Nowhere left to report to.
+    }
+  };
+  const limiter = new RateLimiter(options.rateLimit ?? { requests: 200, perMs: 1000 }, clock);
+  const hosts = new Map<string, Promise<JournalHost>>();
+  const streams = new Map<string, number>();
+
+  const hostOf = (journalId: string): Promise<JournalHost> => {
+    let host = hosts.get(journalId);
+    if (!host) {
+      host = database.journal(journalId, { create: createJournals }).then((journal) => new JournalHost({ journal, entities, clock }));
+      host.catch(() => hosts.delete(journalId));
+      hosts.set(journalId, host);
+    }
+    return host;
+  };
+
+  /** The journal a request is for, once it is authorized and within its journal's rate. */
+  const admitted = async (c: Context): Promise<JournalHost> => {
+    const parsed = v.safeParse(JOURNAL_ID, c.req.param('journal'));
+    if (!parsed.success) throw new WireError(400, 'invalid-request', 'the journal id is malformed');
+    const journalId = parsed.output;
+    if (!(await authorize(c.req.raw, journalId))) {
+      if (bearerToken(c.req.raw) === undefined) throw new WireError(401, 'unauthorized', 'this request needs a token (Authorization: Bearer …)');
+      throw new WireError(403, 'forbidden', 'this token does not open this journal');
+    }
+    const wait = limiter.take(journalId);
+    if (wait > 0) throw new WireError(429, 'rate-limited', 'too many requests for this journal; slow down', { retryAfterMs: wait });
+    try {
+      return await hostOf(journalId);
+    } catch (error) {
+      if (isEventfoldError(error, 'invalid-argument')) throw new WireError(404, 'not-found', 'there is no such journal');
+      throw error;
+    }
+  };
+
+  const app = new Hono().basePath(`/${PROTOCOL_VERSION}/journals/:journal`);
+
+  app.post(
+    '/push',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new WireError(413, 'too-large', `a push may hold at most ${maxBodyBytes} bytes`);
+      },
+    }),
+    async (c) => {
+      const host = await admitted(c);
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        throw new WireError(400, 'invalid-request', 'the body is not JSON');
+      }
+      return c.json(await host.push(validated(PushRequestSchema, body, 'push')));
+    },
+  );
+
+  app.get('/pull', async (c) => {
+    const host = await admitted(c);
+    return c.json(await host.pull(validated(PullQuerySchema, c.req.query(), 'pull query')));
+  });
+
+  app.get('/changes', async (c) => {
+    const host = await admitted(c);
+    const journalId = host.journal.journalId;
+    const open = streams.get(journalId) ?? 0;
+    if (open >= maxStreamsPerJournal) throw new WireError(429, 'rate-limited', 'too many change streams on this journal');
+    streams.set(journalId, open + 1);
+    return streamSSE(c, async (stream) => {
+      let stop: (() => void) | undefined;
+      try {
+        // One wake-up waiting at most: a burst of commits is one `change`.
+        let waking = false;
+        stop = await host.journal.watch(() => {
+          if (waking) return;
+          waking = true;
+          void stream.writeSSE({ event: 'change', data: '' }).finally(() => (waking = false));
+        });
+        await stream.writeSSE({ event: 'ready', data: '' });
+        while (!stream.aborted && !stream.closed) {
+          await stream.sleep(15_000);
+          if (!stream.aborted && !stream.closed) await stream.write(': keep-alive\n\n');
+        }
+      } finally {
+        stop?.();
+        streams.set(journalId, (streams.get(journalId) ?? 1) - 1);
+      }
+    }, async (error) => onError(error));
+  });
+
+  app.notFound(() => errorResponse(new WireError(404, 'not-found', 'no such route')));
+  app.onError((error) => {
+    if (error instanceof WireError) return errorResponse(error);
+    onError(error);
+    if (isEventfoldError(error, 'storage-failed') || isEventfoldError(error, 'outcome-unknown') || isEventfoldError(error, 'closed')) {
+      return errorResponse(new WireError(503, 'unavailable', 'the database is unavailable; try again'));
+    }
+    return errorResponse(new WireError(500, 'internal', 'the server failed on this request; try again'));
+  });
+
+  const root = new Hono();
+  root.route('/', app);
+  root.notFound(() => errorResponse(new WireError(404, 'not-found', 'no such route')));
+  const fetch = async (request: Request) => root.fetch(request);
+
+  return {
+    fetch,
+    listen: (port = 0, hostname = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        const server = serve({ fetch, port, hostname }, (info: AddressInfo) => {
+          resolve({
+            url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`,
+            port: info.port,
+            close: () =>
+              new Promise<void>((done) => {
+                server.close(() => done());
+                (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+              }),
+          });
+        });
+        server.once('error', reject);
+      }),
+  };
+}
+
+/** `input` checked against `schema`, or a 400 that says where it is wrong. */
+function validated<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, input);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = issue.path?.map((item) => String(item.key)).join('.') ?? '';
+  throw new WireError(400, 'invalid-request', `the ${what} is invalid${path && ` at ${path}`}: ${issue.message}`, { path });
+}
+
+function errorResponse(error: WireError): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (error.status === 429 && typeof error.details.retryAfterMs === 'number') headers['retry-after'] = String(Math.ceil(error.details.retryAfterMs / 1000));
+  return new Response(JSON.stringify(error.body()), { status: error.status, headers });
+}
