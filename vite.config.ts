@@ -39,6 +39,8 @@ export default defineConfig({
           name: 'browser',
           include: ['{lib,demo-app,bench}/**/*.browser.test.{ts,tsx}'],
           setupFiles: ['lib/test-support/fail-on-unhandled-rejection.ts'],
+          // A sync server on PGlite for the tests of sync: inject('syncUrl').
+          globalSetup: ['lib/test-support/sync-server-global-setup.ts'],
           testTimeout: 60_000,
           browser: {
             enabled: true,

@@ -36,6 +36,7 @@ async function minifiedErrors(): Promise<{ name: string; text: string; restored:
        new e.ProjectionRebuildingError('summaries', 1, 2),
        new e.CorruptedDataError('account:a', 3, 'missing'),
        new e.UnsupportedError("IndexedDB", "use the in-memory journal"),
+       new e.SyncError('forbidden', 'this token does not open this journal', { status: 403, retryable: false }),
      ];
      // As the page rebuilds an error sent by a worker: from its structured-cloned fields.
      export const errors = made.map((error) => ({
@@ -72,6 +73,7 @@ describe('error names in a minified app', () => {
       'ProjectionRebuildingError',
       'CorruptedDataError',
       'UnsupportedError',
+      'SyncError',
     ]);
     for (const { name, text, restored } of errors) {
       expect(name).toMatch(/^[A-Z][A-Za-z]+Error$/);

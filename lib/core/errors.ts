@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'unknown-event-type'
   | 'projection-rebuilding'
   | 'corrupted-data'
-  | 'unsupported';
+  | 'unsupported'
+  | 'sync-failed';
 
 /**
  * Base class of eventfold's errors. Each class names itself with a string literal (`name = 'RejectedError'`), not
@@ -103,6 +104,8 @@ export interface ErrorsByCode {
   'corrupted-data': CorruptedDataError;
   /** Something eventfold needs is missing where it runs, such as IndexedDB in Node. */
   unsupported: UnsupportedError;
+  /** A request to the sync server failed: offline, refused, or answered with what is not the protocol. */
+  'sync-failed': SyncError;
 }
 
 /**
@@ -480,6 +483,28 @@ export class UnsupportedError extends EventfoldError {
   }
 }
 
+/**
+ * A request to the sync server failed. `reason` is the server's error code (`forbidden`, `rate-limited`,
+ * `out-of-order`…), `offline` when no answer came, or `bad-answer` when the answer is not the protocol's. Sync
+ * tries again by itself when `retryable`; the others need a change (a new token, a newer app).
+ */
+export class SyncError extends EventfoldError {
+  readonly code = 'sync-failed';
+  override readonly name = 'SyncError';
+  /** The server's error code, `offline` or `bad-answer`. */
+  declare readonly reason: string;
+  /** The HTTP status, when an answer came. */
+  declare readonly status: number | undefined;
+  /** Whether the same request may succeed later as it is. */
+  declare readonly retryable: boolean;
+  /** What else the server said (`expectedSeq` for `out-of-order`). */
+  declare readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(reason: string, message: string, options: { status?: number; retryable: boolean; details?: Readonly<Record<string, unknown>>; cause?: unknown }) {
+    super(`Sync failed (${reason}): ${message}`, { cause: options.cause }, { reason, status: options.status, retryable: options.retryable, details: options.details ?? {} });
+  }
+}
+
 const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]) => ErrorsByCode[C] } = {
   conflict: ConflictError,
   rejected: RejectedError,
@@ -499,6 +524,7 @@ const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]
   'projection-rebuilding': ProjectionRebuildingError,
   'corrupted-data': CorruptedDataError,
   unsupported: UnsupportedError,
+  'sync-failed': SyncError,
 };
 
 /** The message of anything thrown, for error texts. */

@@ -36,6 +36,7 @@ export {
   restoreError,
   StorageError,
   StreamTooLongError,
+  SyncError,
   UnknownEventTypeError,
   UnsupportedError,
   WorkerLostError,

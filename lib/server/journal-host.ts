@@ -129,7 +129,8 @@ export class JournalHost {
         outcomes: (positions) => {
           outcomes = decided.outcomes.map((outcome, i) => {
             const write = decided.writeOf[i];
-            return write === undefined || outcome.status !== 'confirmed' ? outcome : { ...outcome, position: positions[write]!.at(-1)! };
+            if (write === undefined || outcome.status !== 'confirmed') return outcome;
+            return { ...outcome, position: positions[write]!.at(-1)!, sequenceNr: decided.writes[write]!.events.at(-1)!.sequenceNr };
           });
           return outcomes.map((outcome) => ({ seq: outcome.seq, commandId: outcome.commandId, outcome: withoutIds(outcome) }));
         },
@@ -197,13 +198,13 @@ export class JournalHost {
         const { events, after } = decideCommand(context, base, command, wire.commandId, options);
         states.set(streamId, after);
         if (events.length === 0) {
-          outcomes.push({ ...ids, status: 'confirmed', position: 0, events: 0 });
+          outcomes.push({ ...ids, status: 'confirmed', events: 0, position: 0, sequenceNr: 0 });
           writeOf.push(undefined);
           continue;
         }
         const snapshot = snapshotOf(definition, schema, base.sequenceNr, after, this.#clock);
         writes.push({ streamId, events, ...(snapshot && { snapshot }) });
-        outcomes.push({ ...ids, status: 'confirmed', position: 0, events: events.length });
+        outcomes.push({ ...ids, status: 'confirmed', events: events.length, position: 0, sequenceNr: 0 });
         writeOf.push(writes.length - 1);
       } catch (error) {
         if (isEventfoldError(error, 'rejected')) outcomes.push({ ...ids, status: 'rejected', reason: error.reason });

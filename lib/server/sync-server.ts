@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
 import * as v from 'valibot';
 import { type EntityDefinitions, isEventfoldError } from 'eventfold';
@@ -28,6 +29,11 @@ export interface SyncServerOptions<D extends EntityDefinitions> {
   readonly rateLimit?: RateLimit;
   /** Change streams open at once per journal. Default 64. */
   readonly maxStreamsPerJournal?: number;
+  /**
+   * The origins of apps served from elsewhere that may call the server from a browser (CORS), as `https://app.example`;
+   * `'*'` for any. Default: none (the app and the server share an origin).
+   */
+  readonly allowedOrigins?: string | readonly string[];
   /** Stamps events and drives the rate limit. Default `Date.now`. */
   readonly clock?: () => number;
   /** Told of failures no response can carry (a journal that could not be read, a change stream that broke). */
@@ -154,10 +160,15 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
           void stream.writeSSE({ event: 'change', data: '' }).finally(() => (waking = false));
         });
         await stream.writeSSE({ event: 'ready', data: '' });
-        while (!stream.aborted && !stream.closed) {
-          await stream.sleep(15_000);
-          if (!stream.aborted && !stream.closed) await stream.write(': keep-alive\n\n');
-        }
+        // Open until the device goes; a comment now and then keeps proxies from closing an idle stream.
+        await new Promise<void>((closed) => {
+          const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => {}), 15_000);
+          stream.onAbort(() => {
+            clearInterval(keepAlive);
+            closed();
+          });
+          if (stream.aborted) stream.abort();
+        });
       } finally {
         stop?.();
         streams.set(journalId, (streams.get(journalId) ?? 1) - 1);
@@ -176,6 +187,10 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
   });
 
   const root = new Hono();
+  const { allowedOrigins } = options;
+  if (allowedOrigins !== undefined) {
+    root.use('*', cors({ origin: typeof allowedOrigins === 'string' ? allowedOrigins : [...allowedOrigins], allowHeaders: ['authorization', 'content-type'], allowMethods: ['GET', 'POST'], maxAge: 600 }));
+  }
   root.route('/', app);
   root.notFound(() => errorResponse(new WireError(404, 'not-found', 'no such route')));
   const fetch = async (request: Request) => root.fetch(request);

@@ -55,8 +55,8 @@ export const PushRequestSchema = v.pipe(
 
 /**
  * What the server decided for one command, stored with it: a retry of its sequence number gets the same answer.
- * - `confirmed`: its events (none, or some) are in the journal, the last of them at `position` (for none, the
- *   journal's head when it was decided); they are the device's to pull.
+ * - `confirmed`: its events (none, or some) are in the journal, the last of them at `position` and at `sequenceNr`
+ *   in its entity's stream; they are the device's to pull.
  * - `rejected`: the entity refused it on the journal's state, with the decider's `reason`.
  * - `unsupported`: the server cannot decide it: an entity type it does not serve, or an event type or schema
  *   version it does not know (the device runs a newer build).
@@ -64,7 +64,17 @@ export const PushRequestSchema = v.pipe(
  *   says how. Durable too: a command never blocks the commands after it.
  */
 export const OutcomeSchema = v.variant('status', [
-  v.strictObject({ seq: sequenceNr, commandId: name(128), status: v.literal('confirmed'), position, events: v.pipe(v.number(), v.safeInteger(), v.minValue(0)) }),
+  v.strictObject({
+    seq: sequenceNr,
+    commandId: name(128),
+    status: v.literal('confirmed'),
+    /** How many events the command recorded. */
+    events: position,
+    /** The position of its last event; 0 when it recorded none. */
+    position,
+    /** The sequence number of its last event in its entity's stream; 0 when it recorded none. */
+    sequenceNr: position,
+  }),
   v.strictObject({ seq: sequenceNr, commandId: name(128), status: v.picklist(['rejected', 'unsupported', 'failed']), reason: v.string() }),
 ]);
 

@@ -1,0 +1,239 @@
+import { isEventfoldError, SyncError } from '../core/errors.ts';
+import { encodeValue } from '../core/value-codec.ts';
+import type { Outbox, OutboxEntry } from './outbox.ts';
+import type { PushedCommand } from './protocol.ts';
+import type { SyncHttp } from './sync-http.ts';
+import type { SyncedRuntime } from './synced-runtime.ts';
+
+/**
+ * Where sync stands on this device: `offline` (the server cannot be reached, or refuses: `error` says why),
+ * `syncing` (pushing or pulling), `synced` (nothing left to push, everything pulled); with the number of commands
+ * waiting for the server.
+ */
+export interface SyncStatus {
+  readonly state: 'offline' | 'syncing' | 'synced';
+  readonly pending: number;
+  /** Why the last attempt failed, while `offline`. */
+  readonly error?: SyncError;
+}
+
+/** Options of `SyncEngine`. */
+export interface SyncEngineOptions {
+  readonly http: SyncHttp;
+  readonly outbox: Outbox;
+  readonly runtime: SyncedRuntime<any>;
+  /** Commands per push. Default 500. */
+  readonly pushBatch?: number;
+  /** Events per pull. Default 2,000. */
+  readonly pullLimit?: number;
+  /** The longest wait between two attempts after failures, in ms. Default 30 s. */
+  readonly maxBackoffMs?: number;
+  readonly onStatus?: (status: SyncStatus) => void;
+  /** Told of failures (each one also sets the status). */
+  readonly onError?: (error: unknown) => void;
+  /** A new epoch of the server: the confirmed copy must be dropped before the device starts over. */
+  readonly onNewEpoch?: (epoch: string, lastSeq: number) => Promise<void>;
+  /** Draws the jitter of backoffs. Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/**
+ * The device's sync loop: pushes the outbox in order and in bounded batches, pulls from its own persisted cursor
+ * until it has caught up, then waits for a wake-up (the server's change stream, a new command, the browser coming
+ * online) or a minute. A failure is retried with exponential backoff and jitter; the loop never waits for the echo
+ * of its own push, and never blocks behind a rejected command (rejections are outcomes).
+ */
+export class SyncEngine {
+  readonly #options: SyncEngineOptions;
+  readonly #abort = new AbortController();
+  #wake: (() => void) | undefined;
+  #woken = false;
+  #status: SyncStatus = { state: 'offline', pending: 0 };
+  #running: Promise<void> | undefined;
+
+  constructor(options: SyncEngineOptions) {
+    this.#options = options;
+  }
+
+  /** Where sync stands. */
+  get status(): SyncStatus {
+    return this.#status;
+  }
+
+  /** Starts the loop and the change stream; resolves when `stop` ended them. */
+  start(): Promise<void> {
+    if (this.#running) return this.#running;
+    const stopWaking = this.#options.runtime.onCommand(() => this.wake());
+    this.#running = Promise.all([this.#loop(), this.#listen()]).then(stopWaking);
+    return this.#running;
+  }
+
+  /** Asks for a round now (a command was added, the browser came online). */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  /** Ends the loop and the change stream. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    let failures = 0;
+    const { signal } = this.#abort;
+    while (!signal.aborted) {
+      this.#woken = false;
+      try {
+        await this.#setStatus('syncing');
+        // Pull first: a new epoch of the server is found before anything is pushed to it.
+        await this.#pullAll(signal);
+        if (await this.#pushAll(signal)) await this.#pullAll(signal);
+        failures = 0;
+        // A command added while pulling is pushed now rather than after the wait.
+        if (await this.#options.outbox.undecided(1).then((found) => found.length > 0)) continue;
+        await this.#setStatus('synced');
+        await this.#idle(60_000);
+      } catch (error) {
+        if (signal.aborted) return;
+        failures++;
+        const failure = error instanceof SyncError || isEventfoldError(error, 'sync-failed') ? error : new SyncError('offline', `sync failed: ${(error as Error)?.message ?? String(error)}`, { retryable: true, cause: error });
+        this.#report(failure);
+        await this.#setStatus('offline', failure);
+        const max = this.#options.maxBackoffMs ?? 30_000;
+        const base = failure.retryable ? Math.min(max, 250 * 2 ** Math.min(failures, 10)) : max;
+        await this.#idle(base / 2 + (this.#options.random ?? Math.random)() * (base / 2));
+      }
+    }
+  }
+
+  /** Pushes the undecided commands, batch by batch; resolves whether it pushed any. */
+  async #pushAll(signal: AbortSignal): Promise<boolean> {
+    const { outbox, http, runtime } = this.#options;
+    const batch = this.#options.pushBatch ?? 500;
+    for (let pushedAny = false; ; pushedAny = true) {
+      const entries = await outbox.undecided(batch);
+      if (entries.length === 0 || signal.aborted) return pushedAny;
+      const device = await outbox.device();
+      let answer;
+      try {
+        answer = await http.push({ deviceId: device.deviceId, commands: entries.map(pushed) }, signal);
+      } catch (error) {
+        // The server decided some of these already (an answer was lost): their outcomes come with the next pull.
+        if (error instanceof SyncError && error.reason === 'out-of-order' && Number(error.details.expectedSeq) > entries[0]!.seq) return true;
+        throw error;
+      }
+      if (device.epoch !== undefined && answer.epoch !== device.epoch) {
+        await this.#newEpoch(answer.epoch, answer.lastSeq);
+        return true;
+      }
+      await runtime.applyOutcomes(answer.outcomes);
+      await this.#setStatus('syncing');
+    }
+  }
+
+  async #pullAll(signal: AbortSignal): Promise<void> {
+    const { outbox, http, runtime } = this.#options;
+    const limit = this.#options.pullLimit ?? 2000;
+    for (;;) {
+      const device = await outbox.device();
+      const pull = await http.pull({ device: device.deviceId, after: device.cursor, outcomesAfter: device.outcomesAfter, limit }, signal);
+      // The journal was created again, or restored to before this device's cursor: start over from its events.
+      if ((device.epoch !== undefined && pull.epoch !== device.epoch) || device.cursor > pull.head) return this.#newEpoch(pull.epoch, pull.lastSeq);
+      await runtime.applyPull(pull);
+      await this.#setStatus('syncing');
+      const caughtUp = pull.events.length < limit && pull.outcomes.length < limit;
+      if (caughtUp || signal.aborted) return;
+    }
+  }
+
+  async #newEpoch(epoch: string, lastSeq: number): Promise<void> {
+    if (!this.#options.onNewEpoch) throw new SyncError('bad-answer', 'the server began a new epoch, and this device cannot drop its confirmed copy', { retryable: false });
+    await this.#options.onNewEpoch(epoch, lastSeq);
+    this.wake();
+  }
+
+  /** Listens to the server's change stream while the loop runs, reopening it with backoff when it breaks. */
+  async #listen(): Promise<void> {
+    const { signal } = this.#abort;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await this.#options.http.changes(signal, () => {
+          failures = 0;
+          this.wake();
+        }, () => this.wake());
+      } catch (error) {
+        if (signal.aborted) return;
+        failures++;
+        this.#report(error);
+      }
+      if (signal.aborted) return;
+      const max = this.#options.maxBackoffMs ?? 30_000;
+      const base = Math.min(max, 250 * 2 ** Math.min(failures, 10));
+      await this.#sleep(base / 2 + (this.#options.random ?? Math.random)() * (base / 2));
+    }
+  }
+
+  /** Waits up to `ms`, or until woken. */
+  #idle(ms: number): Promise<void> {
+    if (this.#woken || this.#abort.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.#wake = undefined;
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#abort.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  async #setStatus(state: SyncStatus['state'], error?: SyncError): Promise<void> {
+    const pending = await this.#options.outbox.count();
+    const next: SyncStatus = { state, pending, ...(error && { error }) };
+    if (next.state === this.#status.state && next.pending === this.#status.pending && next.error === this.#status.error) return;
+    this.#status = next;
+    try {
+      this.#options.onStatus?.(next);
+    } catch (failure) {
+      this.#report(failure);
+    }
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // Nowhere left to report to.
+    }
+  }
+}
+
+/** An outbox entry as pushed: values encoded, the prediction reduced to its event types and versions. */
+function pushed(entry: OutboxEntry): PushedCommand {
+  const { correlationId, metadata } = entry.options;
+  return {
+    seq: entry.seq,
+    commandId: entry.commandId,
+    type: entry.type,
+    id: entry.id,
+    command: encodeValue(entry.command, 'command'),
+    ...(correlationId !== undefined && { correlationId }),
+    ...(metadata !== undefined && { metadata: encodeValue(metadata, 'metadata') }),
+    ...(entry.events.length > 0 && { predicted: entry.events.map(({ type, schemaVersion }) => ({ type, schemaVersion })) }),
+  };
+}

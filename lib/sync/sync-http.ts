@@ -1,0 +1,110 @@
+import * as v from 'valibot';
+import { SyncError } from '../core/errors.ts';
+import {
+  ErrorBodySchema,
+  PROTOCOL_VERSION,
+  type PullResponse,
+  PullResponseSchema,
+  type PushRequest,
+  type PushResponse,
+  PushResponseSchema,
+} from './protocol.ts';
+
+/** Where a device syncs, and as whom. */
+export interface SyncConnection {
+  /** The sync server's base URL, as `https://sync.example.com` (the path `/v1/journals/…` is added). */
+  readonly url: string;
+  /** The journal this device belongs to. */
+  readonly journalId: string;
+  /** The bearer token for the journal, asked for before every request (so that it can be renewed). */
+  readonly token: () => string | Promise<string>;
+}
+
+/**
+ * The device's side of the protocol's requests: every answer validated with the protocol's schemas, every failure a
+ * `SyncError` (`offline` when no answer came at all).
+ */
+export class SyncHttp {
+  readonly #base: string;
+
+  constructor(
+    readonly connection: SyncConnection,
+    private readonly fetcher: typeof fetch = (...args) => fetch(...args),
+  ) {
+    this.#base = `${connection.url.replace(/\/+$/, '')}/${PROTOCOL_VERSION}/journals/${encodeURIComponent(connection.journalId)}`;
+  }
+
+  push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
+    return this.#call('/push', PushResponseSchema, { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' }, signal });
+  }
+
+  pull(query: { device: string; after: number; outcomesAfter: number; limit: number }, signal?: AbortSignal): Promise<PullResponse> {
+    const search = new URLSearchParams({ device: query.device, after: String(query.after), outcomesAfter: String(query.outcomesAfter), limit: String(query.limit) });
+    return this.#call(`/pull?${search}`, PullResponseSchema, { signal });
+  }
+
+  /**
+   * Listens to the journal's change stream until `signal` aborts or the stream ends: `onReady` once it listens,
+   * `onChange` for each wake-up. Resolves when the stream ends; rejects with a `SyncError` when it cannot open.
+   */
+  async changes(signal: AbortSignal, onReady: () => void, onChange: () => void): Promise<void> {
+    const response = await this.#request('/changes', { signal, headers: { accept: 'text/event-stream' } });
+    if (!response.body) throw new SyncError('bad-answer', 'the change stream has no body', { status: response.status, retryable: true });
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(message)?.[1];
+          if (event === 'ready') onReady();
+          else if (event === 'change') onChange();
+        }
+        // A stream that sends no message boundary is not the protocol's: bound what is kept of it.
+        if (buffer.length > 65_536) throw new SyncError('bad-answer', 'the change stream sent an endless message', { retryable: true });
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw error instanceof SyncError ? error : new SyncError('offline', 'the change stream was cut', { retryable: true, cause: error });
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  async #call<S extends v.GenericSchema>(path: string, schema: S, init: RequestInit): Promise<v.InferOutput<S>> {
+    const response = await this.#request(path, init);
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (error) {
+      throw new SyncError('bad-answer', `the answer to ${path.split('?')[0]} is not JSON`, { status: response.status, retryable: true, cause: error });
+    }
+    const parsed = v.safeParse(schema, body);
+    if (!parsed.success) throw new SyncError('bad-answer', `the answer to ${path.split('?')[0]} is not the protocol's: ${parsed.issues[0].message}`, { status: response.status, retryable: true });
+    return parsed.output;
+  }
+
+  /** A request with the token; an answer that is not 2xx is thrown as the `SyncError` its body describes. */
+  async #request(path: string, init: RequestInit): Promise<Response> {
+    const token = await this.connection.token();
+    let response: Response;
+    try {
+      response = await this.fetcher(`${this.#base}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` }, cache: 'no-store' });
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      throw new SyncError('offline', 'the sync server could not be reached', { retryable: true, cause: error });
+    }
+    if (response.ok) return response;
+    const parsed = v.safeParse(ErrorBodySchema, await response.json().catch(() => undefined));
+    if (!parsed.success) {
+      throw new SyncError('bad-answer', `the server answered ${response.status} without the protocol's error body`, { status: response.status, retryable: response.status >= 500 || response.status === 429 });
+    }
+    const { code, message, retryable, ...details } = parsed.output.error;
+    throw new SyncError(code, message, { status: response.status, retryable, details });
+  }
+}
