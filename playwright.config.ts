@@ -21,8 +21,8 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'], launchOptions: chromiumLaunchOptions } }],
   webServer: [
     {
-      // The production build, as users get it; the typecheck runs elsewhere.
-      command: `npm run build && npm run preview -- --port ${port} --strictPort`,
+      // The production build, as users get it, with its sync server (PGlite in memory); the typecheck runs elsewhere.
+      command: `npm run build && npm run build:server && node demo-dist-server/main.mjs --memory --port ${port}`,
       url: `http://127.0.0.1:${port}`,
       reuseExistingServer: !process.env.CI,
       timeout: 120_000,

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Bank } from './bank/connection.ts';
+import { ServerRejections } from './components/SyncPanel.tsx';
 import { AccountList } from './components/AccountList.tsx';
 import { AccountPanel } from './components/AccountPanel.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
@@ -31,6 +32,7 @@ export function App({ bank }: { bank: Bank }) {
         </div>
         <StatusBar bank={bank} />
       </header>
+      <ServerRejections bank={bank} />
       <main className="layout">
         <AccountList bank={bank} selected={selected} onSelect={select} />
         {selected ? (

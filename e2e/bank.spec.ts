@@ -1,7 +1,7 @@
 import { balanceOf, command, expect, openAccount, test } from './fixtures.ts';
 
 test.beforeEach(async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?local');
 });
 
 test('deposits 1000 and 500 into a balance of 1,500 over 2 transactions, kept across a reload', async ({ page }) => {
@@ -86,7 +86,7 @@ test('scrubs back through the history and returns to live', async ({ page }) => 
 test('keeps two pages of one browser in step', async ({ page, context }) => {
   const id = await openAccount(page, 'Margaret Hamilton');
   const other = await context.newPage();
-  await other.goto(`/#${id}`);
+  await other.goto(`/?local#${id}`);
   await expect(other.getByTestId('balance')).toHaveText('0');
 
   await command(page, 'Deposit', '700');

@@ -33,7 +33,7 @@ test('keeps the accounts across closing and relaunching the browser', async ({ b
   try {
     let context = await browser.launch();
     let page = await browser.firstPage(context);
-    await page.goto('/');
+    await page.goto('/?local');
     const id = await openAccount(page, 'Ada Lovelace');
     await command(page, 'Deposit', '1000');
     await command(page, 'Deposit', '500');
@@ -42,7 +42,7 @@ test('keeps the accounts across closing and relaunching the browser', async ({ b
 
     context = await browser.launch();
     page = await browser.firstPage(context);
-    await page.goto(`/#${id}`);
+    await page.goto(`/?local#${id}`);
     await expect(page.getByTestId('balance')).toHaveText('1,500');
     await expect(page.getByTestId('tx-count')).toHaveText('2 transactions');
   } finally {
@@ -58,10 +58,10 @@ test('two tabs depositing into one account at once leave a contiguous journal wh
   try {
     const context = await browser.launch();
     const first = await browser.firstPage(context);
-    await first.goto('/');
+    await first.goto('/?local');
     const id = await openAccount(first, 'Two Tabs');
     const second = await context.newPage();
-    await second.goto(`/#${id}`);
+    await second.goto(`/?local#${id}`);
     await expect(second.getByTestId('balance')).toHaveText('0');
 
     const deposits = (page: Page, base: number) => async () => {
@@ -90,7 +90,7 @@ test('two tabs depositing into one account at once leave a contiguous journal wh
 });
 
 test('loads and works offline after a first visit', async ({ page, context }) => {
-  await page.goto('/');
+  await page.goto('/?local');
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
   const id = await openAccount(page, 'Offline Olga');
   await command(page, 'Deposit', '40');
@@ -115,7 +115,7 @@ test('a returning user who has the app offline gets a new version with an edited
   try {
     let context = await browser.launch();
     let page = await browser.firstPage(context);
-    await page.goto('/');
+    await page.goto('/?local');
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
     const id = await openAccount(page, 'Returning Rita');
     await command(page, 'Deposit', '25');
@@ -130,7 +130,7 @@ test('a returning user who has the app offline gets a new version with an edited
 
     context = await browser.launch();
     page = await browser.firstPage(context);
-    await page.goto(`/#${id}`);
+    await page.goto(`/?local#${id}`);
     // The new version is offered once its service worker has downloaded every file of the build and waits: on a
     // loaded machine that takes longer than an expectation's few seconds, so wait on that state itself.
     await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.waiting != null);
@@ -158,7 +158,7 @@ test('a returning user who has the app offline gets a new version with an edited
 });
 
 test('says so when the browser clears the site data under the app, and reconnects to a fresh store', async ({ page, context }) => {
-  await page.goto('/');
+  await page.goto('/?local');
   await openAccount(page, 'Before The Wipe');
   await command(page, 'Deposit', '70');
   // What "Clear site data" in the browser's settings does: the open IndexedDB connections are closed under the app.

@@ -11,7 +11,7 @@ test.beforeEach(async ({ page }) => {
 });
 
 test('ships a strict Content-Security-Policy: no inline script, no eval', async ({ page, problems }) => {
-  const response = await page.goto('/');
+  const response = await page.goto('/?local');
   const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   expect(policy).toContain("script-src 'self'");
   expect(policy).not.toMatch(/unsafe-inline|unsafe-eval/);
@@ -31,7 +31,7 @@ test('ships a strict Content-Security-Policy: no inline script, no eval', async 
 });
 
 test('shows owner names with HTML and script as text, and runs with no policy violation', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?local');
   await openAccount(page, hostileOwner);
   await command(page, 'Deposit', '10');
   await expect(page.getByRole('list', { name: 'Accounts' })).toContainText(hostileOwner);

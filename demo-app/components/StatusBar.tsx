@@ -1,6 +1,7 @@
 import { useClientStatus } from 'eventfold/react';
 import { useEffect, useState } from 'react';
 import type { Bank } from '../bank/connection.ts';
+import { SyncStatus } from './SyncPanel.tsx';
 import { UpdatePrompt } from './UpdatePrompt.tsx';
 
 function useOnline(): boolean {
@@ -56,6 +57,7 @@ export function StatusBar({ bank }: { bank: Bank }) {
       <span className={`pill ${online ? 'ok' : 'warn'}`} data-testid="network">
         {online ? 'Online' : 'Offline'}
       </span>
+      <SyncStatus bank={bank} />
       <span className={`pill ${persisted ? 'ok' : 'muted'}`} data-testid="storage">
         {persisted === undefined ? 'Storage…' : persisted ? 'Storage persistent' : 'Storage best-effort'}
       </span>

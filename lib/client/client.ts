@@ -23,11 +23,12 @@ import {
   WorkerLostError,
 } from '../core/index.ts';
 import { registerErrorTransfer, type RuntimeService, statusFromWire, type WorkerNotice } from '../worker/wire.ts';
+import type { WireConfirmation, WirePendingView, WireRejection, WireSyncStatus } from '../worker/worker-sync.ts';
 import { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStore } from './entity-store.ts';
 import { type ReadModelSnapshot, readModelStore } from './read-model-store.ts';
 import { type ListenerErrorHandler, reportToConsole, tellEach } from './listeners.ts';
 import { SharedSubscription } from './shared-subscription.ts';
-import type { SourceStore } from './source-store.ts';
+import { SourceStore } from './source-store.ts';
 import { Timeline, type TimelineOptions } from './timeline.ts';
 
 /**
@@ -84,6 +85,10 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
   readonly #projectionWatches = new Map<string, Watch<ProjectionStatus>>();
   readonly #readModelStores = new Map<string, SourceStore<ReadModelSnapshot<unknown>>>();
   readonly #report: ListenerErrorHandler;
+  #syncStatus: WireSyncStatus | undefined;
+  readonly #syncListeners = new Set<(status: WireSyncStatus) => void>();
+  readonly #rejectionListeners = new Set<() => void>();
+  #syncStore: SourceStore<WireSyncStatus | undefined> | undefined;
 
   /** @internal Use `connect`. */
   constructor(worker: Worker | (() => Worker), { onError = reportToConsole }: ClientOptions = {}) {
@@ -96,6 +101,59 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
   /** Where the connection stands. */
   get status(): ClientStatus {
     return this.#status;
+  }
+
+  /**
+   * Where sync stands, for a worker given `sync` (`undefined` before the worker said, and for one that does not
+   * sync): `offline` (with the `error` of the last attempt), `syncing` or `synced`, and how many commands wait.
+   */
+  get syncStatus(): WireSyncStatus | undefined {
+    return this.#syncStatus;
+  }
+
+  /** Calls `listener` whenever the sync status changes; returns the function that stops it. */
+  onSyncStatus(listener: (status: WireSyncStatus) => void): () => void {
+    this.#syncListeners.add(listener);
+    return () => this.#syncListeners.delete(listener);
+  }
+
+  /** A store of the sync status for `useSyncExternalStore`; see `useSyncStatus`. */
+  syncStatusStore(): SourceStore<WireSyncStatus | undefined> {
+    this.#syncStore ??= new SourceStore<WireSyncStatus | undefined>(this.#syncStatus, (set) => {
+      set(this.#syncStatus);
+      return this.onSyncStatus(set);
+    }, this.#report);
+    return this.#syncStore;
+  }
+
+  /**
+   * Sync: resolves when the server's decision of a command sent with `send` (its `commandId`, or the one given in
+   * the options) has reached this device: `confirmed` once its events are here, or `rejected`, `unsupported`,
+   * `failed` with the reason. Never rejects for the server's refusal: it is an outcome.
+   */
+  confirmation(commandId: string): Promise<WireConfirmation> {
+    return this.#call((remote) => remote.confirmation(commandId) as Promise<WireConfirmation>);
+  }
+
+  /** Sync: the commands the server refused, kept on the device until dismissed (they survive a reload), oldest first. */
+  rejections(): Promise<WireRejection[]> {
+    return this.#call((remote) => remote.rejections());
+  }
+
+  /** Sync: forgets a rejection the user has seen. */
+  dismissRejection(commandId: string): Promise<void> {
+    return this.#call((remote) => remote.dismissRejection(commandId));
+  }
+
+  /** Sync: calls `listener` whenever the rejections may have changed; returns the function that stops it. */
+  onRejections(listener: () => void): () => void {
+    this.#rejectionListeners.add(listener);
+    return () => this.#rejectionListeners.delete(listener);
+  }
+
+  /** Sync: the entity's confirmed sequence number and its pending commands, with the events each predicts. */
+  pending(type: keyof D & string, id: string): Promise<WirePendingView> {
+    return this.#call((remote) => remote.pending(type, id));
   }
 
   /**
@@ -420,6 +478,10 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
         // Granted only once the worker, which holds this lock for its whole life, has ended.
         navigator.locks.request(lock, () => lost('it was terminated')).catch(() => {});
         if (this.#status === 'connecting') this.#setStatus('ready');
+        this.#call((remote) => remote.syncStatus()).then(
+          (status) => status && generation === this.#generation && this.#setSyncStatus(status),
+          () => {},
+        );
       },
       () => {},
     );
@@ -463,6 +525,14 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
       tellEach(this.#lostListeners, this.#report);
       return;
     }
+    if (notice.kind === 'sync') {
+      this.#setSyncStatus(notice.status);
+      return;
+    }
+    if (notice.kind === 'rejections') {
+      tellEach(this.#rejectionListeners, this.#report);
+      return;
+    }
     if (notice.kind === 'projection') {
       this.#projectionWatches.get(notice.status.name)?.subscription.publish(statusFromWire(notice.status));
       return;
@@ -477,8 +547,16 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
     if (watch) this.#apply(watch.subscription, notice);
   }
 
-  /** Publishes a change unless the subscription already covers it: notices and the answer to `watch` may cross. */
-  #apply(subscription: SharedSubscription<AnyChange>, change: AnyChange): void {
+  /**
+   * Publishes a change unless the subscription already covers it: notices and the answer to `watch` may cross. A
+   * rebased change (sync) replaces the device's view, whatever its sequence number.
+   */
+  #apply(subscription: SharedSubscription<AnyChange>, change: AnyChange & { rebased?: boolean }): void {
+    if (change.rebased) {
+      const { rebased: _rebased, ...rest } = change;
+      subscription.publish({ ...rest, rebased: true } as AnyChange);
+      return;
+    }
     const known = subscription.latest?.sequenceNr ?? -1;
     if (change.sequenceNr <= known) return;
     subscription.publish(change, { ...change, events: change.events.filter((event) => event.sequenceNr > known) });
@@ -494,6 +572,11 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
   #failInFlight(error: unknown): void {
     for (const reject of this.#inFlight) reject(error);
     this.#inFlight.clear();
+  }
+
+  #setSyncStatus(status: WireSyncStatus): void {
+    this.#syncStatus = status;
+    tellEach(this.#syncListeners, this.#report, status);
   }
 
   #setStatus(status: ClientStatus): void {

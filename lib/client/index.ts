@@ -9,3 +9,4 @@ export { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStor
 export { SourceStore } from './source-store.ts';
 export { Timeline, type TimelineOptions, type TimelineSnapshot, type TimelineSource } from './timeline.ts';
 export { type ReadModelSnapshot, type ReadModelSource, readModelStore } from './read-model-store.ts';
+export type { WireConfirmation, WirePendingView, WireRejection, WireSyncStatus } from '../worker/worker-sync.ts';

@@ -109,7 +109,9 @@ export class Timeline<S, E> {
     const round = ++this.#changes;
     const previous = this.#latest;
     let events: PersistedEvent<E>[];
-    const continues = previous && change.events[0]?.sequenceNr === previous.sequenceNr + 1;
+    // A rebased change (sync) replaces the pending part of the history: read the window afresh.
+    const rebased = (change as { rebased?: boolean }).rebased === true;
+    const continues = !rebased && previous && change.events[0]?.sequenceNr === previous.sequenceNr + 1;
     if (continues) {
       events = [...previous.events, ...change.events].slice(-this.#window);
     } else {

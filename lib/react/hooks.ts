@@ -4,6 +4,7 @@ import type { EntityIdsSnapshot, EntitySnapshot } from '../client/entity-store.t
 import type { ReadModelSnapshot } from '../client/read-model-store.ts';
 import type { TimelineOptions, TimelineSnapshot } from '../client/timeline.ts';
 import type { AnyProjection, DocumentQuery, EntityDefinitions, EventOf, StateOf } from '../core/index.ts';
+import type { WireRejection, WireSyncStatus } from '../worker/worker-sync.ts';
 
 /**
  * The live state of an entity: `{ status: 'loading' }`, then `{ status: 'ready', state, sequenceNr }`, updated on
@@ -79,4 +80,48 @@ export function useClientStatus<D extends EntityDefinitions>(client: Client<D, a
     return client.onStatus(setStatus);
   }, [client]);
   return status;
+}
+
+/**
+ * Where sync stands, for a worker given `sync`: `{ state: 'offline' | 'syncing' | 'synced', pending, error? }`,
+ * updated as it changes; `undefined` until the worker said (and for one that does not sync).
+ */
+export function useSyncStatus<D extends EntityDefinitions>(client: Client<D, any>): WireSyncStatus | undefined {
+  const store = client.syncStatusStore();
+  return useSyncExternalStore(store.subscribe, store.getSnapshot);
+}
+
+/** The server's rejections kept on the device, and the function that forgets one. */
+export interface RejectionControls {
+  /** The rejections not dismissed yet, oldest first; `[]` until read. */
+  rejections: readonly WireRejection[];
+  /** Forgets the rejection of command `commandId` on this device; a failure is ignored. */
+  dismiss: (commandId: string) => void;
+}
+
+/**
+ * The commands the server refused, kept on the device until dismissed, read again whenever they change; `[]` until
+ * read. `dismiss(commandId)` forgets one.
+ */
+export function useRejections<D extends EntityDefinitions>(client: Client<D, any>): RejectionControls {
+  const [rejections, setRejections] = useState<readonly WireRejection[]>([]);
+  useEffect(() => {
+    let current = true;
+    const read = () => {
+      client.rejections().then(
+        (list) => current && setRejections(list),
+        () => {
+          // A worker that does not sync has none; a lost one is told by the client's status.
+        },
+      );
+    };
+    read();
+    const stop = client.onRejections(read);
+    return () => {
+      current = false;
+      stop();
+    };
+  }, [client]);
+  const dismiss = useCallback((commandId: string) => void client.dismissRejection(commandId).catch(() => {}), [client]);
+  return { rejections, dismiss };
 }

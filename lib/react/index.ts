@@ -3,4 +3,4 @@
  *
  * @module eventfold/react
  */
-export { type TimelineControls, useClientStatus, useEntity, useEntityIds, useReadModel, useTimeline } from './hooks.ts';
+export { type RejectionControls, type TimelineControls, useClientStatus, useEntity, useEntityIds, useReadModel, useRejections, useSyncStatus, useTimeline } from './hooks.ts';

@@ -1,6 +1,9 @@
 import {
+  type AnyDefinedProjection,
   type AnyEntityDefinition,
+  createRuntime,
   type EntityDefinitions,
+  type EntityRuntime,
   isEventfoldError,
   type Snapshot,
   streamIdOf,
@@ -21,6 +24,8 @@ const MAX_CACHED_STATES = 10_000;
 export interface JournalHostOptions {
   readonly journal: PostgresJournal;
   readonly entities: EntityDefinitions;
+  /** Read models kept on the server from the journal's events (in the journal's tables, queryable with SQL). */
+  readonly projections?: readonly AnyDefinedProjection[];
   readonly clock: () => number;
 }
 
@@ -54,11 +59,14 @@ export class JournalHost {
   /** Entity states by stream, as they are at journal head `#statesAt`. */
   #states = new Map<string, Versioned<unknown>>();
   #statesAt = -1;
+  /** Keeps the read models up to date, when there are any: told after each commit, it catches them up. */
+  readonly #projecting: EntityRuntime<EntityDefinitions> | undefined;
 
-  constructor({ journal, entities, clock }: JournalHostOptions) {
+  constructor({ journal, entities, projections = [], clock }: JournalHostOptions) {
     this.journal = journal;
     this.#entities = entities;
     this.#clock = clock;
+    this.#projecting = projections.length > 0 ? createRuntime({ journal, entities, projections, clock }) : undefined;
     for (const [type, definition] of Object.entries(entities)) this.#schemas.set(type, new EntitySchema(type, definition));
   }
 
@@ -68,6 +76,12 @@ export class JournalHost {
     const run = this.#queue.then(() => this.#push(request.deviceId, decoded));
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  /** Waits for the push under way and the read models' catch-up, and stops keeping them. The journal stays open. */
+  async close(): Promise<void> {
+    await this.#queue;
+    await this.#projecting?.close();
   }
 
   /** Events after the device's cursor, and its outcomes after the last it holds. */
@@ -142,6 +156,11 @@ export class JournalHost {
       // The states decided on are the journal's now, at the head this push left.
       this.#states = decided.states;
       this.#statesAt = head + decided.writes.reduce((sum, { events }) => sum + events.length, 0);
+      const written = decided.writes[0];
+      if (written && this.#projecting) {
+        const [type, ...id] = written.streamId.split(':');
+        this.#projecting.refresh(type!, id.join(':'));
+      }
       return { epoch, lastSeq: fresh.at(-1)!.wire.seq, outcomes: [...stored, ...outcomes] };
     }
     throw new WireError(503, 'unavailable', 'the journal is too busy to decide this push now; try again', {});

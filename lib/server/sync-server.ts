@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
 import * as v from 'valibot';
-import { type EntityDefinitions, isEventfoldError } from 'eventfold';
+import { type AnyDefinedProjection, type EntityDefinitions, isEventfoldError } from 'eventfold';
 import { MAX_JOURNAL_ID_LENGTH, type PostgresDatabase } from 'eventfold/postgres';
 import { PROTOCOL_VERSION, PullQuerySchema, PushRequestSchema } from '../sync/protocol.ts';
 import { type Authorize, bearerToken } from './authorization.ts';
@@ -19,6 +19,11 @@ export interface SyncServerOptions<D extends EntityDefinitions> {
   readonly database: PostgresDatabase;
   /** The app's entity definitions, the same the devices run: the server decides every command again with them. */
   readonly entities: D;
+  /**
+   * Read models the server keeps of each journal, caught up after every push: documents in the database's
+   * `documents` table, by projection and id, queryable with SQL (`doc` is `jsonb`).
+   */
+  readonly projections?: readonly AnyDefinedProjection[];
   /** Who may reach which journal (see `journalTokens` for signed tokens). */
   readonly authorize: Authorize;
   /** Whether a journal that does not exist yet is created by its first authorized request. Default `true`. */
@@ -46,6 +51,8 @@ export interface SyncServer {
   readonly fetch: (request: Request) => Promise<Response>;
   /** Listens on `port` (0: any free one) of `hostname` (default `127.0.0.1`); resolves with its URL. */
   listen(port?: number, hostname?: string): Promise<ListeningServer>;
+  /** Waits for the pushes under way and stops the read models' upkeep; later requests are answered 503. The database stays open. */
+  close(): Promise<void>;
 }
 
 /** A server listening on a port. */
@@ -87,10 +94,14 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
   const hosts = new Map<string, Promise<JournalHost>>();
   const streams = new Map<string, number>();
 
+  let closed = false;
   const hostOf = (journalId: string): Promise<JournalHost> => {
+    if (closed) throw new WireError(503, 'unavailable', 'the server is stopping; try again');
     let host = hosts.get(journalId);
     if (!host) {
-      host = database.journal(journalId, { create: createJournals }).then((journal) => new JournalHost({ journal, entities, clock }));
+      host = database
+        .journal(journalId, { create: createJournals })
+        .then((journal) => new JournalHost({ journal, entities, clock, ...(options.projections && { projections: options.projections }) }));
       host.catch(() => hosts.delete(journalId));
       hosts.set(journalId, host);
     }
@@ -197,6 +208,11 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
 
   return {
     fetch,
+    async close() {
+      closed = true;
+      const open = await Promise.allSettled(hosts.values());
+      await Promise.all(open.map((settled) => (settled.status === 'fulfilled' ? settled.value.close() : undefined)));
+    },
     listen: (port = 0, hostname = '127.0.0.1') =>
       new Promise((resolve, reject) => {
         const server = serve({ fetch, port, hostname }, (info: AddressInfo) => {

@@ -5,10 +5,11 @@
  *
  * @module eventfold/sync
  */
-export { type DeviceState, Outbox, type OutboxEntry, type ServerRejection } from './outbox.ts';
+export { type DeviceState, type NewEntry, Outbox, type OutboxEntry, type ServerRejection, type Settled } from './outbox.ts';
 export * from './protocol.ts';
 export { type SyncConnection, SyncHttp } from './sync-http.ts';
 export { SyncEngine, type SyncEngineOptions, type SyncStatus } from './sync-engine.ts';
+export { syncWith, type SyncWithOptions } from './sync-with.ts';
 export {
   type Confirmation,
   type PendingCommand,

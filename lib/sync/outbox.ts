@@ -8,11 +8,17 @@ import type { Outcome } from './protocol.ts';
 export interface OutboxEntry {
   /** The device's gapless sequence number of the command. */
   readonly seq: number;
+  /** The command's immutable id, the `causationId` of its events. */
   readonly commandId: string;
+  /** The entity type the command is for. */
   readonly type: string;
+  /** The entity id. */
   readonly id: string;
+  /** The entity's stream (`streamIdOf(type, id)`). */
   readonly streamId: string;
+  /** The command, as sent: it is encoded only when pushed. */
   readonly command: unknown;
+  /** The options that travel with the command to the server. */
   readonly options: Pick<CommandOptions, 'correlationId' | 'metadata'>;
   /** When the device accepted it. */
   readonly at: number;
@@ -26,12 +32,19 @@ export interface OutboxEntry {
 
 /** A command the server refused, kept until the user dismisses it. */
 export interface ServerRejection {
+  /** The command's id. */
   readonly commandId: string;
+  /** The command's sequence number on this device. */
   readonly seq: number;
+  /** The entity type the command was for. */
   readonly type: string;
+  /** The entity id. */
   readonly id: string;
+  /** The command, as sent. */
   readonly command: unknown;
+  /** How the server refused it (see `Outcome`). */
   readonly status: 'rejected' | 'unsupported' | 'failed';
+  /** Why, in the decider's words for a rejection. */
   readonly reason: string;
   /** When the device accepted the command. */
   readonly at: number;
@@ -39,6 +52,7 @@ export interface ServerRejection {
 
 /** Where the device stands with the server. */
 export interface DeviceState {
+  /** The device's id, drawn once with the outbox: the server keeps its sequence numbers and outcomes under it. */
   readonly deviceId: string;
   /** The sequence number the next command gets. */
   readonly nextSeq: number;
@@ -58,7 +72,9 @@ interface OutboxSchema extends DBSchema {
 
 /** What a change of the outbox settled: the streams whose entries changed, and the commands that left it. */
 export interface Settled {
+  /** The streams whose entries changed. */
   readonly touched: Set<string>;
+  /** The ids of the commands that left the outbox. */
   readonly gone: string[];
 }
 
@@ -276,6 +292,7 @@ export class Outbox {
     return this.#db.delete('rejections', commandId);
   }
 
+  /** Closes the database: the outbox cannot be used after. */
   close(): void {
     this.#db.close();
   }

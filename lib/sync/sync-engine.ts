@@ -11,7 +11,9 @@ import type { SyncedRuntime } from './synced-runtime.ts';
  * waiting for the server.
  */
 export interface SyncStatus {
+  /** Where sync stands. */
   readonly state: 'offline' | 'syncing' | 'synced';
+  /** How many commands wait in the outbox (undecided, or confirmed and waiting for their events). */
   readonly pending: number;
   /** Why the last attempt failed, while `offline`. */
   readonly error?: SyncError;
@@ -19,8 +21,11 @@ export interface SyncStatus {
 
 /** Options of `SyncEngine`. */
 export interface SyncEngineOptions {
+  /** The server's requests, on this device's connection. */
   readonly http: SyncHttp;
+  /** The outbox pushed, and where the device's cursor is kept. */
   readonly outbox: Outbox;
+  /** The runtime that applies outcomes and pulled events, and tells of new commands. */
   readonly runtime: SyncedRuntime<any>;
   /** Commands per push. Default 500. */
   readonly pushBatch?: number;
@@ -28,6 +33,7 @@ export interface SyncEngineOptions {
   readonly pullLimit?: number;
   /** The longest wait between two attempts after failures, in ms. Default 30 s. */
   readonly maxBackoffMs?: number;
+  /** Told of each new status. */
   readonly onStatus?: (status: SyncStatus) => void;
   /** Told of failures (each one also sets the status). */
   readonly onError?: (error: unknown) => void;

@@ -28,16 +28,19 @@ export class SyncHttp {
   readonly #base: string;
 
   constructor(
+    /** Where this device syncs, and as whom. */
     readonly connection: SyncConnection,
     private readonly fetcher: typeof fetch = (...args) => fetch(...args),
   ) {
     this.#base = `${connection.url.replace(/\/+$/, '')}/${PROTOCOL_VERSION}/journals/${encodeURIComponent(connection.journalId)}`;
   }
 
+  /** Pushes commands; resolves with their outcomes. */
   push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
     return this.#call('/push', PushResponseSchema, { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' }, signal });
   }
 
+  /** Pulls the events after the device's cursor, and its outcomes after its last. */
   pull(query: { device: string; after: number; outcomesAfter: number; limit: number }, signal?: AbortSignal): Promise<PullResponse> {
     const search = new URLSearchParams({ device: query.device, after: String(query.after), outcomesAfter: String(query.outcomesAfter), limit: String(query.limit) });
     return this.#call(`/pull?${search}`, PullResponseSchema, { signal });

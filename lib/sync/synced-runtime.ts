@@ -1,8 +1,8 @@
 import { type CommandOptions, validateCommand } from '../core/command.ts';
 import { decideCommand } from '../core/decision.ts';
-import type { AnyEntityDefinition, EntityDefinitions } from '../core/entity.ts';
+import { type AnyEntityDefinition, type EntityDefinitions, matchesExpectedVersion } from '../core/entity.ts';
 import type { EntityChange } from '../core/entity-instance.ts';
-import { InvalidArgumentError, isEventfoldError, messageOf } from '../core/errors.ts';
+import { ConflictError, InvalidArgumentError, isEventfoldError, messageOf } from '../core/errors.ts';
 import { fingerprintOf, randomId } from '../core/identity.ts';
 import type { EventJournal, NewEvent, PersistedEvent, StreamWrite } from '../core/journal.ts';
 import { foldEvents, type Versioned } from '../core/replay.ts';
@@ -18,6 +18,7 @@ import type { Outcome, PullResponse } from './protocol.ts';
 export interface SyncedResult<S = unknown, E = unknown> {
   /** The entity's state after the command, on this device: the confirmed state plus the pending commands. */
   readonly state: S;
+  /** The sequence number of the entity's newest event on this device, predicted ones included. */
   readonly sequenceNr: number;
   /** The events the device predicts; the server decides the command again, and its events are the facts. */
   readonly events: readonly PersistedEvent<E>[];
@@ -29,8 +30,20 @@ export interface SyncedResult<S = unknown, E = unknown> {
 
 /** How a command ended on the server. */
 export type Confirmation =
-  | { readonly status: 'confirmed'; readonly commandId: string }
-  | { readonly status: 'rejected' | 'unsupported' | 'failed'; readonly commandId: string; readonly reason: string };
+  | {
+      /** The server stored the command's events. */
+      readonly status: 'confirmed';
+      /** The command's id. */
+      readonly commandId: string;
+    }
+  | {
+      /** How the server refused it (see `Outcome`). */
+      readonly status: 'rejected' | 'unsupported' | 'failed';
+      /** The command's id. */
+      readonly commandId: string;
+      /** Why, in the decider's words for a rejection. */
+      readonly reason: string;
+    };
 
 /** The pending part of an entity: what this device decided that the server has not confirmed here yet. */
 export interface PendingView {
@@ -42,11 +55,15 @@ export interface PendingView {
 
 /** One pending command of an entity. */
 export interface PendingCommand {
+  /** The command's sequence number on this device. */
   readonly seq: number;
+  /** The command's id. */
   readonly commandId: string;
+  /** The command, as sent. */
   readonly command: unknown;
   /** The sequence numbers of its predicted events (`to < from` when none). */
   readonly from: number;
+  /** The sequence number of its last predicted event. */
   readonly to: number;
   /** Whether the server decided it already (its events are on their way). */
   readonly decided: boolean;
@@ -66,8 +83,11 @@ export interface SyncedRuntimeOptions<D extends EntityDefinitions> {
   readonly runtime: EntityRuntime<D>;
   /** The confirmed copy, where pulled events are stored. */
   readonly journal: EventJournal;
+  /** Where commands wait for the server. */
   readonly outbox: Outbox;
+  /** The entity types served, by name: the confirmed runtime's. */
   readonly entities: D;
+  /** The clock that stamps when a command was accepted. Default `Date.now`. */
   readonly clock?: () => number;
   /** Called after this runtime changed the outbox or the confirmed copy: to tell the profile's other tabs. */
   readonly onChanged?: (streamIds: readonly string[]) => void;
@@ -91,6 +111,7 @@ interface Overlay {
  * touched entities only (a rebase). The confirmed copy holds nothing but the server's events.
  */
 export class SyncedRuntime<D extends EntityDefinitions> {
+  /** The runtime on the confirmed copy of the server's journal. */
   readonly runtime: EntityRuntime<D>;
   readonly #journal: EventJournal;
   readonly #outbox: Outbox;
@@ -120,18 +141,23 @@ export class SyncedRuntime<D extends EntityDefinitions> {
 
   /**
    * Decides a command on the device's view and stores it in the outbox with its predicted events; resolves once
-   * stored. A command the view refuses is rejected here (`RejectedError`) and never pushed. `expectedVersion` and
-   * `idempotencyKey` are refused: a synced command is made safe to retry by its id, and decided again on the server.
+   * stored. A command the view refuses is rejected here (`RejectedError`) and never pushed. `expectedVersion` is
+   * checked against the device's view (a `ConflictError` when it does not hold); the server decides on its own state.
+   * `idempotencyKey` is refused: a synced command is made safe to retry by its id, and decided once by the server.
    */
   send(type: string, id: string, command: unknown, options: CommandOptions = {}): Promise<SyncedResult> {
     const definition = this.#definition(type, id);
     validateCommand(command, options);
-    if (options.expectedVersion !== undefined || options.idempotencyKey !== undefined) {
-      throw new InvalidArgumentError('A synced command takes neither expectedVersion nor idempotencyKey: the server decides it again on its own state, and its id makes it safe to retry', 'options');
+    if (options.idempotencyKey !== undefined) {
+      throw new InvalidArgumentError('A synced command takes no idempotencyKey: its id makes it safe to retry, and the server decides it once', 'idempotencyKey');
     }
     const streamId = streamIdOf(type, id);
     return this.#exclusive(streamId, async () => {
       const overlay = await this.#overlay(streamId);
+      const { expectedVersion = 'any' } = options;
+      if (!matchesExpectedVersion(expectedVersion, overlay.speculative.sequenceNr)) {
+        throw new ConflictError(streamId, expectedVersion as number | 'no-stream' | 'stream-exists', overlay.speculative.sequenceNr, 'expected version');
+      }
       const commandId = options.commandId ?? randomId();
       const decision = decideCommand(this.#context(streamId, definition), overlay.speculative, command, commandId, options);
       const entry = {

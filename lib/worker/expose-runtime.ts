@@ -3,6 +3,7 @@ import {
   ClosedError,
   type CommandOf,
   createRuntime,
+  entityOf,
   type EntityDefinitions,
   type EntityRuntime,
   type EventJournal,
@@ -10,6 +11,7 @@ import {
   streamIdOf,
 } from '../core/index.ts';
 import { registerErrorSerializer, type RuntimeService, statusToWire, type WorkerNotice } from './wire.ts';
+import type { SyncMessage, WorkerSync, WorkerSyncView } from './worker-sync.ts';
 
 /** Options of `exposeRuntime`. */
 export interface ExposeRuntimeOptions<D extends EntityDefinitions> extends Omit<RuntimeOptions<D>, 'journal'> {
@@ -27,6 +29,12 @@ export interface ExposeRuntimeOptions<D extends EntityDefinitions> extends Omit<
   channel?: string | false;
   /** Where to expose the service. Default: the worker's global scope. */
   endpoint?: Endpoint;
+  /**
+   * Syncs the journal with a server (`syncWith` of `eventfold/sync`): the journal is then the device's confirmed
+   * copy of the server's journal, commands are decided on it plus the pending ones and pushed, and the page follows
+   * the device's view (`Client.syncStatus`, `confirmation`, `rejections`). Read models follow confirmed events only.
+   */
+  sync?: WorkerSync;
 }
 
 /** Hooks a journal calls when it closes by itself. */
@@ -61,13 +69,14 @@ interface WriteNotice {
  */
 export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntimeOptions<D>): void {
   registerErrorSerializer();
-  const { journal: source, channel: channelName = 'eventfold', endpoint, ...runtimeOptions } = options;
+  const { journal: source, channel: channelName = 'eventfold', endpoint, sync, ...runtimeOptions } = options;
   const channel = channelName === false ? undefined : new BroadcastChannel(channelName);
   const watches = new Map<string, () => void>();
   const watchedTypes = new Set<string>();
   const projectionWatches = new Map<string, () => void>();
   let notify: (notice: WorkerNotice) => void = () => {};
   let runtime: Promise<EntityRuntime<D>> | undefined;
+  let view: WorkerSyncView | undefined;
   let closed = false;
 
   // Notices run after a write is stored, inside the runtime's settle loop: they must never throw, or the writes
@@ -79,7 +88,7 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       // The proxy to the page was released.
     }
   };
-  const announce = (write: WriteNotice) => {
+  const announce = (write: WriteNotice | SyncMessage) => {
     try {
       channel?.postMessage(write);
     } catch {
@@ -88,12 +97,20 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
   };
 
   let journal: EventJournal | undefined;
+  /** Tells the page of entities of watched types that changed on this device (sync: a command, a pull). */
+  const written = (streamIds: readonly string[]) => {
+    for (const streamId of streamIds) {
+      const { entityType: type, entityId: id } = entityOf(streamId);
+      if (watchedTypes.has(type)) tell({ kind: 'written', type, id, sequenceNr: 0 });
+    }
+  };
+
   const start = async (): Promise<EntityRuntime<D>> => {
     journal = await source({
       onClosed: (reason) => tell({ kind: 'closed', reason }),
       onLost: () => tell({ kind: 'storage-lost' }),
     });
-    return createRuntime({
+    const live = createRuntime({
       // The tabs of a browser share Web Locks: an entity contended by several tabs is written by one at a time. A
       // lock not granted within 10 s (a tab stuck holding it) is given up, and the entity decides without it.
       lock: (streamId: string, work: () => Promise<void>) =>
@@ -106,6 +123,30 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
         runtimeOptions.onWrite?.(write);
       },
     } as RuntimeOptions<D>);
+    if (sync) {
+      view = await sync.start({
+        runtime: live as unknown as EntityRuntime<EntityDefinitions>,
+        journal,
+        entities: runtimeOptions.entities,
+        name: channelName || 'eventfold',
+        broadcast: (message) => announce(message),
+        onStatus: (status) => tell({ kind: 'sync', status }),
+        onRejections: () => tell({ kind: 'rejections' }),
+        onStreams: written,
+      });
+    }
+    return live;
+  };
+
+  /** The view the page is served: the device's, when it syncs, else the runtime's. */
+  const served = async () => {
+    const live = await ready();
+    return view ?? live;
+  };
+  const syncing = async (): Promise<WorkerSyncView> => {
+    await ready();
+    if (!view) throw new ClosedError('Sync (this worker was not given a `sync` option), so it');
+    return view;
   };
 
   const ready = (): Promise<EntityRuntime<D>> => {
@@ -117,7 +158,11 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
     return runtime;
   };
 
-  channel?.addEventListener('message', ({ data }: MessageEvent<WriteNotice>) => {
+  channel?.addEventListener('message', ({ data }: MessageEvent<WriteNotice | SyncMessage>) => {
+    if ('kind' in data) {
+      void runtime?.then(() => view?.heard(data)).catch(() => {});
+      return;
+    }
     void runtime?.then((live) => live.refresh(data.type, data.id)).catch(() => {});
     if (watchedTypes.has(data.type)) tell({ kind: 'written', ...data });
   });
@@ -135,15 +180,14 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
           .catch(failed);
       });
     },
-    send: async (type, id, command, commandOptions) =>
-      (await ready()).send(type, id, command as CommandOf<D[string]>, commandOptions),
-    state: async (type, id) => (await ready()).state(type, id),
-    stateAt: async (type, id, sequenceNr) => (await ready()).stateAt(type, id, sequenceNr),
-    events: async (type, id, from, to) => (await ready()).events(type, id, from, to),
-    entityIds: async (type) => (await ready()).entityIds(type),
+    send: async (type, id, command, commandOptions) => (await served()).send(type, id, command as CommandOf<D[string]>, commandOptions),
+    state: async (type, id) => (await served()).state(type, id),
+    stateAt: async (type, id, sequenceNr) => (await served()).stateAt(type, id, sequenceNr),
+    events: async (type, id, from, to) => (await served()).events(type, id, from, to),
+    entityIds: async (type) => (await served()).entityIds(type),
     snapshots: async (type, id) => (await ready()).snapshots(type, id),
     async watchIds(type) {
-      const live = await ready();
+      const live = await served();
       watchedTypes.add(type);
       return live.entityIds(type);
     },
@@ -151,7 +195,7 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       watchedTypes.delete(type);
     },
     async watch(type, id) {
-      const live = await ready();
+      const live = await served();
       const streamId = streamIdOf(type, id);
       if (!watches.has(streamId)) {
         watches.set(streamId, live.subscribe(type, id, (change) => tell({ kind: 'change', type, id, ...change })));
@@ -181,10 +225,16 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       projectionWatches.get(projection)?.();
       projectionWatches.delete(projection);
     },
+    syncStatus: async () => (await ready(), view ? view.status() : undefined),
+    pending: async (type, id) => (await syncing()).pending(type, id),
+    confirmation: async (commandId) => (await syncing()).confirmation(commandId),
+    rejections: async () => (await syncing()).rejections(),
+    dismissRejection: async (commandId) => (await syncing()).dismissRejection(commandId),
     async close() {
       closed = true;
       try {
         const live = await runtime?.catch(() => undefined);
+        await view?.close();
         // The writes under way settle first, and tell the other tabs of what they stored.
         await live?.close();
         // The worker opened the journal, so the worker closes it.

@@ -5,3 +5,13 @@
  */
 export { type ExposeRuntimeOptions, exposeRuntime, type JournalLifecycle } from './expose-runtime.ts';
 export type { RuntimeService, WorkerNotice } from './wire.ts';
+export type {
+  SyncMessage,
+  WireConfirmation,
+  WirePendingView,
+  WireRejection,
+  WireSyncStatus,
+  WorkerSync,
+  WorkerSyncContext,
+  WorkerSyncView,
+} from './worker-sync.ts';

@@ -11,6 +11,7 @@ import {
   restoreError,
   type Versioned,
 } from '../core/index.ts';
+import type { WireConfirmation, WirePendingView, WireRejection, WireSyncStatus } from './worker-sync.ts';
 
 /** What the worker tells its page without being asked. */
 export type WorkerNotice =
@@ -22,6 +23,8 @@ export type WorkerNotice =
       type: string;
       /** The entity's id. */
       id: string;
+      /** Sync: the device's view was rebuilt (pending events replaced or dropped); this change replaces what came before. */
+      rebased?: boolean;
     } & EntityChange<unknown, unknown>)
   /** An entity of a type whose ids are watched was written, in this tab or another. */
   | {
@@ -45,6 +48,18 @@ export type WorkerNotice =
   | {
       /** Which notice this is. */
       kind: 'storage-lost';
+    }
+  /** Where sync stands changed (a worker given `sync` only). */
+  | {
+      /** Which notice this is. */
+      kind: 'sync';
+      /** Where sync stands now. */
+      status: WireSyncStatus;
+    }
+  /** The server's rejections kept on the device changed. */
+  | {
+      /** Which notice this is. */
+      kind: 'rejections';
     }
   /** A watched projection's status changed, or its read model may have. */
   | {
@@ -88,6 +103,16 @@ export interface RuntimeService {
   watchProjection(projection: string): Promise<ProjectionStatus>;
   /** Stops the `projection` notices that `watchProjection` started. */
   unwatchProjection(projection: string): Promise<void>;
+  /** Where sync stands; `undefined` for a worker that does not sync. */
+  syncStatus(): Promise<WireSyncStatus | undefined>;
+  /** The entity's pending commands on this device (sync). */
+  pending(type: string, id: string): Promise<WirePendingView>;
+  /** Resolves when the server's decision of a command reached this device (sync). */
+  confirmation(commandId: string): Promise<WireConfirmation>;
+  /** The server's rejections kept on the device (sync). */
+  rejections(): Promise<WireRejection[]>;
+  /** Forgets a rejection the user has seen (sync). */
+  dismissRejection(commandId: string): Promise<void>;
   /** Closes the runtime and its journal once the calls under way have finished; later calls reject. */
   close(): Promise<void>;
 }

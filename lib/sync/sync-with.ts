@@ -1,0 +1,123 @@
+import type { SyncMessage, WireSyncStatus, WorkerSync, WorkerSyncView } from '../worker/worker-sync.ts';
+import { Outbox } from './outbox.ts';
+import { type SyncStatus, SyncEngine } from './sync-engine.ts';
+import { type SyncConnection, SyncHttp } from './sync-http.ts';
+import { SyncedRuntime } from './synced-runtime.ts';
+
+/** Options of `syncWith`: the connection, and the loop's bounds. */
+export interface SyncWithOptions extends SyncConnection {
+  /** Commands per push. Default 500. */
+  readonly pushBatch?: number;
+  /** Events per pull. Default 2,000. */
+  readonly pullLimit?: number;
+  /** Told of sync's failures (each one also shows in the status). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * Sync for `exposeRuntime`: the worker's journal becomes the confirmed copy of the server's journal
+ * `journalId`, commands go to the outbox and are pushed, and one tab of the profile at a time (a Web Lock) runs the
+ * loop; the others see its results through the shared databases.
+ *
+ * ```ts
+ * exposeRuntime({
+ *   journal: (hooks) => openIndexedDbJournal(`bank:${journalId}`, hooks),
+ *   entities,
+ *   channel: `bank:${journalId}`,
+ *   sync: syncWith({ url: 'https://sync.example.com', journalId, token: () => getToken() }),
+ * });
+ * ```
+ */
+export function syncWith(options: SyncWithOptions): WorkerSync {
+  return {
+    async start({ runtime, journal, entities, name, broadcast, onStatus, onRejections, onStreams }): Promise<WorkerSyncView> {
+      const outbox = await Outbox.open(name);
+      let heard: WireSyncStatus | undefined;
+      let engine: SyncEngine | undefined;
+      const synced = new SyncedRuntime({
+        runtime,
+        journal,
+        outbox,
+        entities,
+        onChanged: (streamIds) => {
+          broadcast({ kind: 'sync-changed', streamIds });
+          onStreams(streamIds);
+          onRejections();
+          void status().then(onStatus, () => {});
+        },
+        ...(options.onError && { onError: options.onError }),
+      });
+      const toWire = ({ state, pending, error }: SyncStatus): WireSyncStatus => ({ state, pending, ...(error && { error: { reason: error.reason, message: error.message } }) });
+      const status = async (): Promise<WireSyncStatus> => {
+        if (engine) return toWire(engine.status);
+        // Another tab syncs: its last word, with this profile's count of what waits.
+        return { state: heard?.state ?? 'syncing', pending: await outbox.count() };
+      };
+
+      // One tab of the profile syncs at a time; closing it hands the lock, and the loop, to another.
+      const closing = new AbortController();
+      const leading = navigator.locks
+        .request(`eventfold-sync:${name}`, { signal: closing.signal }, async () => {
+          engine = new SyncEngine({
+            http: new SyncHttp(options),
+            outbox,
+            runtime: synced,
+            ...(options.pushBatch !== undefined && { pushBatch: options.pushBatch }),
+            ...(options.pullLimit !== undefined && { pullLimit: options.pullLimit }),
+            ...(options.onError && { onError: options.onError }),
+            onStatus: (next) => {
+              const wire = toWire(next);
+              broadcast({ kind: 'sync-status', status: wire });
+              onStatus(wire);
+            },
+          });
+          const online = () => engine?.wake();
+          addEventListener('online', online);
+          try {
+            await engine.start();
+          } finally {
+            removeEventListener('online', online);
+          }
+        })
+        .catch(() => {
+          // Aborted by `close` before this tab led.
+        });
+
+      return {
+        send: (type, id, command, commandOptions) => synced.send(type, id, command, commandOptions),
+        state: (type, id) => synced.state(type, id),
+        stateAt: (type, id, sequenceNr) => synced.stateAt(type, id, sequenceNr),
+        events: (type, id, from, to) => synced.events(type, id, from, to),
+        entityIds: (type) => synced.entityIds(type),
+        subscribe: (type, id, listener) => synced.subscribe(type, id, listener),
+        pending: (type, id) => synced.pending(type, id),
+        confirmation: (commandId) => synced.confirmation(commandId),
+        rejections: () => synced.rejections(),
+        dismissRejection: (commandId) => synced.dismissRejection(commandId),
+        status,
+        heard(message: SyncMessage) {
+          if (message.kind === 'sync-status') {
+            heard = message.status;
+            if (!engine) onStatus(message.status);
+            return;
+          }
+          void synced.reload(message.streamIds).then(
+            () => {
+              onStreams(message.streamIds);
+              onRejections();
+              return status().then(onStatus);
+            },
+            (error: unknown) => options.onError?.(error),
+          );
+          engine?.wake();
+        },
+        async close() {
+          closing.abort();
+          await engine?.stop();
+          await leading;
+          outbox.close();
+        },
+      };
+    },
+  };
+}
