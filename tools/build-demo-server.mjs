@@ -3,8 +3,8 @@
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 
-const lib = (path) => fileURLToPath(new URL(`../lib/${path}`, import.meta.url));
-const entryOf = (id) => (id === 'eventfold' ? lib('index.ts') : id.startsWith('eventfold/') ? lib(`${id.slice('eventfold/'.length)}/index.ts`) : undefined);
+const lib = (/** @type {string} */ path) => fileURLToPath(new URL(`../lib/${path}`, import.meta.url));
+const entryOf = (/** @type {string} */ id) => (id === 'eventfold' ? lib('index.ts') : id.startsWith('eventfold/') ? lib(`${id.slice('eventfold/'.length)}/index.ts`) : undefined);
 
 const built = await rolldown({
   input: 'demo-app/server/main.ts',
