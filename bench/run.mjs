@@ -1,5 +1,6 @@
 // npm run bench [-- --quick] [-- --runs N] [-- --sizes (the B5 size rows alone, into the last full run's results)]
 //   [-- --server (the server section alone, P1–P3, into the last run's results: quick.json with --quick)]
+//   [-- --sync (the sync section alone, S1–S4, likewise)]
 // Builds the benchmark page, serves it, drives it in headless Chromium with an on-disk profile (so that durability
 // is real), and reports every eventfold figure next to a baseline measured in the same run. Then the server section
 // (bench/server/): the PostgreSQL journal on PGlite and on a real server, next to raw SQL of the same rows.
@@ -13,6 +14,7 @@ import { chromiumLaunchOptions } from '../tools/chromium.mjs';
 import { bundle, entries, workerEntries } from '../tools/library-sizes.mjs';
 import { markdownTable, median, meets, percentile, ratioChart, replaceRows, textTable } from './report.mjs';
 import { serverConditionLines, serverSection } from './server/index.mjs';
+import { syncSection } from './sync/index.mjs';
 import { fixtureAppSizes } from './sizes.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -242,7 +244,12 @@ async function main() {
       { id: 'B6', what: `worker heap after replaying ${k(sizes.huge)} events (after GC)`, value: after, unit: 'MB', better: 'lower', goal: { kind: 'max', value: 64 }, note: `heap peak while replaying ${k(sizes.huge)}: ${peakHuge.toFixed(1)} MB (garbage not yet collected)` },
     ];
 
+    const sync = await syncSection({ root, quick, runs, log, call });
+    rows.push(...sync.rows);
+    Object.assign(samples, sync.samples);
+
     const conditions = {
+      sync: sync.conditions.sync,
       date: new Date().toISOString(),
       browser: '',
       profile: 'on disk (launchPersistentContext), headless',
@@ -310,4 +317,39 @@ async function serverOnly() {
   );
 }
 
-await (args.includes('--sizes') ? sizesOnly() : args.includes('--server') ? serverOnly() : main());
+/**
+ * `npm run bench -- --sync [--quick]`: the sync section alone (S1–S4), its rows put into the last run's results in
+ * place of its own.
+ */
+async function syncOnly() {
+  const output = quick ? 'quick' : 'latest';
+  const path = join(root, `bench/results/${output}.json`);
+  /** @type {{ conditions: any, rows: import('./report.mjs').Row[], samples: Record<string, number[]> }} */
+  const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { conditions: {}, rows: [], samples: {} };
+  await build({ configFile: join(root, 'bench/vite.config.ts'), logLevel: 'warn' });
+  const server = await preview({ configFile: join(root, 'bench/vite.config.ts'), logLevel: 'warn' });
+  const url = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:4180/';
+  const profile = mkdtempSync(join(tmpdir(), 'eventfold-bench-'));
+  const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunchOptions, headless: true });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => log(`page error: ${error.message}`));
+    await page.goto(url);
+    await page.waitForFunction(() => 'bench' in window);
+    const call = (/** @type {string} */ name, /** @type {unknown[]} */ ...params) =>
+      page.evaluate(({ scenario, values }) => /** @type {any} */ (window).bench[scenario](...values), { scenario: name, values: params });
+    const section = await syncSection({ root, quick, runs, log, call });
+    const isSync = (/** @type {import('./report.mjs').Row} */ row) => /^S\d/.test(row.id);
+    const samples = Object.fromEntries(Object.entries(results.samples ?? {}).filter(([key]) => !/^S\d/.test(key)));
+    writeResults(
+      { conditions: { ...results.conditions, sync: section.conditions.sync, syncDate: new Date().toISOString() }, rows: replaceRows(results.rows, section.rows, isSync), samples: { ...samples, ...section.samples } },
+      output,
+    );
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+    await new Promise((resolve) => server.httpServer.close(resolve));
+  }
+}
+
+await (args.includes('--sizes') ? sizesOnly() : args.includes('--server') ? serverOnly() : args.includes('--sync') ? syncOnly() : main());

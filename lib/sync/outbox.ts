@@ -2,7 +2,7 @@ import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { CommandOptions } from '../core/command.ts';
 import { randomId } from '../core/identity.ts';
 import type { PersistedEvent } from '../core/journal.ts';
-import type { Outcome } from './protocol.ts';
+import type { ConfirmedOutcome, Outcome } from './protocol.ts';
 
 /** A command the device accepted, waiting in the outbox until the server decided it and its events are here. */
 export interface OutboxEntry {
@@ -26,8 +26,11 @@ export interface OutboxEntry {
   readonly events: readonly PersistedEvent[];
   /** Set when the prediction is that the server will refuse it (another command took the funds meanwhile). */
   readonly predictedRejection?: string;
-  /** The server's outcome, once known: a confirmed command stays until its events are in the confirmed copy. */
-  readonly outcome?: Outcome & { status: 'confirmed' };
+  /**
+   * The server's confirmation, once known (kept in memory, never stored: the server gives it again): a confirmed
+   * command stays until its events are in the confirmed copy.
+   */
+  readonly outcome?: ConfirmedOutcome;
 }
 
 /** A command the server refused, kept until the user dismisses it. */
@@ -70,12 +73,14 @@ interface OutboxSchema extends DBSchema {
   rejections: { key: string; value: ServerRejection };
 }
 
-/** What a change of the outbox settled: the streams whose entries changed, and the commands that left it. */
+/** What a change of the outbox settled. */
 export interface Settled {
   /** The streams whose entries changed. */
   readonly touched: Set<string>;
   /** The ids of the commands that left the outbox. */
   readonly gone: string[];
+  /** The same, by stream, in the device's order. */
+  readonly removed: Map<string, string[]>;
 }
 
 /** A new entry, before the outbox numbers it. */
@@ -91,6 +96,11 @@ export class Outbox {
   /** Entries waiting for the transaction in flight to end, stored together in the next one. */
   #queued: { entry: NewEntry; resolve: (seq: number) => void; reject: (error: unknown) => void }[] = [];
   #flushing = false;
+  /**
+   * The server's confirmations of commands whose events have not come yet, by sequence number. Not stored: a device
+   * that starts (or a tab that takes sync over) asks the server for them again (`forgetOutcomes`).
+   */
+  readonly #confirmed = new Map<number, ConfirmedOutcome>();
 
   private constructor(db: IDBPDatabase<OutboxSchema>) {
     this.#db = db;
@@ -114,6 +124,9 @@ export class Outbox {
 
   /** The device's state, created with a new device id the first time. */
   async device(): Promise<DeviceState> {
+    // Read without a write transaction (each is a flush to disk): only the first open writes.
+    const known = await this.#db.get('meta', 'device');
+    if (known) return known;
     const tx = this.#db.transaction('meta', 'readwrite', { durability: 'strict' });
     let state = await tx.store.get('device');
     if (!state) {
@@ -153,7 +166,8 @@ export class Outbox {
           await tx.done;
           batch.forEach(({ resolve }, i) => resolve(seqs[i]!));
         } catch (error) {
-          for (const { reject } of batch) reject(error);
+          // What was queued behind may have been decided on top of these: it fails with them.
+          for (const { reject } of [...batch, ...this.#queued.splice(0)]) reject(error);
         }
       }
     } finally {
@@ -173,13 +187,34 @@ export class Outbox {
 
   /** Up to `limit` entries the server has not decided yet, ascending. */
   async undecided(limit: number): Promise<OutboxEntry[]> {
-    const found: OutboxEntry[] = [];
-    let cursor = await this.#db.transaction('outbox').store.openCursor();
-    while (cursor && found.length < limit) {
-      if (!cursor.value.outcome) found.push(cursor.value);
-      cursor = await cursor.continue();
-    }
-    return found;
+    // Outcomes come in the device's order: the commands after the last one known are exactly the undecided ones.
+    const tx = this.#db.transaction(['meta', 'outbox']);
+    const device = (await tx.objectStore('meta').get('device'))!;
+    return tx.objectStore('outbox').getAll(IDBKeyRange.lowerBound(device.outcomesAfter, true), limit);
+  }
+
+  /** The server's confirmation of command `seq`, when this outbox has heard it and the command is still here. */
+  outcomeOf(seq: number): ConfirmedOutcome | undefined {
+    return this.#confirmed.get(seq);
+  }
+
+  /**
+   * Moves the last outcome known back before the first command still here whose confirmation this outbox has not
+   * heard (confirmations live in memory): the next pull brings them again. Called by the tab that starts syncing.
+   */
+  async forgetOutcomes(): Promise<void> {
+    const tx = this.#db.transaction(['meta', 'outbox'], 'readwrite', { durability: 'relaxed' });
+    const meta = tx.objectStore('meta');
+    const device = (await meta.get('device'))!;
+    let cursor = await tx.objectStore('outbox').openCursor(IDBKeyRange.upperBound(device.outcomesAfter));
+    while (cursor && this.#confirmed.has(cursor.value.seq)) cursor = await cursor.continue();
+    if (cursor) await meta.put({ ...device, outcomesAfter: cursor.value.seq - 1 }, 'device');
+    await tx.done;
+  }
+
+  /** Up to `limit` entries after sequence number `seq`, ascending. */
+  entriesAfter(seq: number, limit: number): Promise<OutboxEntry[]> {
+    return this.#db.getAll('outbox', IDBKeyRange.lowerBound(seq, true), limit);
   }
 
   /** Whether command `commandId` is still in the outbox. */
@@ -195,71 +230,93 @@ export class Outbox {
   /**
    * Records the server's outcomes, in one transaction: a refused command leaves the outbox for the rejections, a
    * confirmed one without events leaves it, a confirmed one with events stays until they are here (`advance`).
-   * Resolves with the streams whose entries changed, and the ids of the commands that left.
+   * Outcomes already recorded are skipped (a pull brings again those a push's answer brought). Resolves with the
+   * streams whose entries changed, and the commands that left.
    */
   async settle(outcomes: readonly Outcome[]): Promise<Settled> {
     const touched = new Set<string>();
     const gone: string[] = [];
-    if (outcomes.length === 0) return { touched, gone };
-    const tx = this.#db.transaction(['meta', 'outbox', 'rejections'], 'readwrite', { durability: 'strict' });
+    const removed = new Map<string, string[]>();
+    const known = (await this.device()).outcomesAfter;
+    const fresh = outcomes.filter((outcome) => outcome.seq > known);
+    if (fresh.length === 0) return { touched, gone, removed };
+    // Relaxed: what this records, the server keeps too; lost in a crash, it is asked for again.
+    const tx = this.#db.transaction(['meta', 'outbox', 'rejections'], 'readwrite', { durability: 'relaxed' });
     const outbox = tx.objectStore('outbox');
-    for (const outcome of outcomes) {
-      const entry = await outbox.get(outcome.seq);
-      if (!entry || entry.commandId !== outcome.commandId || entry.outcome) continue;
+    const meta = tx.objectStore('meta');
+    // One read of the range, then the writes without waiting for each: a request's round trip, not its work, is the cost.
+    const seqs = fresh.map((outcome) => outcome.seq);
+    const [device, entries] = await Promise.all([meta.get('device'), outbox.getAll(IDBKeyRange.bound(Math.min(...seqs), Math.max(...seqs)))]);
+    const bySeq = new Map(entries.map((entry) => [entry.seq, entry]));
+    const writes: Promise<unknown>[] = [];
+    for (const outcome of fresh) {
+      const entry = bySeq.get(outcome.seq);
+      if (!entry || entry.commandId !== outcome.commandId || this.#confirmed.has(entry.seq)) continue;
       touched.add(entry.streamId);
       if (outcome.status === 'confirmed' && outcome.events > 0) {
-        await outbox.put({ ...entry, outcome });
+        this.#confirmed.set(entry.seq, outcome);
         continue;
       }
-      await outbox.delete(entry.seq);
+      writes.push(outbox.delete(entry.seq));
       gone.push(entry.commandId);
+      removedFrom(removed, entry.streamId).push(entry.commandId);
       if (outcome.status !== 'confirmed') {
         const { commandId, seq, type, id, command, at } = entry;
-        await tx.objectStore('rejections').put({ commandId, seq, type, id, command, at, status: outcome.status, reason: outcome.reason });
+        writes.push(tx.objectStore('rejections').put({ commandId, seq, type, id, command, at, status: outcome.status, reason: outcome.reason }));
       }
     }
-    const meta = tx.objectStore('meta');
-    const device = (await meta.get('device'))!;
-    const last = Math.max(device.outcomesAfter, ...outcomes.map((outcome) => outcome.seq));
-    await meta.put({ ...device, outcomesAfter: last }, 'device');
-    await tx.done;
-    return { touched, gone };
+    writes.push(meta.put({ ...device!, outcomesAfter: Math.max(device!.outcomesAfter, ...seqs) }, 'device'));
+    await Promise.all([...writes, tx.done]);
+    return { touched, gone, removed };
   }
 
   /**
    * Moves the cursor to `cursor` (of `epoch`) and lets go of the confirmed entries whose events the confirmed copy
-   * now holds (`heads`: each stream's confirmed head). Resolves with the streams whose entries left, and their ids.
+   * now holds: `heads` gives each stream's confirmed head, and how many of its first entries may have left (at most
+   * one per event just stored, or outcome just recorded). Resolves with the streams whose entries left, and their ids.
    */
-  async advance(cursor: number, epoch: string, heads: ReadonlyMap<string, number>): Promise<Settled> {
+  async advance(cursor: number, epoch: string, heads: ReadonlyMap<string, { head: number; most: number }>): Promise<Settled> {
     const touched = new Set<string>();
     const gone: string[] = [];
-    const tx = this.#db.transaction(['meta', 'outbox'], 'readwrite', { durability: 'strict' });
+    const removed = new Map<string, string[]>();
+    const tx = this.#db.transaction(['meta', 'outbox'], 'readwrite', { durability: 'relaxed' });
     const outbox = tx.objectStore('outbox');
-    for (const [streamId, head] of heads) {
-      for (const entry of await outbox.index('streamId').getAll(streamId)) {
-        if (entry.outcome && entry.outcome.sequenceNr <= head) {
-          await outbox.delete(entry.seq);
-          touched.add(streamId);
-          gone.push(entry.commandId);
-        }
-      }
-    }
     const meta = tx.objectStore('meta');
-    const device = (await meta.get('device'))!;
-    await meta.put({ ...device, cursor: Math.max(cursor, device.epoch === epoch ? device.cursor : 0), epoch }, 'device');
-    await tx.done;
-    return { touched, gone };
+    const streams = [...heads].filter(([, { most }]) => most > 0);
+    const [device, ...firsts] = await Promise.all([meta.get('device'), ...streams.map(([streamId, { most }]) => outbox.index('streamId').getAll(streamId, most))]);
+    const leaving: number[] = [];
+    streams.forEach(([streamId, { head }], i) => {
+      // A stream's entries come in the device's order, and are confirmed in it: stop at the first still waiting.
+      for (const entry of firsts[i]!.sort((a, b) => a.seq - b.seq)) {
+        const outcome = this.#confirmed.get(entry.seq);
+        if (!(outcome && outcome.sequenceNr <= head)) break;
+        leaving.push(entry.seq);
+        touched.add(streamId);
+        gone.push(entry.commandId);
+        removedFrom(removed, streamId).push(entry.commandId);
+      }
+    });
+    // Deleted by runs of consecutive sequence numbers: one request for the commands of one entity, usually.
+    const writes: Promise<unknown>[] = rangesOf(leaving).map(([from, to]) => outbox.delete(IDBKeyRange.bound(from, to)));
+    const moved = Math.max(cursor, device!.epoch === epoch ? device!.cursor : 0);
+    if (moved !== device!.cursor || epoch !== device!.epoch) writes.push(meta.put({ ...device!, cursor: moved, epoch }, 'device'));
+    await Promise.all([...writes, tx.done]);
+    for (const seq of leaving) this.#confirmed.delete(seq);
+    return { touched, gone, removed };
   }
 
   /** Stores new predictions of entries still there (a rebase), in one transaction. */
   async predict(entries: readonly OutboxEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const tx = this.#db.transaction('outbox', 'readwrite', { durability: 'strict' });
-    for (const entry of entries) {
-      const stored = await tx.store.get(entry.seq);
-      if (stored && stored.commandId === entry.commandId) await tx.store.put({ ...entry, ...(stored.outcome && { outcome: stored.outcome }) });
+    const seqs = entries.map((entry) => entry.seq);
+    const stored = new Map((await tx.store.getAll(IDBKeyRange.bound(Math.min(...seqs), Math.max(...seqs)))).map((entry) => [entry.seq, entry]));
+    const writes: Promise<unknown>[] = [];
+    for (const { outcome: _known, ...entry } of entries) {
+      const found = stored.get(entry.seq);
+      if (found && found.commandId === entry.commandId) writes.push(tx.store.put(entry));
     }
-    await tx.done;
+    await Promise.all([...writes, tx.done]);
   }
 
   /**
@@ -272,10 +329,8 @@ export class Outbox {
     const outbox = tx.objectStore('outbox');
     const entries = await outbox.getAll();
     await outbox.clear();
-    entries.forEach((entry, i) => {
-      const { outcome: _dropped, ...rest } = entry;
-      void outbox.put({ ...rest, seq: lastSeq + 1 + i });
-    });
+    entries.forEach((entry, i) => void outbox.put({ ...entry, seq: lastSeq + 1 + i }));
+    this.#confirmed.clear();
     const meta = tx.objectStore('meta');
     const device = (await meta.get('device'))!;
     await meta.put({ ...device, epoch, cursor: 0, outcomesAfter: lastSeq, nextSeq: lastSeq + 1 + entries.length }, 'device');
@@ -296,4 +351,22 @@ export class Outbox {
   close(): void {
     this.#db.close();
   }
+}
+
+/** The list of a stream's removed commands, made on first use. */
+function removedFrom(removed: Map<string, string[]>, streamId: string): string[] {
+  let list = removed.get(streamId);
+  if (!list) removed.set(streamId, (list = []));
+  return list;
+}
+
+/** Ascending numbers as runs of consecutive ones, `[first, last]` each. */
+function rangesOf(sorted: readonly number[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (const n of [...sorted].sort((a, b) => a - b)) {
+    const last = ranges.at(-1);
+    if (last && n === last[1] + 1) last[1] = n;
+    else ranges.push([n, n]);
+  }
+  return ranges;
 }

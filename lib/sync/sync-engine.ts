@@ -1,7 +1,7 @@
 import { isEventfoldError, SyncError } from '../core/errors.ts';
 import { encodeValue } from '../core/value-codec.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
-import type { PushedCommand } from './protocol.ts';
+import { MAX_PUSH_COMMANDS, type PushedCommand } from './protocol.ts';
 import type { SyncHttp } from './sync-http.ts';
 import type { SyncedRuntime } from './synced-runtime.ts';
 
@@ -27,9 +27,9 @@ export interface SyncEngineOptions {
   readonly outbox: Outbox;
   /** The runtime that applies outcomes and pulled events, and tells of new commands. */
   readonly runtime: SyncedRuntime<any>;
-  /** Commands per push. Default 500. */
+  /** Commands per push. Default (and most) `MAX_PUSH_COMMANDS`, 1,000. */
   readonly pushBatch?: number;
-  /** Events per pull. Default 2,000. */
+  /** Events per pull. Default 5,000 (the server allows up to 10,000). */
   readonly pullLimit?: number;
   /** The longest wait between two attempts after failures, in ms. Default 30 s. */
   readonly maxBackoffMs?: number;
@@ -70,7 +70,12 @@ export class SyncEngine {
   start(): Promise<void> {
     if (this.#running) return this.#running;
     const stopWaking = this.#options.runtime.onCommand(() => this.wake());
-    this.#running = Promise.all([this.#loop(), this.#listen()]).then(stopWaking);
+    // Confirmations are kept in memory by the tab that syncs: a tab that starts asks the server for them again.
+    this.#running = this.#options.outbox
+      .forgetOutcomes()
+      .catch((error: unknown) => this.#report(error))
+      .then(() => Promise.all([this.#loop(), this.#listen()]))
+      .then(stopWaking);
     return this.#running;
   }
 
@@ -89,14 +94,17 @@ export class SyncEngine {
 
   async #loop(): Promise<void> {
     let failures = 0;
+    let fresh = true;
     const { signal } = this.#abort;
     while (!signal.aborted) {
       this.#woken = false;
       try {
         await this.#setStatus('syncing');
-        // Pull first: a new epoch of the server is found before anything is pushed to it.
+        // Pull first after a start or a failure: a new epoch of the server is found before anything is pushed to it.
+        if (fresh) await this.#pullAll(signal);
+        fresh = false;
+        await this.#pushAll(signal);
         await this.#pullAll(signal);
-        if (await this.#pushAll(signal)) await this.#pullAll(signal);
         failures = 0;
         // A command added while pulling is pushed now rather than after the wait.
         if (await this.#options.outbox.undecided(1).then((found) => found.length > 0)) continue;
@@ -105,6 +113,7 @@ export class SyncEngine {
       } catch (error) {
         if (signal.aborted) return;
         failures++;
+        fresh = true;
         const failure = error instanceof SyncError || isEventfoldError(error, 'sync-failed') ? error : new SyncError('offline', `sync failed: ${(error as Error)?.message ?? String(error)}`, { retryable: true, cause: error });
         this.#report(failure);
         await this.#setStatus('offline', failure);
@@ -115,42 +124,71 @@ export class SyncEngine {
     }
   }
 
-  /** Pushes the undecided commands, batch by batch; resolves whether it pushed any. */
+  /**
+   * Pushes the undecided commands, batch by batch; resolves whether it pushed any. The outcomes of a batch are taken
+   * in (in order) while the server decides the next one.
+   */
   async #pushAll(signal: AbortSignal): Promise<boolean> {
     const { outbox, http, runtime } = this.#options;
-    const batch = this.#options.pushBatch ?? 500;
-    for (let pushedAny = false; ; pushedAny = true) {
-      const entries = await outbox.undecided(batch);
-      if (entries.length === 0 || signal.aborted) return pushedAny;
-      const device = await outbox.device();
-      let answer;
-      try {
-        answer = await http.push({ deviceId: device.deviceId, commands: entries.map(pushed) }, signal);
-      } catch (error) {
-        // The server decided some of these already (an answer was lost): their outcomes come with the next pull.
-        if (error instanceof SyncError && error.reason === 'out-of-order' && Number(error.details.expectedSeq) > entries[0]!.seq) return true;
-        throw error;
+    const batch = this.#options.pushBatch ?? MAX_PUSH_COMMANDS;
+    const device = await outbox.device();
+    let after = device.outcomesAfter;
+    let settling: Promise<void> = Promise.resolve();
+    let pushedAny = false;
+    try {
+      for (;;) {
+        const entries = await outbox.entriesAfter(after, batch);
+        if (entries.length === 0 || signal.aborted) return pushedAny;
+        pushedAny = true;
+        let answer;
+        try {
+          answer = await http.push({ deviceId: device.deviceId, commands: entries.map(pushed) }, signal);
+        } catch (error) {
+          // The server decided some of these already (an answer was lost): their outcomes come with the next pull.
+          if (error instanceof SyncError && error.reason === 'out-of-order' && Number(error.details.expectedSeq) > entries[0]!.seq) return true;
+          throw error;
+        }
+        if (device.epoch !== undefined && answer.epoch !== device.epoch) {
+          await settling;
+          await this.#newEpoch(answer.epoch, answer.lastSeq);
+          return true;
+        }
+        after = entries.at(-1)!.seq;
+        const { outcomes, epoch } = answer;
+        settling = settling.then(async () => {
+          await runtime.applyOutcomes(outcomes, epoch);
+          await this.#setStatus('syncing');
+        });
+        // Seen to at the end; a failure in between must not go unhandled meanwhile.
+        settling.catch(() => {});
       }
-      if (device.epoch !== undefined && answer.epoch !== device.epoch) {
-        await this.#newEpoch(answer.epoch, answer.lastSeq);
-        return true;
-      }
-      await runtime.applyOutcomes(answer.outcomes);
-      await this.#setStatus('syncing');
+    } finally {
+      await settling;
     }
   }
 
+  /** Pulls until caught up; the next page is asked for while one is taken in. */
   async #pullAll(signal: AbortSignal): Promise<void> {
     const { outbox, http, runtime } = this.#options;
-    const limit = this.#options.pullLimit ?? 2000;
+    const limit = this.#options.pullLimit ?? 5000;
+    const device = await outbox.device();
+    const ask = (after: number, outcomesAfter: number) => {
+      const asked = http.pull({ device: device.deviceId, after, outcomesAfter, limit }, signal);
+      asked.catch(() => {});
+      return asked;
+    };
+    let next = ask(device.cursor, device.outcomesAfter);
     for (;;) {
-      const device = await outbox.device();
-      const pull = await http.pull({ device: device.deviceId, after: device.cursor, outcomesAfter: device.outcomesAfter, limit }, signal);
+      const pull = await next;
       // The journal was created again, or restored to before this device's cursor: start over from its events.
       if ((device.epoch !== undefined && pull.epoch !== device.epoch) || device.cursor > pull.head) return this.#newEpoch(pull.epoch, pull.lastSeq);
+      const caughtUp = pull.events.length < limit && pull.outcomes.length < limit;
+      if (!caughtUp && !signal.aborted) {
+        const cursor = pull.events.at(-1)?.position ?? device.cursor;
+        next = ask(Math.max(cursor, device.cursor), Math.max(device.outcomesAfter, pull.outcomes.at(-1)?.seq ?? 0));
+      }
       await runtime.applyPull(pull);
       await this.#setStatus('syncing');
-      const caughtUp = pull.events.length < limit && pull.outcomes.length < limit;
       if (caughtUp || signal.aborted) return;
     }
   }

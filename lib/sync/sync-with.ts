@@ -6,9 +6,9 @@ import { SyncedRuntime } from './synced-runtime.ts';
 
 /** Options of `syncWith`: the connection, and the loop's bounds. */
 export interface SyncWithOptions extends SyncConnection {
-  /** Commands per push. Default 500. */
+  /** Commands per push. Default 1,000 (`MAX_PUSH_COMMANDS`). */
   readonly pushBatch?: number;
-  /** Events per pull. Default 2,000. */
+  /** Events per pull. Default 5,000. */
   readonly pullLimit?: number;
   /** Told of sync's failures (each one also shows in the status). */
   readonly onError?: (error: unknown) => void;

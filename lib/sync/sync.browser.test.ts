@@ -31,12 +31,14 @@ async function openDevice(name: string, journalId: string) {
     synced,
     outbox,
     statuses,
-    /** Starts syncing (the device comes online). */
-    online() {
+    /** Starts syncing (the device comes online), through `fetcher` when given. */
+    online(fetcher?: typeof fetch) {
       const token = tokenFor(journalId);
-      engine = new SyncEngine({ http: new SyncHttp({ url: inject('syncUrl'), journalId, token: () => token }), outbox, runtime: synced, onStatus: (status) => statuses.push(status) });
+      const http = new SyncHttp({ url: inject('syncUrl'), journalId, token: () => token }, fetcher);
+      engine = new SyncEngine({ http, outbox, runtime: synced, onStatus: (status) => statuses.push(status) });
       void engine.start();
     },
+    status: () => engine?.status,
     /** Stops syncing (the device goes offline). */
     async offline() {
       await engine?.stop();
@@ -173,5 +175,37 @@ describe('sync between devices', () => {
     await again.synced_();
     expect((await again.synced.events('account', 'acc')).map((event) => event.position > 0)).toEqual([true, true]);
     expect(again.statuses.at(-1)).toEqual({ state: 'synced', pending: 0 });
+  });
+
+  it('loses nothing and doubles nothing when the device stops between a push and the pull of its events', async () => {
+    const journalId = uniqueDatabaseName('journal');
+    const name = uniqueDatabaseName('a');
+    const first = await openDevice(name, journalId);
+    for (const amount of [10, 20, 30]) await first.synced.send('account', 'acc', { type: 'deposit', amount });
+    // The server decides the push; every pull after it is cut, as by a lost network or a closed tab.
+    let pushed = false;
+    first.online(async (input, init) => {
+      const url = String(input);
+      if (url.includes('/pull') && pushed) throw new TypeError('the network went away');
+      const response = await fetch(input, init);
+      if (url.includes('/push')) pushed = true;
+      return response;
+    });
+    await expect.poll(() => first.status()?.error?.reason).toBe('offline');
+    expect(pushed).toBe(true);
+    expect(await first.synced.pendingCount()).toBe(3);
+    await first.close();
+
+    // The next start asks the server again for what it decided, and the commands leave once their events are here.
+    const again = await openDevice(name, journalId);
+    again.online();
+    await again.synced_();
+    const events = await again.synced.events('account', 'acc');
+    expect(events.map((event) => [event.sequenceNr, (event.event as { amount: number }).amount, event.position > 0])).toEqual([
+      [1, 10, true],
+      [2, 20, true],
+      [3, 30, true],
+    ]);
+    expect((await again.synced.state('account', 'acc')).state).toEqual({ balance: 60 });
   });
 });

@@ -125,6 +125,8 @@ export class SyncedRuntime<D extends EntityDefinitions> {
   readonly #onChanged: (streamIds: readonly string[]) => void;
   readonly #onError: (error: unknown) => void;
   readonly #commandListeners = new Set<() => void>();
+  /** Each stream's commands on their way to the outbox, settled once all are stored (or failed). */
+  readonly #inFlight = new Map<string, Promise<unknown>>();
   /** Streams of entities followed in the confirmed runtime, with the function that stops following. */
   readonly #following = new Map<string, () => void>();
 
@@ -152,7 +154,9 @@ export class SyncedRuntime<D extends EntityDefinitions> {
       throw new InvalidArgumentError('A synced command takes no idempotencyKey: its id makes it safe to retry, and the server decides it once', 'idempotencyKey');
     }
     const streamId = streamIdOf(type, id);
-    return this.#exclusive(streamId, async () => {
+    // Decided one at a time on the view; stored without holding the stream, so that the commands that arrive while
+    // a write is in flight are decided meanwhile and go in the outbox's next transaction together.
+    const decided = this.#exclusive(streamId, async () => {
       const overlay = await this.#overlay(streamId);
       const { expectedVersion = 'any' } = options;
       if (!matchesExpectedVersion(expectedVersion, overlay.speculative.sequenceNr)) {
@@ -170,10 +174,28 @@ export class SyncedRuntime<D extends EntityDefinitions> {
         at: this.#clock(),
         events: decision.events,
       };
-      const seq = await this.#outbox.add(entry);
-      overlay.entries.push({ ...entry, seq });
+      const stored = this.#outbox.add(entry);
+      this.#writing(streamId, stored);
+      // Its sequence number is the outbox's to give: the entry is in the view now, numbered once stored.
+      const placed: OutboxEntry = { ...entry, seq: 0 };
+      overlay.entries.push(placed);
       overlay.speculative = decision.after;
-      this.#emit(streamId, { events: decision.events, ...decision.after });
+      return { overlay, placed, stored, decision, commandId };
+    });
+    return decided.then(async ({ overlay, placed, stored, decision, commandId }) => {
+      let seq: number;
+      try {
+        seq = await stored;
+      } catch (error) {
+        // Not stored, nor what was decided on top of it (the outbox fails those too): the view is built again.
+        this.#overlays.delete(streamId);
+        void this.#rebase(new Set([streamId])).catch((failure: unknown) => this.#onError(failure));
+        throw error;
+      }
+      const at = overlay.entries.indexOf(placed);
+      if (at >= 0) overlay.entries[at] = { ...placed, seq };
+      // A view built again meanwhile has told its subscribers already.
+      if ((await this.#overlays.get(streamId)?.catch(() => undefined)) === overlay) this.#emit(streamId, { events: decision.events, ...decision.after });
       this.#onChanged([streamId]);
       for (const listener of this.#commandListeners) listener();
       return { ...decision.after, events: decision.events, commandId, seq };
@@ -291,10 +313,19 @@ export class SyncedRuntime<D extends EntityDefinitions> {
   }
 
   /** Takes in the outcomes of a push: refused commands leave the outbox, and their entities are rebased. */
-  async applyOutcomes(outcomes: readonly Outcome[]): Promise<void> {
+  async applyOutcomes(outcomes: readonly Outcome[], epoch: string): Promise<void> {
     const settled = await this.#outbox.settle(outcomes);
-    await this.#rebase(settled.touched);
-    this.#resolveOutcomes(outcomes, settled.gone);
+    // A command confirmed with events changes nothing of the view until its events come: note it as decided.
+    await this.#noteDecided(outcomes, settled.removed);
+    // Its events may be here already (pulled before this answer came): then it leaves now.
+    const heads = new Map<string, { head: number; most: number }>();
+    for (const streamId of settled.touched) {
+      const most = outcomes.filter((outcome) => outcome.status === 'confirmed' && outcome.events > 0).length;
+      heads.set(streamId, { head: await this.#journal.highestSequenceNr(streamId), most });
+    }
+    const advanced = heads.size > 0 ? await this.#outbox.advance(0, epoch, heads) : { removed: new Map<string, string[]>(), gone: [] };
+    await this.#rebase(new Set([...settled.removed.keys(), ...advanced.removed.keys()]));
+    this.#resolveOutcomes(outcomes, [...settled.gone, ...advanced.gone]);
     if (settled.touched.size > 0) this.#onChanged([...settled.touched]);
   }
 
@@ -317,30 +348,91 @@ export class SyncedRuntime<D extends EntityDefinitions> {
         metadata: decodeValue(wire.metadata) as NewEvent['metadata'],
       });
     }
-    const heads = new Map<string, number>();
+    const heads = new Map<string, { head: number; most: number }>();
     const fresh: StreamWrite[] = [];
     for (const [streamId, events] of writes) {
       const head = await this.#journal.highestSequenceNr(streamId);
       const unseen = events.filter((event) => event.sequenceNr > head);
-      heads.set(streamId, Math.max(head, events.at(-1)!.sequenceNr));
+      heads.set(streamId, { head: Math.max(head, events.at(-1)!.sequenceNr), most: events.length });
       if (unseen.length > 0) fresh.push({ streamId, events: unseen });
     }
     if (fresh.length > 0) {
       const outcomes = await this.#journal.append(fresh);
       const refused = outcomes.find((outcome) => 'error' in outcome);
       if (refused && 'error' in refused) throw refused.error;
-      for (const { streamId } of fresh) {
-        const { entityType, entityId } = entityOf(streamId);
-        if (Object.hasOwn(this.#entities, entityType)) this.runtime.refresh(entityType, entityId);
-      }
     }
     const cursor = pull.events.at(-1)?.position ?? 0;
     const settled = await this.#outbox.settle(pull.outcomes);
+    await this.#noteDecided(pull.outcomes, settled.removed);
+    // Commands confirmed now whose events came in an earlier pull leave too.
+    for (const streamId of settled.touched) {
+      const known = heads.get(streamId);
+      const confirmed = pull.outcomes.filter((outcome) => outcome.status === 'confirmed').length;
+      heads.set(streamId, { head: known?.head ?? (await this.#journal.highestSequenceNr(streamId)), most: (known?.most ?? 0) + confirmed });
+    }
     const advanced = await this.#outbox.advance(cursor, pull.epoch, heads);
     const touched = new Set([...writes.keys(), ...settled.touched, ...advanced.touched]);
-    await this.#rebase(touched);
+    const rebuild = new Set(settled.removed.keys());
+    for (const [streamId, events] of writes) {
+      if (!rebuild.has(streamId) && !(await this.#confirmAsPredicted(streamId, events, advanced.removed.get(streamId) ?? []))) rebuild.add(streamId);
+    }
+    await this.#rebase(rebuild);
+    // The views are up to date: now the runtime's other followers (read models, entities in memory) catch up.
+    for (const { streamId } of fresh) {
+      const { entityType, entityId } = entityOf(streamId);
+      if (Object.hasOwn(this.#entities, entityType)) this.runtime.refresh(entityType, entityId);
+    }
     this.#resolveOutcomes(pull.outcomes, [...settled.gone, ...advanced.gone]);
     if (touched.size > 0) this.#onChanged([...touched]);
+  }
+
+  /** Notes the server's confirmations on the entries of the views in memory (`PendingCommand.decided`). */
+  async #noteDecided(outcomes: readonly Outcome[], removed: ReadonlyMap<string, readonly string[]>): Promise<void> {
+    const confirmed = new Map(outcomes.filter((outcome) => outcome.status === 'confirmed' && outcome.events > 0).map((outcome) => [outcome.seq, outcome]));
+    if (confirmed.size === 0) return;
+    for (const [streamId, built] of this.#overlays) {
+      if (removed.has(streamId)) continue;
+      const overlay = await built.catch(() => undefined);
+      if (!overlay) continue;
+      overlay.entries = overlay.entries.map((entry) => {
+        const outcome = confirmed.get(entry.seq);
+        return outcome && outcome.status === 'confirmed' && outcome.commandId === entry.commandId ? { ...entry, outcome } : entry;
+      });
+    }
+  }
+
+  /**
+   * The common case of a pull, without deciding anything again: the stream's new confirmed events are exactly what
+   * its first pending commands (those that just left the outbox, `gone`) predicted, in order, and nothing else came
+   * between. The commands after them were decided on that very state: their predictions stand. Resolves false when
+   * it is not so (or the view is not in memory), and the stream is then rebuilt.
+   */
+  async #confirmAsPredicted(streamId: string, pulled: readonly NewEvent[], gone: readonly string[]): Promise<boolean> {
+    const built = this.#overlays.get(streamId);
+    if (!built) return true;
+    return this.#exclusive(streamId, async () => {
+      const overlay = await built.catch(() => undefined);
+      if (!overlay || this.#overlays.get(streamId) !== built) return false;
+      const fresh = pulled.filter((event) => event.sequenceNr > overlay.confirmed.sequenceNr);
+      const leaving = overlay.entries.slice(0, gone.length);
+      if (leaving.some((entry, i) => entry.commandId !== gone[i] || entry.predictedRejection !== undefined)) return false;
+      const predicted = leaving.flatMap((entry) => entry.events);
+      if (predicted.length !== fresh.length) return false;
+      for (let i = 0; i < fresh.length; i++) {
+        const event = fresh[i]!;
+        const guess = predicted[i]!;
+        if (event.sequenceNr !== guess.sequenceNr || event.type !== guess.type || event.metadata.causationId !== guess.metadata.causationId) return false;
+        if (fingerprintOf(event.event) !== fingerprintOf(guess.event)) return false;
+      }
+      const { entityType, entityId } = entityOf(streamId);
+      const confirmed = await this.runtime.state(entityType, entityId);
+      if (confirmed.sequenceNr !== overlay.confirmed.sequenceNr + fresh.length) return false;
+      overlay.confirmed = confirmed;
+      overlay.entries = overlay.entries.slice(gone.length);
+      const events = overlay.entries.flatMap((entry) => entry.events);
+      this.#emit(streamId, { events, ...overlay.speculative, rebased: true });
+      return true;
+    });
   }
 
   /** Another tab changed the outbox or the confirmed copy of these streams: see them again. */
@@ -383,8 +475,13 @@ export class SyncedRuntime<D extends EntityDefinitions> {
   async #build(streamId: string): Promise<Overlay> {
     const { entityType, entityId } = entityOf(streamId);
     const definition = this.#entities[entityType]!;
+    // Commands of this view still on their way to the outbox are part of what is read.
+    await this.#inFlight.get(streamId)?.catch(() => {});
     const confirmed = await this.runtime.state(entityType, entityId);
-    const stored = await this.#outbox.entriesOf(streamId);
+    const stored = (await this.#outbox.entriesOf(streamId)).map((entry) => {
+      const outcome = this.#outbox.outcomeOf(entry.seq);
+      return outcome ? { ...entry, outcome } : entry;
+    });
     const live = stored.filter((entry) => !(entry.outcome && entry.outcome.sequenceNr <= confirmed.sequenceNr));
     const context = this.#context(streamId, definition);
     let speculative = confirmed;
@@ -412,13 +509,16 @@ export class SyncedRuntime<D extends EntityDefinitions> {
   #follow(type: string, id: string): void {
     const streamId = streamIdOf(type, id);
     if (this.#following.has(streamId)) return;
-    let last = -1;
     this.#following.set(
       streamId,
       this.runtime.subscribe(type, id, (change) => {
-        if (change.sequenceNr === last) return;
-        last = change.sequenceNr;
-        void this.#rebase(new Set([streamId])).catch((error) => this.#onError(error));
+        void this.#exclusive(streamId, async () => {
+          const overlay = await this.#overlays.get(streamId)?.catch(() => undefined);
+          // Events this runtime stored itself (a pull) are in the view already.
+          return overlay === undefined || overlay.confirmed.sequenceNr < change.sequenceNr;
+        })
+          .then((stale) => (stale ? this.#rebase(new Set([streamId])) : undefined))
+          .catch((error: unknown) => this.#onError(error));
       }),
     );
   }
@@ -455,6 +555,15 @@ export class SyncedRuntime<D extends EntityDefinitions> {
         this.#onError(error);
       }
     }
+  }
+
+  /** Notes a command of the stream on its way to the outbox, until it is stored or failed. */
+  #writing(streamId: string, stored: Promise<unknown>): void {
+    const all = Promise.allSettled([this.#inFlight.get(streamId), stored]);
+    this.#inFlight.set(streamId, all);
+    void all.then(() => {
+      if (this.#inFlight.get(streamId) === all) this.#inFlight.delete(streamId);
+    });
   }
 
   /** Runs `work` after the stream's work before it: one decision or rebase of a stream at a time. */
