@@ -1,7 +1,7 @@
 // The bank's worker: the runtime, the journal and the replays live here, off the page's thread. Named
 // `eventfold-bank:<journal>` by the page, it syncs that journal with the server it came from; named
 // `eventfold-bank`, it keeps the bank on this device only.
-import { openIndexedDbJournal } from 'eventfold/idb';
+import { deleteIndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { syncWith } from 'eventfold/sync';
 import { exposeRuntime } from 'eventfold/worker';
 import { accountSummaries } from './account-summaries.ts';
@@ -22,7 +22,13 @@ exposeRuntime({
   projections,
   channel: database,
   ...(journalId !== undefined && {
-    sync: syncWith({ url: self.location.origin, journalId, token: demoToken(journalId) }),
+    sync: syncWith({
+      url: self.location.origin,
+      journalId,
+      token: demoToken(journalId),
+      // A server that started over (a new epoch): drop this device's copy of the old journal, keep its commands.
+      deleteConfirmedCopy: () => deleteIndexedDbJournal(database),
+    }),
   }),
 });
 

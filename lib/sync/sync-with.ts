@@ -1,4 +1,5 @@
 import type { SyncMessage, WireSyncStatus, WorkerSync, WorkerSyncView } from '../worker/worker-sync.ts';
+import { SyncError } from '../core/errors.ts';
 import { Outbox } from './outbox.ts';
 import { type SyncStatus, SyncEngine } from './sync-engine.ts';
 import { type SyncConnection, SyncHttp } from './sync-http.ts';
@@ -12,6 +13,13 @@ export interface SyncWithOptions extends SyncConnection {
   readonly pullLimit?: number;
   /** Told of sync's failures (each one also shows in the status). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Deletes the confirmed copy (the worker's journal, closed by then), for a new epoch of the server: the journal was
+   * created again or restored from a backup. The pending commands are kept and pushed again, and the page reconnects
+   * to a new worker, which pulls the journal anew. For IndexedDB: `() => deleteIndexedDbJournal(name)`. Without it,
+   * a new epoch stops sync, and the status says why.
+   */
+  readonly deleteConfirmedCopy?: () => Promise<void>;
 }
 
 /**
@@ -30,7 +38,7 @@ export interface SyncWithOptions extends SyncConnection {
  */
 export function syncWith(options: SyncWithOptions): WorkerSync {
   return {
-    async start({ runtime, journal, entities, name, broadcast, onStatus, onRejections, onStreams }): Promise<WorkerSyncView> {
+    async start({ runtime, journal, entities, name, broadcast, onStatus, onRejections, onStreams, closeJournal }): Promise<WorkerSyncView> {
       const outbox = await Outbox.open(name);
       let heard: WireSyncStatus | undefined;
       let engine: SyncEngine | undefined;
@@ -65,6 +73,15 @@ export function syncWith(options: SyncWithOptions): WorkerSync {
             ...(options.pushBatch !== undefined && { pushBatch: options.pushBatch }),
             ...(options.pullLimit !== undefined && { pullLimit: options.pullLimit }),
             ...(options.onError && { onError: options.onError }),
+            ...(options.deleteConfirmedCopy && {
+              onNewEpoch: async (epoch: string, lastSeq: number) => {
+                // The copy goes first: a device stopped in between finds the old epoch in its outbox, and starts again.
+                await closeJournal();
+                await options.deleteConfirmedCopy!();
+                await outbox.restart(epoch, lastSeq);
+                throw new SyncError('new-epoch', 'the server started its journal over: this device reconnects to pull it anew', { retryable: false });
+              },
+            }),
             onStatus: (next) => {
               const wire = toWire(next);
               broadcast({ kind: 'sync-status', status: wire });

@@ -3,7 +3,7 @@
 // server refuses leaves the outbox for the rejections, and the device's view is rebased on the confirmed events.
 import { SignJWT } from 'jose';
 import { createRuntime, RejectedError } from 'eventfold';
-import { openIndexedDbJournal } from 'eventfold/idb';
+import { deleteIndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { Outbox, SyncedRuntime, SyncEngine, SyncHttp, type SyncStatus } from 'eventfold/sync';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { deleteTestDatabases, uniqueDatabaseName } from '../test-support/databases.ts';
@@ -32,11 +32,16 @@ async function openDevice(name: string, journalId: string) {
     outbox,
     statuses,
     /** Starts syncing (the device comes online), through `fetcher` when given. */
-    online(fetcher?: typeof fetch) {
+    online(fetcher?: typeof fetch, onNewEpoch?: (epoch: string, lastSeq: number) => Promise<void>) {
       const token = tokenFor(journalId);
       const http = new SyncHttp({ url: inject('syncUrl'), journalId, token: () => token }, fetcher);
-      engine = new SyncEngine({ http, outbox, runtime: synced, onStatus: (status) => statuses.push(status) });
+      engine = new SyncEngine({ http, outbox, runtime: synced, onStatus: (status) => statuses.push(status), ...(onNewEpoch && { onNewEpoch }) });
       void engine.start();
+    },
+    /** Closes the confirmed copy (for a new epoch). */
+    async closeConfirmed() {
+      await runtime.close();
+      await journal.close();
     },
     status: () => engine?.status,
     /** Stops syncing (the device goes offline). */
@@ -207,5 +212,53 @@ describe('sync between devices', () => {
       [3, 30, true],
     ]);
     expect((await again.synced.state('account', 'acc')).state).toEqual({ balance: 60 });
+  });
+
+  it("starts over from the server's events in a new epoch, keeping and pushing the commands not yet pushed", async () => {
+    const journalId = uniqueDatabaseName('journal');
+    const name = uniqueDatabaseName('a');
+    const first = await openDevice(name, journalId);
+    await first.synced.send('account', 'acc', { type: 'deposit', amount: 100 });
+    first.online();
+    await first.synced_();
+    await first.offline();
+    await first.synced.send('account', 'acc', { type: 'deposit', amount: 5 });
+
+    // From now on the server answers with another epoch, as a journal created again does.
+    const pulls: string[] = [];
+    let original: string | undefined;
+    const newEpoch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (String(input).includes('/pull')) pulls.push(new URL(String(input)).searchParams.get('after')!);
+      const body = await response.text();
+      original ??= /"epoch":"([^"]+)"/.exec(body)?.[1];
+      return new Response(original ? body.replaceAll(`"epoch":"${original}"`, '"epoch":"epoch-2"') : body, { status: response.status, headers: response.headers });
+    };
+    let dropped = false;
+    first.online(newEpoch, async (epoch, lastSeq) => {
+      await first.closeConfirmed();
+      await deleteIndexedDbJournal(name);
+      await first.outbox.restart(epoch, lastSeq);
+      dropped = true;
+      throw new Error('reconnect');
+    });
+    await expect.poll(() => dropped).toBe(true);
+    await first.offline();
+    first.outbox.close();
+    const reopened = await Outbox.open(name);
+    expect(await reopened.device()).toMatchObject({ epoch: 'epoch-2', cursor: 0 });
+    reopened.close();
+
+    const again = await openDevice(name, journalId);
+    expect(await again.synced.pendingCount()).toBe(1);
+    pulls.length = 0;
+    again.online(newEpoch);
+    await again.synced_();
+    expect(pulls[0]).toBe('0');
+    expect((await again.synced.events('account', 'acc')).map((event) => [(event.event as { amount: number }).amount, event.position > 0])).toEqual([
+      [100, true],
+      [5, true],
+    ]);
+    expect((await again.synced.state('account', 'acc')).state).toEqual({ balance: 105 });
   });
 });

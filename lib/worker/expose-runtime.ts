@@ -133,6 +133,12 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
         onStatus: (status) => tell({ kind: 'sync', status }),
         onRejections: () => tell({ kind: 'rejections' }),
         onStreams: written,
+        async closeJournal() {
+          closed = true;
+          await live.close();
+          await journal?.close();
+          tell({ kind: 'closed', reason: 'deleted' });
+        },
       });
     }
     return live;

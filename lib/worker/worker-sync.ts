@@ -28,6 +28,11 @@ export interface WorkerSyncContext {
   readonly onRejections: () => void;
   /** Tells the page that these streams changed on this device (a command, a pull, another tab's work). */
   readonly onStreams: (streamIds: readonly string[]) => void;
+  /**
+   * Closes the runtime and the journal for good, and tells the page its database is gone (it reconnects to a new
+   * worker): for a new epoch of the server, whose confirmed copy must be dropped.
+   */
+  readonly closeJournal: () => Promise<void>;
 }
 
 /** A message between the syncs of a profile's tabs. */
