@@ -9,3 +9,5 @@ export const HARNESS_PORT = base + 2;
 export const HARNESS_URL = `http://127.0.0.1:${HARNESS_PORT}/e2e/harness/index.html`;
 /** A test's own builds of the demo, served by a `vite preview` the test starts. */
 export const OWN_BUILD_PORT = base + 4;
+/** A test's own demo server (`npm start`'s), which the test stops and starts again. */
+export const OWN_SERVER_PORT = base + 6;
