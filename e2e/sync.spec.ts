@@ -136,3 +136,27 @@ test("a journal's token opens nothing of another journal", async ({ browser, bas
   // The browser logs the refused requests; they are this test's point.
   problems.splice(0, problems.length, ...problems.filter((problem) => !problem.includes('403')));
 });
+
+test('one tab of a profile syncs; closing it hands sync to another tab', async ({ browser, baseURL, problems }) => {
+  const journal = `e2e-${randomUUID()}`;
+  const a = await device(browser, baseURL, problems, journal);
+  contexts.push(a.context);
+  const id = await openAccount(a.page, 'Tabs');
+  await command(a.page, 'Deposit', '10');
+  await expect(sync(a.page)).toHaveText('Synced');
+
+  // A second tab of the same profile: the first one syncs for both.
+  const second = await a.context.newPage();
+  await second.goto(`/?journal=${journal}#${id}`);
+  await expect(second.getByTestId('balance')).toHaveText('10');
+  await command(second, 'Deposit', '5');
+  await expect(a.page.getByTestId('balance')).toHaveText('15');
+
+  // The syncing tab goes: the other takes the lock, and its commands still reach the server.
+  await a.page.close();
+  await command(second, 'Deposit', '7');
+  await expect(sync(second)).toHaveText('Synced');
+  const other = await device(browser, baseURL, problems, journal, `#${id}`);
+  contexts.push(other.context);
+  await expect(other.page.getByTestId('balance')).toHaveText('22');
+});

@@ -2,6 +2,7 @@ import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { CommandOptions } from '../core/command.ts';
 import { randomId } from '../core/identity.ts';
 import type { PersistedEvent } from '../core/journal.ts';
+import type { WireRejection } from '../worker/worker-sync.ts';
 import type { ConfirmedOutcome, Outcome } from './protocol.ts';
 
 /** A command the device accepted, waiting in the outbox until the server decided it and its events are here. */
@@ -34,24 +35,7 @@ export interface OutboxEntry {
 }
 
 /** A command the server refused, kept until the user dismisses it. */
-export interface ServerRejection {
-  /** The command's id. */
-  readonly commandId: string;
-  /** The command's sequence number on this device. */
-  readonly seq: number;
-  /** The entity type the command was for. */
-  readonly type: string;
-  /** The entity id. */
-  readonly id: string;
-  /** The command, as sent. */
-  readonly command: unknown;
-  /** How the server refused it (see `Outcome`). */
-  readonly status: 'rejected' | 'unsupported' | 'failed';
-  /** Why, in the decider's words for a rejection. */
-  readonly reason: string;
-  /** When the device accepted the command. */
-  readonly at: number;
-}
+export type ServerRejection = WireRejection;
 
 /** Where the device stands with the server. */
 export interface DeviceState {

@@ -66,6 +66,19 @@ async function openDevice(name: string, journalId: string) {
   return device;
 }
 
+/** Two devices of a new journal, both synced with its account `acc`, funded with 100 by A. */
+async function twoDevicesOfAFundedAccount() {
+  const journalId = uniqueDatabaseName('journal');
+  const a = await openDevice(uniqueDatabaseName('a'), journalId);
+  const b = await openDevice(uniqueDatabaseName('b'), journalId);
+  await a.synced.send('account', 'acc', { type: 'deposit', amount: 100 });
+  a.online();
+  await a.synced_();
+  b.online();
+  await b.synced_();
+  return { journalId, a, b };
+}
+
 describe('sync between devices', () => {
   it('keeps a command accepted offline in the outbox, pushes it when online, and confirms it', async () => {
     const journalId = uniqueDatabaseName('journal');
@@ -93,14 +106,7 @@ describe('sync between devices', () => {
   });
 
   it('rejects exactly one of two offline withdrawals that together overdraw, and both devices converge', async () => {
-    const journalId = uniqueDatabaseName('journal');
-    const a = await openDevice(uniqueDatabaseName('a'), journalId);
-    const b = await openDevice(uniqueDatabaseName('b'), journalId);
-    await a.synced.send('account', 'acc', { type: 'deposit', amount: 100 });
-    a.online();
-    await a.synced_();
-    b.online();
-    await b.synced_();
+    const { a, b } = await twoDevicesOfAFundedAccount();
     await a.offline();
     await b.offline();
 
@@ -132,14 +138,7 @@ describe('sync between devices', () => {
   });
 
   it('rebases pending commands on confirmed events, and predicts the refusal of one that no longer fits', async () => {
-    const journalId = uniqueDatabaseName('journal');
-    const a = await openDevice(uniqueDatabaseName('a'), journalId);
-    const b = await openDevice(uniqueDatabaseName('b'), journalId);
-    await a.synced.send('account', 'acc', { type: 'deposit', amount: 100 });
-    a.online();
-    await a.synced_();
-    b.online();
-    await b.synced_();
+    const { journalId, a, b } = await twoDevicesOfAFundedAccount();
     await b.offline();
     // B, offline, withdraws 60 then deposits 5; meanwhile A withdraws 50, confirmed.
     await b.synced.send('account', 'acc', { type: 'withdraw', amount: 60 });

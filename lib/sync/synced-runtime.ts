@@ -11,6 +11,7 @@ import { EntitySchema } from '../core/schema.ts';
 import { entityOf, streamIdOf } from '../core/stream-id.ts';
 import { assertEntityId } from '../core/validation.ts';
 import { decodeValue } from '../core/value-codec.ts';
+import type { WireConfirmation, WirePendingView } from '../worker/worker-sync.ts';
 import type { Outbox, OutboxEntry, ServerRejection } from './outbox.ts';
 import type { Outcome, PullResponse } from './protocol.ts';
 
@@ -28,48 +29,14 @@ export interface SyncedResult<S = unknown, E = unknown> {
   readonly seq: number;
 }
 
-/** How a command ended on the server. */
-export type Confirmation =
-  | {
-      /** The server stored the command's events. */
-      readonly status: 'confirmed';
-      /** The command's id. */
-      readonly commandId: string;
-    }
-  | {
-      /** How the server refused it (see `Outcome`). */
-      readonly status: 'rejected' | 'unsupported' | 'failed';
-      /** The command's id. */
-      readonly commandId: string;
-      /** Why, in the decider's words for a rejection. */
-      readonly reason: string;
-    };
+/** How a command ended on the server: `confirmed`, or `rejected`, `unsupported`, `failed` with the reason. */
+export type Confirmation = WireConfirmation;
 
 /** The pending part of an entity: what this device decided that the server has not confirmed here yet. */
-export interface PendingView {
-  /** The sequence number of the last confirmed event. */
-  readonly confirmedSequenceNr: number;
-  /** The pending commands, in the device's order. */
-  readonly commands: readonly PendingCommand[];
-}
+export type PendingView = WirePendingView;
 
 /** One pending command of an entity. */
-export interface PendingCommand {
-  /** The command's sequence number on this device. */
-  readonly seq: number;
-  /** The command's id. */
-  readonly commandId: string;
-  /** The command, as sent. */
-  readonly command: unknown;
-  /** The sequence numbers of its predicted events (`to < from` when none). */
-  readonly from: number;
-  /** The sequence number of its last predicted event. */
-  readonly to: number;
-  /** Whether the server decided it already (its events are on their way). */
-  readonly decided: boolean;
-  /** Set when the device now predicts that the server will refuse it, with the reason. */
-  readonly predictedRejection?: string;
-}
+export type PendingCommand = WirePendingView['commands'][number];
 
 /** A change of an entity as a synced runtime tells it: a rebase may replace pending events instead of adding some. */
 export interface SyncedChange<S = unknown, E = unknown> extends EntityChange<S, E> {
