@@ -388,6 +388,15 @@ export class PostgresJournal implements EventJournal {
     return rows.map((row) => ({ seq: int(row.seq), commandId: row.command_id as string, outcome: decodeValue(row.outcome) }));
   }
 
+  /** Sync: the first stored outcome of each of device `deviceId`'s commands with these ids, when it has one. */
+  async outcomesOf(deviceId: string, commandIds: readonly string[]): Promise<StoredOutcome[]> {
+    this.#assertOpen();
+    assertName(deviceId, 'deviceId');
+    if (commandIds.length === 0) return [];
+    const rows = await this.#read('outcomesOf', this.#statements.outcomesOf, [this.journalId, deviceId, JSON.stringify(commandIds)]);
+    return rows.map((row) => ({ seq: int(row.seq), commandId: row.command_id as string, outcome: decodeValue(row.outcome) }));
+  }
+
   /**
    * Sync: stores the events of commands decided on the journal as it was at head `base`, their outcomes, and the
    * device's new last sequence number, in one statement that claims the journal at `base`: all of it, or nothing

@@ -108,6 +108,8 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [
       command_id text NOT NULL,
       outcome jsonb NOT NULL,
       PRIMARY KEY (journal_id, device_id, seq))`,
+    // A command sent again under a new sequence number (a retried send) is found by its id, and not decided twice.
+    `CREATE INDEX sync_outcomes_by_command ON ${s}.sync_outcomes (journal_id, device_id, command_id)`,
   ],
 ];
 

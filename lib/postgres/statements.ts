@@ -75,6 +75,10 @@ export function statementsFor(s: string) {
     syncState: `SELECT j.head, j.epoch, coalesce(d.last_seq, 0) AS last_seq FROM ${s}.journals j
       LEFT JOIN ${s}.sync_devices d ON d.journal_id = j.journal_id AND d.device_id = $2
       WHERE j.journal_id = $1`,
+    /** Sync: device $2's outcomes of the commands with the ids $3 (a JSON array), the first of each. */
+    outcomesOf: `SELECT DISTINCT ON (command_id) seq, command_id, outcome FROM ${s}.sync_outcomes
+      WHERE journal_id = $1 AND device_id = $2 AND command_id IN (SELECT jsonb_array_elements_text($3::text::jsonb))
+      ORDER BY command_id, seq`,
     /** Sync: device $2's outcomes with $3 < seq <= $4, ascending, at most $5. */
     outcomes: `SELECT seq, command_id, outcome FROM ${s}.sync_outcomes
       WHERE journal_id = $1 AND device_id = $2 AND seq > $3 AND seq <= $4 ORDER BY seq LIMIT $5`,

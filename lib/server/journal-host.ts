@@ -5,7 +5,9 @@ import {
   type EntityDefinitions,
   type EntityRuntime,
   isEventfoldError,
+  type PersistedEvent,
   type Snapshot,
+  type StreamOf,
   streamIdOf,
   type StreamWrite,
   validateCommand,
@@ -34,6 +36,8 @@ interface Decodable {
   readonly wire: PushedCommand;
   readonly command: unknown;
   readonly metadata: Readonly<Record<string, unknown>> | undefined;
+  /** Why the command cannot be read, when it cannot: it is then answered `unsupported`, and the push goes on. */
+  readonly unreadable?: string;
 }
 
 /**
@@ -73,7 +77,7 @@ export class JournalHost {
   /** Decides a push (see the class); rejects with a `WireError` for what the device must change before retrying. */
   push(request: PushRequest): Promise<PushResponse> {
     const decoded = request.commands.map((wire) => this.#decoded(wire));
-    const run = this.#queue.then(() => this.#push(request.deviceId, decoded));
+    const run = this.#queue.then(() => this.#push(request.deviceId, decoded, request.epoch));
     this.#queue = run.catch(() => {});
     return run;
   }
@@ -87,25 +91,18 @@ export class JournalHost {
   /** Events after the device's cursor, and its outcomes after the last it holds. */
   async pull({ device, after, outcomesAfter, limit }: PullQuery): Promise<PullResponse> {
     const { head, epoch, lastSeq } = await this.journal.syncState(device);
-    const events = after < head ? await this.journal.loadAfter(after, limit) : [];
+    // Up to the head read with the device's last sequence number: every outcome up to it is then in this pull's
+    // reach, and no event comes without the outcome of its command (written in the same statement).
+    const events = after < head ? (await this.journal.loadAfter(after, limit)).filter((event) => event.position <= head) : [];
     const outcomes = outcomesAfter < lastSeq ? await this.journal.outcomes(device, outcomesAfter, lastSeq, limit) : [];
+    // The id of the event at the device's cursor: another one (or none) means the journal is not the one it followed.
+    const [atCursor] = after > 0 ? await this.journal.loadAfter(after - 1, 1) : [];
     return {
       epoch,
       head,
       lastSeq,
-      events: events.map(
-        (event): WireEvent => ({
-          position: event.position,
-          streamId: event.streamId,
-          sequenceNr: event.sequenceNr,
-          eventId: event.eventId,
-          type: event.type,
-          schemaVersion: event.schemaVersion,
-          event: encodeValue(event.event, 'event'),
-          metadata: encodeValue(event.metadata, 'metadata'),
-          timestamp: event.timestamp,
-        }),
-      ),
+      cursorEventId: atCursor?.position === after ? atCursor.eventId : null,
+      events: pageOf(events),
       outcomes: outcomes.map(({ seq, commandId, outcome }) => ({ ...(outcome as object), seq, commandId }) as Outcome),
     };
   }
@@ -118,22 +115,27 @@ export class JournalHost {
       validateCommand(command, { ...(wire.correlationId !== undefined && { correlationId: wire.correlationId }), ...(metadata !== undefined && { metadata }) });
       return { wire, command, metadata };
     } catch (error) {
-      throw new WireError(400, 'invalid-request', `command ${wire.seq} (${wire.commandId}) cannot be read: ${(error as Error).message}`, { seq: wire.seq });
+      // A durable outcome, not a refused push: a command this server cannot read must not block those after it.
+      return { wire, command: undefined, metadata: undefined, unreadable: `this server cannot read the command: ${(error as Error).message}` };
     }
   }
 
-  async #push(deviceId: string, commands: readonly Decodable[]): Promise<PushResponse> {
+  async #push(deviceId: string, commands: readonly Decodable[], expectedEpoch: string | undefined): Promise<PushResponse> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const { head, epoch, lastSeq } = await this.journal.syncState(deviceId);
+      // Commands meant for an earlier life of the journal are not decided on this one: the device starts over first.
+      if (expectedEpoch !== undefined && expectedEpoch !== epoch) {
+        throw new WireError(409, 'epoch-changed', 'the journal was created again since this device last synced: pull, then push again', { epoch });
+      }
       const seen = commands.filter(({ wire }) => wire.seq <= lastSeq);
       const fresh = commands.filter(({ wire }) => wire.seq > lastSeq);
-      const stored = await this.#storedOutcomes(deviceId, seen);
+      const stored = await this.#storedOutcomes(deviceId, seen, lastSeq);
       if (fresh.length > 0 && fresh[0]!.wire.seq !== lastSeq + 1) {
-        throw new WireError(409, 'out-of-order', `the device's next command is ${lastSeq + 1}, not ${fresh[0]!.wire.seq}`, { expectedSeq: lastSeq + 1 });
+        throw new WireError(409, 'out-of-order', `the device's next command is ${lastSeq + 1}, not ${fresh[0]!.wire.seq}`, { expectedSeq: lastSeq + 1, lastSeq });
       }
       if (fresh.length === 0) return { epoch, lastSeq, outcomes: stored };
       if (head !== this.#statesAt || this.#states.size > MAX_CACHED_STATES) this.#states = new Map();
-      const decided = await this.#decide(fresh, head);
+      const decided = await this.#decide(fresh, head, await this.#earlierOutcomes(deviceId, fresh));
       let outcomes: Outcome[] = [];
       const committed = await this.journal.commitDecisions({
         base: head,
@@ -167,31 +169,60 @@ export class JournalHost {
   }
 
   /** The stored outcomes of commands the server decided already, each checked to be the command pushed again. */
-  async #storedOutcomes(deviceId: string, seen: readonly Decodable[]): Promise<Outcome[]> {
+  async #storedOutcomes(deviceId: string, seen: readonly Decodable[], lastSeq: number): Promise<Outcome[]> {
     if (seen.length === 0) return [];
     const first = seen[0]!.wire.seq;
     const rows = await this.journal.outcomes(deviceId, first - 1, seen.at(-1)!.wire.seq, seen.length);
     return seen.map(({ wire }, i) => {
       const row = rows[i];
       if (!row || row.seq !== wire.seq || row.commandId !== wire.commandId) {
-        throw new WireError(409, 'sequence-reused', `sequence number ${wire.seq} was decided for another command`, { seq: wire.seq });
+        throw new WireError(409, 'sequence-reused', `sequence number ${wire.seq} was decided for another command`, { seq: wire.seq, lastSeq });
       }
       return { ...(row.outcome as object), seq: row.seq, commandId: row.commandId } as Outcome;
     });
   }
 
   /**
+   * The outcomes of commands of `fresh` that the device pushed before under other sequence numbers (a send retried
+   * with the same command id after its first try had left the outbox), by command id: decided once, answered again.
+   */
+  async #earlierOutcomes(deviceId: string, fresh: readonly Decodable[]): Promise<Map<string, object>> {
+    const found = await this.journal.outcomesOf(deviceId, fresh.map(({ wire }) => wire.commandId));
+    return new Map(found.map(({ commandId, outcome }) => [commandId, outcome as object]));
+  }
+
+  /**
    * Decides the commands in order on the journal at `head`, each entity's state read once (or kept from the last
    * push) and carried from command to command. Returns one write per command with events, and every outcome.
    */
-  async #decide(commands: readonly Decodable[], head: number) {
+  async #decide(commands: readonly Decodable[], head: number, earlier: ReadonlyMap<string, object>) {
     const states = new Map(this.#states);
     const writes: StreamWrite[] = [];
     const outcomes: Outcome[] = [];
     /** The index in `writes` of each outcome's events, if it has any. */
     const writeOf: (number | undefined)[] = [];
-    for (const { wire, command, metadata } of commands) {
+    /** The command ids of this push, for one that comes twice in it (an outbox never holds two). */
+    const seen = new Set<string>();
+    for (const { wire, command, metadata, unreadable } of commands) {
       const ids = { seq: wire.seq, commandId: wire.commandId };
+      if (seen.has(wire.commandId)) {
+        outcomes.push({ ...ids, status: 'failed', reason: 'the command id came twice in one push' });
+        writeOf.push(undefined);
+        continue;
+      }
+      seen.add(wire.commandId);
+      const again = earlier.get(wire.commandId);
+      if (again) {
+        // The same command once more: its first outcome, and nothing stored again (its events are the first's).
+        outcomes.push({ ...again, ...ids } as Outcome);
+        writeOf.push(undefined);
+        continue;
+      }
+      if (unreadable !== undefined) {
+        outcomes.push({ ...ids, status: 'unsupported', reason: unreadable });
+        writeOf.push(undefined);
+        continue;
+      }
       const definition: AnyEntityDefinition | undefined = Object.hasOwn(this.#entities, wire.type) ? this.#entities[wire.type] : undefined;
       const schema = this.#schemas.get(wire.type);
       if (!definition || !schema) {
@@ -270,4 +301,30 @@ function snapshotOf(
 /** An outcome as stored: its sequence number and command id are columns of their own. */
 function withoutIds({ seq: _seq, commandId: _commandId, ...rest }: Outcome): object {
   return rest;
+}
+
+/** The bytes of events one pull answers with at most (at least one event): a page of large events stays bounded. */
+const PULL_BYTES = 4 << 20;
+
+/** The events as sent, as many of them as fit in `PULL_BYTES`; the device pulls on from the last one. */
+function pageOf(events: readonly (PersistedEvent & StreamOf)[]): WireEvent[] {
+  const page: WireEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const wire: WireEvent = {
+      position: event.position,
+      streamId: event.streamId,
+      sequenceNr: event.sequenceNr,
+      eventId: event.eventId,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      event: encodeValue(event.event, 'event'),
+      metadata: encodeValue(event.metadata, 'metadata'),
+      timestamp: event.timestamp,
+    };
+    bytes += JSON.stringify(wire).length;
+    if (bytes > PULL_BYTES && page.length > 0) break;
+    page.push(wire);
+  }
+  return page;
 }

@@ -127,10 +127,15 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
     }
   };
 
-  const app = new Hono().basePath(`/${PROTOCOL_VERSION}/journals/:journal`);
+  const app = new Hono<{ Variables: { host: JournalHost } }>().basePath(`/${PROTOCOL_VERSION}/journals/:journal`);
 
   app.post(
     '/push',
+    // Authorized (and counted against the journal's rate) before a byte of the body is read.
+    async (c, next) => {
+      c.set('host', await admitted(c));
+      await next();
+    },
     bodyLimit({
       maxSize: maxBodyBytes,
       onError: () => {
@@ -138,7 +143,7 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
       },
     }),
     async (c) => {
-      const host = await admitted(c);
+      const host = c.get('host');
       let body: unknown;
       try {
         body = await c.req.json();
@@ -161,30 +166,36 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
     if (open >= maxStreamsPerJournal) throw new WireError(429, 'rate-limited', 'too many change streams on this journal');
     streams.set(journalId, open + 1);
     return streamSSE(c, async (stream) => {
+      // Known before anything is awaited: a device that goes at any point ends the stream and what it holds.
+      const gone = new Promise<void>((resolve) => stream.onAbort(resolve));
       let stop: (() => void) | undefined;
+      let keepAlive: ReturnType<typeof setInterval> | undefined;
       try {
         // One wake-up waiting at most: a burst of commits is one `change`.
         let waking = false;
         stop = await host.journal.watch(() => {
           if (waking) return;
           waking = true;
-          void stream.writeSSE({ event: 'change', data: '' }).finally(() => (waking = false));
+          void stream
+            .writeSSE({ event: 'change', data: '' })
+            .catch(() => {})
+            .finally(() => (waking = false));
         });
-        await stream.writeSSE({ event: 'ready', data: '' });
+        if (!stream.aborted) await stream.writeSSE({ event: 'ready', data: '' });
         // Open until the device goes; a comment now and then keeps proxies from closing an idle stream.
-        await new Promise<void>((closed) => {
-          const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => {}), 15_000);
-          stream.onAbort(() => {
-            clearInterval(keepAlive);
-            closed();
-          });
-          if (stream.aborted) stream.abort();
-        });
+        keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => {}), 15_000);
+        if (!stream.aborted) await gone;
+      } catch (error) {
+        // Told to the server's onError, never to the device: an error's text may say more than a device should hear.
+        onError(error);
       } finally {
+        clearInterval(keepAlive);
         stop?.();
-        streams.set(journalId, (streams.get(journalId) ?? 1) - 1);
+        const left = (streams.get(journalId) ?? 1) - 1;
+        if (left > 0) streams.set(journalId, left);
+        else streams.delete(journalId);
       }
-    }, async (error) => onError(error));
+    });
   });
 
   app.notFound(() => errorResponse(new WireError(404, 'not-found', 'no such route')));

@@ -49,6 +49,10 @@ export interface DeviceState {
   readonly outcomesAfter: number;
   /** The server's epoch the confirmed copy belongs to; absent before the first pull. */
   readonly epoch?: string;
+  /** The last sequence number ever pushed: commands up to it may be decided, and their events here. */
+  readonly pushedThrough?: number;
+  /** The id of the event at the cursor, to tell the journal followed from one restored from a backup. */
+  readonly cursorEventId?: string;
 }
 
 interface OutboxSchema extends DBSchema {
@@ -142,11 +146,20 @@ export class Outbox {
         try {
           const tx = this.#db.transaction(['meta', 'outbox'], 'readwrite', { durability: 'strict' });
           const meta = tx.objectStore('meta');
-          const device = (await meta.get('device'))!;
           const outbox = tx.objectStore('outbox');
-          const seqs = batch.map((_, i) => device.nextSeq + i);
-          batch.forEach(({ entry }, i) => void outbox.put({ ...entry, seq: seqs[i]! }));
-          void meta.put({ ...device, nextSeq: device.nextSeq + batch.length }, 'device');
+          // A command sent again with the id of one still here (a send retried after its worker died) is that one.
+          const [device, ...present] = await Promise.all([meta.get('device'), ...batch.map(({ entry }) => outbox.index('commandId').getKey(entry.commandId))]);
+          const seqs: number[] = [];
+          let next = device!.nextSeq;
+          const placed = new Map<string, number>();
+          batch.forEach(({ entry }, i) => {
+            const known = present[i] ?? placed.get(entry.commandId);
+            if (known !== undefined) return void seqs.push(known);
+            placed.set(entry.commandId, next);
+            seqs.push(next);
+            void outbox.put({ ...entry, seq: next++ });
+          });
+          void meta.put({ ...device!, nextSeq: next }, 'device');
           await tx.done;
           batch.forEach(({ resolve }, i) => resolve(seqs[i]!));
         } catch (error) {
@@ -193,6 +206,14 @@ export class Outbox {
     let cursor = await tx.objectStore('outbox').openCursor(IDBKeyRange.upperBound(device.outcomesAfter));
     while (cursor && this.#confirmed.has(cursor.value.seq)) cursor = await cursor.continue();
     if (cursor) await meta.put({ ...device, outcomesAfter: cursor.value.seq - 1 }, 'device');
+    await tx.done;
+  }
+
+  /** Notes that the commands up to `seq` were pushed (relaxed: a push lost in a crash is made again). */
+  async notePushed(seq: number): Promise<void> {
+    const tx = this.#db.transaction('meta', 'readwrite', { durability: 'relaxed' });
+    const device = (await tx.store.get('device'))!;
+    if ((device.pushedThrough ?? 0) < seq) await tx.store.put({ ...device, pushedThrough: seq }, 'device');
     await tx.done;
   }
 
@@ -259,7 +280,7 @@ export class Outbox {
    * now holds: `heads` gives each stream's confirmed head, and how many of its first entries may have left (at most
    * one per event just stored, or outcome just recorded). Resolves with the streams whose entries left, and their ids.
    */
-  async advance(cursor: number, epoch: string, heads: ReadonlyMap<string, { head: number; most: number }>): Promise<Settled> {
+  async advance(cursor: number, epoch: string, heads: ReadonlyMap<string, { head: number; most: number }>, cursorEventId?: string): Promise<Settled> {
     const touched = new Set<string>();
     const gone: string[] = [];
     const removed = new Map<string, string[]>();
@@ -283,7 +304,9 @@ export class Outbox {
     // Deleted by runs of consecutive sequence numbers: one request for the commands of one entity, usually.
     const writes: Promise<unknown>[] = rangesOf(leaving).map(([from, to]) => outbox.delete(IDBKeyRange.bound(from, to)));
     const moved = Math.max(cursor, device!.epoch === epoch ? device!.cursor : 0);
-    if (moved !== device!.cursor || epoch !== device!.epoch) writes.push(meta.put({ ...device!, cursor: moved, epoch }, 'device'));
+    if (moved !== device!.cursor || epoch !== device!.epoch) {
+      writes.push(meta.put({ ...device!, cursor: moved, epoch, ...(moved === cursor && cursorEventId !== undefined && { cursorEventId }) }, 'device'));
+    }
     await Promise.all([...writes, tx.done]);
     for (const seq of leaving) this.#confirmed.delete(seq);
     return { touched, gone, removed };
@@ -312,12 +335,34 @@ export class Outbox {
     const tx = this.#db.transaction(['meta', 'outbox'], 'readwrite', { durability: 'strict' });
     const outbox = tx.objectStore('outbox');
     const entries = await outbox.getAll();
-    await outbox.clear();
-    entries.forEach((entry, i) => void outbox.put({ ...entry, seq: lastSeq + 1 + i }));
+    // Those the server decided in the life it has now keep their numbers (their outcomes come with the next pull);
+    // the others follow its last, gapless.
+    const kept = entries.filter((entry) => entry.seq <= lastSeq);
+    const moved = entries.filter((entry) => entry.seq > lastSeq);
+    await outbox.delete(IDBKeyRange.lowerBound(lastSeq, true));
+    moved.forEach((entry, i) => void outbox.put({ ...entry, seq: lastSeq + 1 + i }));
     this.#confirmed.clear();
     const meta = tx.objectStore('meta');
     const device = (await meta.get('device'))!;
-    await meta.put({ ...device, epoch, cursor: 0, outcomesAfter: lastSeq, nextSeq: lastSeq + 1 + entries.length }, 'device');
+    const outcomesAfter = kept.length > 0 ? kept[0]!.seq - 1 : lastSeq;
+    const { cursorEventId: _followed, ...rest } = device;
+    await meta.put({ ...rest, epoch, cursor: 0, outcomesAfter, nextSeq: lastSeq + 1 + moved.length, pushedThrough: lastSeq }, 'device');
+    await tx.done;
+  }
+
+  /**
+   * The server and the device disagree on the device's sequence numbers (one of them was restored from a backup):
+   * every command the device has no outcome for is numbered again after the server's `lastSeq`, gapless.
+   */
+  async renumber(lastSeq: number): Promise<void> {
+    const tx = this.#db.transaction(['meta', 'outbox'], 'readwrite', { durability: 'strict' });
+    const outbox = tx.objectStore('outbox');
+    const meta = tx.objectStore('meta');
+    const device = (await meta.get('device'))!;
+    const undecided = await outbox.getAll(IDBKeyRange.lowerBound(device.outcomesAfter, true));
+    await outbox.delete(IDBKeyRange.lowerBound(device.outcomesAfter, true));
+    undecided.forEach((entry, i) => void outbox.put({ ...entry, seq: lastSeq + 1 + i }));
+    await meta.put({ ...device, outcomesAfter: lastSeq, nextSeq: lastSeq + 1 + undecided.length, pushedThrough: lastSeq }, 'device');
     await tx.done;
   }
 

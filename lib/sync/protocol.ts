@@ -56,6 +56,11 @@ export interface PushedCommand {
 export interface PushRequest {
   /** The device's id (`DEVICE_ID`). */
   readonly deviceId: string;
+  /**
+   * The journal's epoch the device knows (none before its first pull): commands meant for an earlier life of the
+   * journal are refused (`409 epoch-changed`) rather than decided on a new one.
+   */
+  readonly epoch?: string;
   /** From 1 to `MAX_PUSH_COMMANDS` commands. */
   readonly commands: readonly PushedCommand[];
 }
@@ -152,6 +157,11 @@ export interface PullResponse {
   readonly head: number;
   /** The device's last sequence number decided. */
   readonly lastSeq: number;
+  /**
+   * The id of the journal's event at the device's cursor (`null` when there is none): a device whose last event had
+   * another id follows a journal restored from an earlier backup, and starts over.
+   */
+  readonly cursorEventId: string | null;
   /** The events after the cursor, at most `limit`, by position. */
   readonly events: readonly WireEvent[];
   /** The device's outcomes after `outcomesAfter`, at most `limit`, by sequence number. */
@@ -175,19 +185,21 @@ export interface ErrorBody {
 /** The schema of `PushedCommand`. */
 export const PushedCommandSchema: v.GenericSchema<unknown, PushedCommand> = v.strictObject({
   seq: sequenceNr,
-  commandId: name(128),
+  commandId: name(MAX_ENTITY_ID_LENGTH),
   type: name(MAX_ENTITY_TYPE_LENGTH),
   id: name(MAX_ENTITY_ID_LENGTH),
   command: v.unknown(),
   correlationId: v.optional(name(MAX_ENTITY_ID_LENGTH)),
   metadata: v.optional(v.unknown()),
-  predicted: v.optional(v.pipe(v.array(v.strictObject({ type: name(MAX_ENTITY_TYPE_LENGTH), schemaVersion: sequenceNr })), v.maxLength(1000))),
+  // As many as the command recorded: the push's size is what bounds them.
+  predicted: v.optional(v.array(v.strictObject({ type: name(MAX_ENTITY_TYPE_LENGTH), schemaVersion: sequenceNr }))),
 });
 
 /** The schema of `PushRequest`. */
 export const PushRequestSchema: v.GenericSchema<unknown, PushRequest> = v.pipe(
   v.strictObject({
     deviceId: v.pipe(v.string(), v.regex(DEVICE_ID)),
+    epoch: v.optional(name(128)),
     commands: v.pipe(v.array(PushedCommandSchema), v.minLength(1), v.maxLength(MAX_PUSH_COMMANDS)),
   }),
   v.check(({ commands }) => commands.every(({ seq }, i) => i === 0 || seq === commands[i - 1]!.seq + 1), 'the commands of a push have consecutive sequence numbers'),
@@ -195,8 +207,8 @@ export const PushRequestSchema: v.GenericSchema<unknown, PushRequest> = v.pipe(
 
 /** The schema of `Outcome`. */
 export const OutcomeSchema: v.GenericSchema<unknown, Outcome> = v.variant('status', [
-  v.strictObject({ seq: sequenceNr, commandId: name(128), status: v.literal('confirmed'), events: position, position, sequenceNr: position }),
-  v.strictObject({ seq: sequenceNr, commandId: name(128), status: v.picklist(['rejected', 'unsupported', 'failed']), reason: v.string() }),
+  v.strictObject({ seq: sequenceNr, commandId: name(MAX_ENTITY_ID_LENGTH), status: v.literal('confirmed'), events: position, position, sequenceNr: position }),
+  v.strictObject({ seq: sequenceNr, commandId: name(MAX_ENTITY_ID_LENGTH), status: v.picklist(['rejected', 'unsupported', 'failed']), reason: v.string() }),
 ]);
 
 /** The schema of `PushResponse`. */
@@ -228,6 +240,7 @@ export const PullResponseSchema: v.GenericSchema<unknown, PullResponse> = v.stri
   epoch: v.string(),
   head: position,
   lastSeq: position,
+  cursorEventId: v.nullable(v.string()),
   events: v.array(WireEventSchema),
   outcomes: v.array(OutcomeSchema),
 });
@@ -250,5 +263,6 @@ export type WireErrorCode =
   | 'rate-limited'
   | 'out-of-order'
   | 'sequence-reused'
+  | 'epoch-changed'
   | 'unavailable'
   | 'internal';

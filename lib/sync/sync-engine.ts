@@ -116,7 +116,8 @@ export class SyncEngine {
         fresh = true;
         const failure = error instanceof SyncError || isEventfoldError(error, 'sync-failed') ? error : new SyncError('offline', `sync failed: ${(error as Error)?.message ?? String(error)}`, { retryable: true, cause: error });
         this.#report(failure);
-        await this.#setStatus('offline', failure);
+        // The status may fail to be counted (the outbox closing): the loop goes on all the same.
+        await this.#setStatus('offline', failure).catch((error: unknown) => this.#report(error));
         const max = this.#options.maxBackoffMs ?? 30_000;
         const base = failure.retryable ? Math.min(max, 250 * 2 ** Math.min(failures, 10)) : max;
         await this.#idle(base / 2 + (this.#options.random ?? Math.random)() * (base / 2));
@@ -137,15 +138,22 @@ export class SyncEngine {
     let pushedAny = false;
     try {
       for (;;) {
-        const entries = await outbox.entriesAfter(after, batch);
-        if (entries.length === 0 || signal.aborted) return pushedAny;
+        const commands = bounded((await outbox.entriesAfter(after, batch)).map(pushed));
+        if (commands.length === 0 || signal.aborted) return pushedAny;
         pushedAny = true;
+        await outbox.notePushed(commands.at(-1)!.seq);
         let answer;
         try {
-          answer = await http.push({ deviceId: device.deviceId, commands: entries.map(pushed) }, signal);
+          answer = await http.push({ deviceId: device.deviceId, ...(device.epoch !== undefined && { epoch: device.epoch }), commands }, signal);
         } catch (error) {
-          // The server decided some of these already (an answer was lost): their outcomes come with the next pull.
-          if (error instanceof SyncError && error.reason === 'out-of-order' && Number(error.details.expectedSeq) > entries[0]!.seq) return true;
+          // The journal began a new life: the next pull finds its epoch, and the device starts over.
+          if (error instanceof SyncError && error.reason === 'epoch-changed') return true;
+          // The server or the device went back to a backup: number the commands after what the server decided.
+          if (error instanceof SyncError && (error.reason === 'sequence-reused' || error.reason === 'out-of-order') && Number.isSafeInteger(error.details.lastSeq)) {
+            await settling;
+            await outbox.renumber(Number(error.details.lastSeq));
+            return true;
+          }
           throw error;
         }
         if (device.epoch !== undefined && answer.epoch !== device.epoch) {
@@ -153,7 +161,7 @@ export class SyncEngine {
           await this.#newEpoch(answer.epoch, answer.lastSeq);
           return true;
         }
-        after = entries.at(-1)!.seq;
+        after = commands.at(-1)!.seq;
         const { outcomes, epoch } = answer;
         settling = settling.then(async () => {
           await runtime.applyOutcomes(outcomes, epoch);
@@ -178,11 +186,15 @@ export class SyncEngine {
       return asked;
     };
     let next = ask(device.cursor, device.outcomesAfter);
+    const first = next;
     for (;;) {
       const pull = await next;
-      // The journal was created again, or restored to before this device's cursor: start over from its events.
-      if ((device.epoch !== undefined && pull.epoch !== device.epoch) || device.cursor > pull.head) return this.#newEpoch(pull.epoch, pull.lastSeq);
-      const caughtUp = pull.events.length < limit && pull.outcomes.length < limit;
+      // The journal was created again, or restored from a backup (to before this device's cursor, or to a history
+      // where another event sits there): start over from its events.
+      const followed = next !== first || device.cursor === 0 || device.cursorEventId === undefined || pull.cursorEventId === device.cursorEventId;
+      if ((device.epoch !== undefined && pull.epoch !== device.epoch) || device.cursor > pull.head || !followed) return this.#newEpoch(pull.epoch, pull.lastSeq);
+      // Caught up once the page reaches the head it was read at (a page may stop short of `limit`, bounded in bytes).
+      const caughtUp = (pull.events.at(-1)?.position ?? pull.head) >= pull.head && pull.outcomes.length < limit;
       if (!caughtUp && !signal.aborted) {
         const cursor = pull.events.at(-1)?.position ?? device.cursor;
         next = ask(Math.max(cursor, device.cursor), Math.max(device.outcomesAfter, pull.outcomes.at(-1)?.seq ?? 0));
@@ -265,6 +277,22 @@ export class SyncEngine {
       // Nowhere left to report to.
     }
   }
+}
+
+/**
+ * The bytes a push's commands may take, well below the server's default bound on a body (4 MiB): a push of many
+ * large commands is split, and a single command (at most 1 MiB, and 1 MiB of metadata) always fits alone.
+ */
+const PUSH_BYTES = 1 << 20;
+
+/** The first commands of `commands` that fit in `PUSH_BYTES` (always at least one). */
+function bounded(commands: PushedCommand[]): PushedCommand[] {
+  let bytes = 0;
+  for (let i = 0; i < commands.length; i++) {
+    bytes += JSON.stringify(commands[i]).length;
+    if (bytes > PUSH_BYTES && i > 0) return commands.slice(0, i);
+  }
+  return commands;
 }
 
 /** An outbox entry as pushed: values encoded, the prediction reduced to its event types and versions. */

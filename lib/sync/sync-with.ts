@@ -118,14 +118,14 @@ export function syncWith(options: SyncWithOptions): WorkerSync {
             if (!engine) onStatus(message.status);
             return;
           }
-          void synced.reload(message.streamIds).then(
-            () => {
+          synced
+            .reload(message.streamIds)
+            .then(async () => {
               onStreams(message.streamIds);
               onRejections();
-              return status().then(onStatus);
-            },
-            (error: unknown) => options.onError?.(error),
-          );
+              onStatus(await status());
+            })
+            .catch((error: unknown) => options.onError?.(error));
           engine?.wake();
         },
         async close() {

@@ -227,11 +227,13 @@ describe('sync between devices', () => {
     const pulls: string[] = [];
     let original: string | undefined;
     const newEpoch: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
+      // What the device says of the epoch goes back to the server's own name for it.
+      const body = typeof init?.body === 'string' && original ? init.body.replaceAll('"epoch":"epoch-2"', `"epoch":"${original}"`) : init?.body;
+      const response = await fetch(input, { ...init, ...(body !== undefined && { body }) });
       if (String(input).includes('/pull')) pulls.push(new URL(String(input)).searchParams.get('after')!);
-      const body = await response.text();
-      original ??= /"epoch":"([^"]+)"/.exec(body)?.[1];
-      return new Response(original ? body.replaceAll(`"epoch":"${original}"`, '"epoch":"epoch-2"') : body, { status: response.status, headers: response.headers });
+      const text = await response.text();
+      original ??= /"epoch":"([^"]+)"/.exec(text)?.[1];
+      return new Response(original ? text.replaceAll(`"epoch":"${original}"`, '"epoch":"epoch-2"') : text, { status: response.status, headers: response.headers });
     };
     let dropped = false;
     first.online(newEpoch, async (epoch, lastSeq) => {
@@ -259,5 +261,28 @@ describe('sync between devices', () => {
       [5, true],
     ]);
     expect((await again.synced.state('account', 'acc')).state).toEqual({ balance: 105 });
+  });
+
+  it('starts over when the journal at its cursor holds another event: a journal restored from a backup', async () => {
+    const journalId = uniqueDatabaseName('journal');
+    const device = await openDevice(uniqueDatabaseName('a'), journalId);
+    await device.synced.send('account', 'acc', { type: 'deposit', amount: 1 });
+    device.online();
+    await device.synced_();
+    await device.offline();
+    // The server now has another event at the device's cursor, as a journal restored from an older backup, which
+    // others wrote to since, would.
+    const restored: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const text = (await response.text()).replace(/"cursorEventId":"[^"]+"/, '"cursorEventId":"another-event"');
+      return new Response(text, { status: response.status, headers: response.headers });
+    };
+    const startedOver = new Promise<number>((resolve) => {
+      device.online(restored, async (_epoch, lastSeq) => {
+        resolve(lastSeq);
+        throw new Error('reconnect');
+      });
+    });
+    expect(await startedOver).toBe(1);
   });
 });

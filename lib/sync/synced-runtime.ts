@@ -130,6 +130,9 @@ export class SyncedRuntime<D extends EntityDefinitions> {
         throw new ConflictError(streamId, expectedVersion as number | 'no-stream' | 'stream-exists', overlay.speculative.sequenceNr, 'expected version');
       }
       const commandId = options.commandId ?? randomId();
+      // Sent again (a retry after a lost answer): the command is here already, once.
+      const existing = overlay.entries.find((entry) => entry.commandId === commandId);
+      if (existing) return { existing, overlay, kind: 'again' as const };
       const decision = decideCommand(this.#context(streamId, definition), overlay.speculative, command, commandId, options);
       const entry = {
         commandId,
@@ -147,9 +150,14 @@ export class SyncedRuntime<D extends EntityDefinitions> {
       const placed: OutboxEntry = { ...entry, seq: 0 };
       overlay.entries.push(placed);
       overlay.speculative = decision.after;
-      return { overlay, placed, stored, decision, commandId };
+      return { overlay, placed, stored, decision, commandId, kind: 'new' as const };
     });
-    return decided.then(async ({ overlay, placed, stored, decision, commandId }) => {
+    return decided.then(async (step) => {
+      if (step.kind === 'again') {
+        const { existing, overlay } = step;
+        return { ...overlay.speculative, events: existing.events, commandId: existing.commandId, seq: existing.seq };
+      }
+      const { overlay, placed, stored, decision, commandId } = step;
       let seq: number;
       try {
         seq = await stored;
@@ -158,6 +166,12 @@ export class SyncedRuntime<D extends EntityDefinitions> {
         this.#overlays.delete(streamId);
         void this.#rebase(new Set([streamId])).catch((failure: unknown) => this.#onError(failure));
         throw error;
+      }
+      if (overlay.entries.some((entry) => entry !== placed && entry.seq === seq)) {
+        // The outbox held this command id already (another tab's, or another entity's): it is that one.
+        this.#overlays.delete(streamId);
+        await this.#rebase(new Set([streamId]));
+        return { ...(await this.#overlay(streamId)).speculative, events: [], commandId, seq };
       }
       const at = overlay.entries.indexOf(placed);
       if (at >= 0) overlay.entries[at] = { ...placed, seq };
@@ -253,7 +267,10 @@ export class SyncedRuntime<D extends EntityDefinitions> {
       if (!waiters) this.#waiters.set(commandId, (waiters = new Set()));
       waiters.add(resolve);
       // Settled already (before the call, or in another tab): the outbox no longer has it.
-      void this.#settledAlready(commandId).then((found) => found && this.#resolve(found));
+      void this.#settledAlready(commandId).then(
+        (found) => found && this.#resolve(found),
+        (error: unknown) => this.#onError(error),
+      );
     });
   }
 
@@ -337,9 +354,9 @@ export class SyncedRuntime<D extends EntityDefinitions> {
       const confirmed = pull.outcomes.filter((outcome) => outcome.status === 'confirmed').length;
       heads.set(streamId, { head: known?.head ?? (await this.#journal.highestSequenceNr(streamId)), most: (known?.most ?? 0) + confirmed });
     }
-    const advanced = await this.#outbox.advance(cursor, pull.epoch, heads);
+    const advanced = await this.#outbox.advance(cursor, pull.epoch, heads, pull.events.at(-1)?.eventId);
     const touched = new Set([...writes.keys(), ...settled.touched, ...advanced.touched]);
-    const rebuild = new Set(settled.removed.keys());
+    const rebuild = new Set([...settled.removed.keys(), ...[...advanced.removed.keys()].filter((streamId) => !writes.has(streamId))]);
     for (const [streamId, events] of writes) {
       if (!rebuild.has(streamId) && !(await this.#confirmAsPredicted(streamId, events, advanced.removed.get(streamId) ?? []))) rebuild.add(streamId);
     }
@@ -449,7 +466,8 @@ export class SyncedRuntime<D extends EntityDefinitions> {
       const outcome = this.#outbox.outcomeOf(entry.seq);
       return outcome ? { ...entry, outcome } : entry;
     });
-    const live = stored.filter((entry) => !(entry.outcome && entry.outcome.sequenceNr <= confirmed.sequenceNr));
+    const applied = await this.#appliedAlready(streamId, confirmed.sequenceNr, stored);
+    const live = stored.filter((entry) => !(entry.outcome && entry.outcome.sequenceNr <= confirmed.sequenceNr) && !applied.has(entry.commandId));
     const context = this.#context(streamId, definition);
     let speculative = confirmed;
     const changed: OutboxEntry[] = [];
@@ -470,6 +488,23 @@ export class SyncedRuntime<D extends EntityDefinitions> {
     // The predictions are kept with the commands, so that the next start shows the same events without deciding.
     await this.#outbox.predict(changed);
     return { confirmed, entries, speculative };
+  }
+
+  /**
+   * The ids of commands pushed before whose events the confirmed copy holds though this runtime has not heard their
+   * confirmation (a device that stopped after a pull, before the outcomes came): found by the causation ids of the
+   * stream's newest events, so that no command counts twice in the view while the device waits for its outcome.
+   */
+  async #appliedAlready(streamId: string, head: number, entries: readonly OutboxEntry[]): Promise<Set<string>> {
+    const pushedThrough = (await this.#outbox.device()).pushedThrough ?? 0;
+    const unsure = entries.filter((entry) => entry.seq <= pushedThrough && !entry.outcome);
+    if (unsure.length === 0 || head === 0) return new Set();
+    // Their events are among the newest, behind at most what others wrote since: a bound, with room for those.
+    const reach = unsure.reduce((sum, entry) => sum + entry.events.length + 1, 1_000);
+    const { entityType, entityId } = entityOf(streamId);
+    const recent = await this.runtime.events(entityType, entityId, Math.max(1, head - reach + 1), head);
+    const caused = new Set(recent.map((event) => event.metadata.causationId));
+    return new Set(unsure.filter((entry) => caused.has(entry.commandId)).map((entry) => entry.commandId));
   }
 
   /** Keeps the confirmed runtime's entity followed, so that events pulled by another tab reach this view. */
