@@ -1,9 +1,9 @@
 // Two journals in one database never see each other's events, snapshots, idempotency keys, read models or change
 // notices: on PGlite and on a real server.
 import { type NewEvent, persist, projectionEventOf, randomId, saveSnapshot } from 'eventfold';
-import { openPostgresDatabase, type PostgresDatabase, type PostgresJournal } from 'eventfold/postgres';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freshDatabase } from '../../tools/postgres-server.mjs';
+import type { PostgresDatabase, PostgresJournal } from 'eventfold/postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresTargets } from '../test-support/postgres-targets.ts';
 import { totals } from '../test-support/totals.ts';
 
 const events = (from: number, count: number): NewEvent<{ n: number }>[] =>
@@ -108,19 +108,4 @@ function describeIsolation(name: string, open: () => Promise<{ database: Postgre
   });
 }
 
-describeIsolation('PGlite', async () => {
-  const database = await openPostgresDatabase();
-  return { database, done: () => database.close() };
-});
-
-describeIsolation('a PostgreSQL server', async () => {
-  const { url, drop } = await freshDatabase(inject('postgresUrl'), 'eventfold_isolation');
-  const database = await openPostgresDatabase({ connectionString: url });
-  return {
-    database,
-    done: async () => {
-      await database.close();
-      await drop();
-    },
-  };
-});
+for (const [name, open] of postgresTargets('eventfold_isolation')) describeIsolation(name, open);

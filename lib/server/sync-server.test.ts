@@ -3,10 +3,10 @@
 // errors before anything is stored.
 import { defineEntity, randomId, reject } from 'eventfold';
 import { encodeValue, decodeValue } from 'eventfold/kit';
-import { openPostgresDatabase, type PostgresDatabase } from 'eventfold/postgres';
+import type { PostgresDatabase } from 'eventfold/postgres';
 import { createSyncServer, journalTokens, type SyncServer } from 'eventfold/server';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freshDatabase } from '../../tools/postgres-server.mjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresTargets } from '../test-support/postgres-targets.ts';
 import type { Outcome, PullResponse, PushedCommand, PushResponse } from '../sync/protocol.ts';
 import { account } from '../test-support/bank-account.ts';
 
@@ -308,19 +308,4 @@ function describeServer(name: string, open: () => Promise<{ database: PostgresDa
   });
 }
 
-describeServer('PGlite', async () => {
-  const database = await openPostgresDatabase();
-  return { database, done: () => database.close() };
-});
-
-describeServer('a PostgreSQL server', async () => {
-  const { url, drop } = await freshDatabase(inject('postgresUrl'), 'eventfold_sync');
-  const database = await openPostgresDatabase({ connectionString: url });
-  return {
-    database,
-    done: async () => {
-      await database.close();
-      await drop();
-    },
-  };
-});
+for (const [name, open] of postgresTargets('eventfold_sync')) describeServer(name, open);
