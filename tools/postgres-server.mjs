@@ -451,3 +451,77 @@ export async function freshDatabase(url, prefix) {
   const name = uniqueDatabaseName(prefix);
   return { name, url: await createDatabase(url, name), drop: () => dropDatabase(url, name) };
 }
+
+/**
+ * A streaming replica of a running throwaway server (PostgreSQL's physical replication), for tests: a base backup
+ * of `primary` taken with `pg_basebackup -R -X stream` (as the server's user when we are root), started on a free
+ * loopback port as a hot standby that follows the primary. Read-only; `pg_wal_replay_pause()` on it holds its replay
+ * where it is. The primary must allow replication connections from loopback, as the clusters of `startPostgres` do
+ * (`trust`, `wal_level=replica`: the defaults). Stopped and removed by `stop()`, or when this process exits or dies.
+ * @param {Pick<PostgresServer, 'url'>} primary
+ * @param {{ log?: (line: string) => void }} [options]
+ * @returns {Promise<Pick<PostgresServer, 'url' | 'port' | 'dir' | 'logFile' | 'pid' | 'logTail' | 'stop'>>}
+ */
+export async function startReplica(primary, { log = () => {} } = {}) {
+  const began = performance.now();
+  const bin = ensurePostgresBinaries({ log });
+  const dir = mkdtempSync(join(tmpdir(), 'eventfold-replica-'));
+  const dataDir = join(dir, 'data');
+  const logFile = join(dir, 'postgres.log');
+  const entry = { dir, dataDir, bin, watchdog: startWatchdog(bin, dataDir, dir) };
+  live.add(entry);
+  installExitHandler();
+  const removeFolder = () => {
+    live.delete(entry);
+    rmSync(dir, { recursive: true, force: true });
+    entry.watchdog.kill();
+  };
+  const pid = () => {
+    const pidFile = join(dataDir, 'postmaster.pid');
+    const value = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  const pgCtl = (/** @type {string[]} */ args) => run(dir, join(bin, 'pg_ctl'), ['-D', dataDir, ...args]);
+  let port = await freePort();
+  try {
+    if (isRoot()) chownSync(dir, idOf(serverUser, '-u'), idOf(serverUser, '-g'));
+    chmodSync(dir, 0o700);
+    // `-c fast`: the backup starts at once instead of waiting for the primary's next checkpoint.
+    await run(dir, join(bin, 'pg_basebackup'), ['-D', dataDir, '-R', '-X', 'stream', '-c', 'fast', '-d', primary.url]);
+    // The primary's configuration came with the backup: the replica's socket goes in its own folder (the last line wins).
+    const conf = join(dataDir, 'postgresql.conf');
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}\nunix_socket_directories = '${dir.replaceAll("'", "''")}'\nhot_standby = 'on'\n`);
+    for (let attempt = 1; ; attempt++) {
+      const before = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
+      try {
+        await pgCtl(['-o', `-p ${port}`, '-l', logFile, '-w', '-t', '60', 'start']);
+        break;
+      } catch (error) {
+        if (attempt < 5 && existsSync(logFile) && readFileSync(logFile, 'utf8').slice(before).includes('Address already in use')) {
+          port = await freePort();
+          continue;
+        }
+        throw new PostgresServerError('postgres-start-failed', `the replica did not start (log: ${logFile}):\n${tail(logFile)}`, { cause: error });
+      }
+    }
+  } catch (error) {
+    if (pid() !== undefined) await pgCtl(['-m', 'immediate', '-w', 'stop']).catch(() => {});
+    removeFolder();
+    throw error;
+  }
+  log(`PostgreSQL replica on 127.0.0.1:${port} in ${dir}, started in ${Math.round(performance.now() - began)} ms`);
+  let stopping;
+  return {
+    url: `postgres://${superuser}@127.0.0.1:${port}/postgres`,
+    port,
+    dir,
+    logFile,
+    pid,
+    logTail: () => tail(logFile),
+    stop: () =>
+      (stopping ??= (async () => {
+        if (pid() !== undefined) await pgCtl(['-m', 'immediate', '-w', 'stop']);
+        removeFolder();
+      })()),
+  };
+}

@@ -48,3 +48,12 @@ export { PostgresJournal } from './postgres-journal.ts';
 export type { DecisionCommit, StoredOutcome, SyncState } from './sync-records.ts';
 export type { ChangeListener } from './notices.ts';
 export { SCHEMA_VERSION } from './schema.ts';
+export {
+  type JournalMove,
+  type JournalPlacement,
+  rendezvousShard,
+  type ShardDatabases,
+  ShardedDatabases,
+  type ShardedDatabasesOptions,
+  shardedDatabases,
+} from './sharded-databases.ts';

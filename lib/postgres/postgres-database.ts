@@ -117,6 +117,12 @@ export class PostgresDatabase {
     return journal;
   }
 
+  /** @internal The connection, statements and notice channel, for the shards' directory and journal moves. */
+  get sql(): { readonly port: SqlPort; readonly statements: Statements; readonly channel: string } {
+    this.#assertOpen();
+    return { port: this.#port, statements: this.#statements, channel: this.schema };
+  }
+
   /** Closes every journal opened from it, stops listening and closes the connections. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;

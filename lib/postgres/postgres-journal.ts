@@ -367,14 +367,15 @@ export class PostgresJournal implements EventJournal {
 
   /**
    * Sync: the journal's head and epoch, and how far the server has decided the commands of device `deviceId` (its
-   * last sequence number decided, 0 for a device never seen). One statement, so the three agree.
+   * last sequence number decided, 0 for a device never seen), and the shard it moved to when this copy is fenced.
+   * One statement, so they agree.
    */
   async syncState(deviceId: string): Promise<SyncState> {
     this.#assertOpen();
     assertName(deviceId, 'deviceId');
     const [row] = await this.#read('syncState', this.#statements.syncState, [this.journalId, deviceId]);
     if (!row) throw new StorageError('syncState', new Error(`the journal "${this.journalId}" is not in the database any more`));
-    return { head: int(row.head), epoch: row.epoch as string, lastSeq: int(row.last_seq) };
+    return { head: int(row.head), epoch: row.epoch as string, lastSeq: int(row.last_seq), ...(row.moved_to !== null && { movedTo: row.moved_to as string }) };
   }
 
   /** Sync: the stored outcomes of device `deviceId`'s commands with `after < seq <= upTo`, ascending, at most `limit`. */
@@ -485,6 +486,8 @@ export class PostgresJournal implements EventJournal {
       return this.#context.port.transaction(async (query) => {
         const [row] = await query(this.#statements.lockHead, [this.journalId]);
         if (!row) throw new StorageError(operation, new Error(`the journal "${this.journalId}" is not in the database any more`));
+        // A fenced copy (see `ShardedDatabases.moveJournal`): its writes go to the shard it moved to.
+        if (row.moved_to !== null) throw new StorageError(operation, new Error(`the journal "${this.journalId}" moved to the shard "${row.moved_to}"`));
         return body(query, int(row.head));
       });
     });

@@ -2,7 +2,7 @@ import { InvalidArgumentError, StorageError } from 'eventfold';
 import type { SqlPort, SqlQuery } from './sql-port.ts';
 
 /** The schema version this build of eventfold reads and writes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** What a schema name must look like: a lowercase PostgreSQL identifier that needs no escaping, at most 63 bytes. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -110,6 +110,17 @@ const MIGRATIONS: ReadonlyArray<(s: string) => string[]> = [
       PRIMARY KEY (journal_id, device_id, seq))`,
     // A command sent again under a new sequence number (a retried send) is found by its id, and not decided twice.
     `CREATE INDEX sync_outcomes_by_command ON ${s}.sync_outcomes (journal_id, device_id, command_id)`,
+  ],
+  (s) => [
+    // Shards (`ShardedDatabases`): a journal moved to another database keeps its row here as a fence, naming the
+    // shard it went to; every write claims the row only while this is null, so a process that has not heard of the
+    // move stores nothing here after it.
+    `ALTER TABLE ${s}.journals ADD COLUMN moved_to text`,
+    // Which shard holds each journal, in the database designated as the directory (empty in the others).
+    `CREATE TABLE ${s}.journal_directory (
+      journal_id text PRIMARY KEY,
+      shard text NOT NULL,
+      placed_at timestamptz NOT NULL DEFAULT now())`,
   ],
 ];
 

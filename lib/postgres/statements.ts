@@ -25,7 +25,7 @@ export function statementsFor(s: string) {
      * Alone, because in READ COMMITTED a statement that waited for a row lock sees that row as committed but every
      * other table as of when it started: what follows must be read by statements of its own.
      */
-    lockHead: `SELECT head FROM ${s}.journals WHERE journal_id = $1 FOR UPDATE`,
+    lockHead: `SELECT head, moved_to FROM ${s}.journals WHERE journal_id = $1 FOR UPDATE`,
 
     /**
      * What a write decides on, in one round trip: the heads of the streams written ($2: ids), the idempotency keys
@@ -72,7 +72,7 @@ export function statementsFor(s: string) {
     loadCheckpoint: `SELECT position, rebuild_position, rebuild_total FROM ${s}.checkpoints WHERE journal_id = $1 AND projection = $2`,
 
     /** Sync: the journal's head and epoch, with device $2's last sequence number decided (0 for a new device). */
-    syncState: `SELECT j.head, j.epoch, coalesce(d.last_seq, 0) AS last_seq FROM ${s}.journals j
+    syncState: `SELECT j.head, j.epoch, j.moved_to, coalesce(d.last_seq, 0) AS last_seq FROM ${s}.journals j
       LEFT JOIN ${s}.sync_devices d ON d.journal_id = j.journal_id AND d.device_id = $2
       WHERE j.journal_id = $1`,
     /** Sync: device $2's outcomes of the commands with the ids $3 (a JSON array), the first of each. */
@@ -194,8 +194,8 @@ const PARTS: { readonly [P in Part]: (s: string, rows: string, kept: string) => 
 
 /**
  * The statement of a write and its parameters. The write claims the journal first: it moves the head from the
- * claim's base to its new head, and only if the head is still the base, waiting for the journal's other writers as
- * it does. Every part is guarded by that claim, and the change notice is sent only with it (at commit), so the
+ * claim's base to its new head, and only if the head is still the base and the journal has not moved to another
+ * shard, waiting for the journal's other writers as it does. Every part is guarded by that claim, and the change notice is sent only with it (at commit), so the
  * statement stores all of the write or, when another write moved the head, nothing: it then answers no row. A write
  * outside a transaction that locked the journal is so checked for concurrent writers in the one round trip that
  * stores it. Only the parts a write has are in its text (an empty list costs a parse and a plan too), so a journal
@@ -213,7 +213,7 @@ function writeStatement(s: string) {
     if (text === undefined) {
       const ctes = present.map((part, i) => PARTS[part](s, `$${i + 5}`, `$${present.length + 5}`));
       text = `WITH claimed AS (
-      UPDATE ${s}.journals SET head = $3::bigint WHERE journal_id = $1 AND head = $2::bigint RETURNING 1)${ctes.map((cte) => `,\n    ${cte}`).join('')}
+      UPDATE ${s}.journals SET head = $3::bigint WHERE journal_id = $1 AND head = $2::bigint AND moved_to IS NULL RETURNING 1)${ctes.map((cte) => `,\n    ${cte}`).join('')}
     SELECT pg_notify($4, $1) FROM claimed`;
       texts.set(key, text);
     }

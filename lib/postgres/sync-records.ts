@@ -8,6 +8,11 @@ export interface SyncState {
   readonly epoch: string;
   /** The device's last command sequence number the server decided; 0 for a device it has not seen. */
   readonly lastSeq: number;
+  /**
+   * The shard the journal moved to, when this database's copy is the fence a move left (`ShardedDatabases`): it
+   * takes no writes, and its events are gone or going.
+   */
+  readonly movedTo?: string;
 }
 
 /** The stored outcome of one command of a device. */

@@ -18,3 +18,4 @@
 export { type Authorize, bearerToken, type JournalTokens, journalTokens, type JournalTokenOptions } from './authorization.ts';
 export type { RateLimit } from './rate-limit.ts';
 export { createSyncServer, type ListeningServer, type SyncServer, type SyncServerOptions } from './sync-server.ts';
+export type { SyncDatabase } from './journal-hosts.ts';

@@ -13,7 +13,7 @@ import {
   validateCommand,
 } from 'eventfold';
 import { decideCommand, decodeValue, EntitySchema, encodeValue, recover, type Versioned } from 'eventfold/kit';
-import type { PostgresJournal } from 'eventfold/postgres';
+import type { PostgresDatabase, PostgresJournal, SyncState } from 'eventfold/postgres';
 import type { Outcome, PullQuery, PullResponse, PushedCommand, PushRequest, PushResponse, WireEvent } from '../sync/protocol.ts';
 import { WireError } from './wire-error.ts';
 
@@ -29,6 +29,25 @@ export interface JournalHostOptions {
   /** Read models kept on the server from the journal's events (in the journal's tables, queryable with SQL). */
   readonly projections?: readonly AnyDefinedProjection[];
   readonly clock: () => number;
+  /** A streaming replica of the journal's database, that serves pulls once it has replayed what they answer. */
+  readonly replica?: PostgresDatabase;
+  /** How long a pull waits for the replica to replay the journal's head before the primary answers it. */
+  readonly replicaWaitMs?: number;
+  /** Told which copy served each pull. */
+  readonly onPull?: (readFrom: 'primary' | 'replica') => void;
+}
+
+/** The journal's copy here is the fence a move left: its requests go to the shard it moved to. */
+export class JournalMovedError extends Error {
+  override readonly name = 'JournalMovedError';
+  readonly code = 'journal-moved';
+
+  constructor(
+    readonly journalId: string,
+    readonly movedTo: string,
+  ) {
+    super(`the journal "${journalId}" moved to the shard "${movedTo}"`);
+  }
 }
 
 /** A pushed command, decoded and checked, ready to decide. */
@@ -65,9 +84,19 @@ export class JournalHost {
   #statesAt = -1;
   /** Keeps the read models up to date, when there are any: told after each commit, it catches them up. */
   readonly #projecting: EntityRuntime<EntityDefinitions> | undefined;
+  readonly #replica: PostgresDatabase | undefined;
+  #replicaJournal: Promise<PostgresJournal> | undefined;
+  readonly #replicaWaitMs: number;
+  readonly #onPull: (readFrom: 'primary' | 'replica') => void;
+  #retired!: () => void;
+  /** Settles once this host stops serving its journal (`retire`): its change streams end then. */
+  readonly retired = new Promise<void>((resolve) => (this.#retired = resolve));
 
-  constructor({ journal, entities, projections = [], clock }: JournalHostOptions) {
+  constructor({ journal, entities, projections = [], clock, replica, replicaWaitMs = 100, onPull = () => {} }: JournalHostOptions) {
     this.journal = journal;
+    this.#replica = replica;
+    this.#replicaWaitMs = replicaWaitMs;
+    this.#onPull = onPull;
     this.#entities = entities;
     this.#clock = clock;
     this.#projecting = projections.length > 0 ? createRuntime({ journal, entities, projections, clock }) : undefined;
@@ -86,17 +115,71 @@ export class JournalHost {
   async close(): Promise<void> {
     await this.#queue;
     await this.#projecting?.close();
+    await this.#replicaJournal?.then((journal) => journal.close()).catch(() => {});
   }
 
-  /** Events after the device's cursor, and its outcomes after the last it holds. */
-  async pull({ device, after, outcomesAfter, limit }: PullQuery): Promise<PullResponse> {
-    const { head, epoch, lastSeq } = await this.journal.syncState(device);
+  /** Stops serving the journal here (it moved to another shard): settles `retired`. */
+  retire(): void {
+    this.#retired();
+  }
+
+  /**
+   * Events after the device's cursor, and its outcomes after the last it holds. The head and the device's last
+   * sequence number are read on the primary; with a replica, the rest is read there once the replica has replayed
+   * them (waiting `replicaWaitMs` at most), so that the answer is the primary's: neither the head nor the device's
+   * cursor or last sequence number ever goes back, and a device that just pushed finds its outcomes.
+   */
+  async pull(query: PullQuery): Promise<PullResponse> {
+    const state = await this.#syncState(query.device);
+    const replica = await this.#replicaAt(state, query.device);
+    const answer = await this.#pullFrom(replica ?? this.journal, state, query);
+    // A page that misses what the head promises was read while a move removed this copy: the fence says so.
+    const { after, outcomesAfter } = query;
+    const short = (after < state.head && answer.events.length === 0) || (after > 0 && after <= state.head && answer.cursorEventId === null) || (outcomesAfter < state.lastSeq && answer.outcomes.length === 0);
+    if (short) await this.#syncState(query.device);
+    if (short && replica) {
+      this.#onPull('primary');
+      return this.#pullFrom(this.journal, state, query);
+    }
+    this.#onPull(replica ? 'replica' : 'primary');
+    return answer;
+  }
+
+  /** The journal's sync state on the primary; a `JournalMovedError` on the fence of a moved journal. */
+  async #syncState(device: string): Promise<SyncState> {
+    const state = await this.journal.syncState(device);
+    if (state.movedTo !== undefined) throw new JournalMovedError(this.journal.journalId, state.movedTo);
+    return state;
+  }
+
+  /** The replica's journal once it has replayed the primary's `state` (within the wait), else `undefined`. */
+  async #replicaAt(state: SyncState, device: string): Promise<PostgresJournal | undefined> {
+    if (!this.#replica) return undefined;
+    const waitUntil = performance.now() + this.#replicaWaitMs;
+    for (let pause = 1; ; pause *= 2) {
+      try {
+        this.#replicaJournal ??= this.#replica.journal(this.journal.journalId, { create: false });
+        this.#replicaJournal.catch(() => (this.#replicaJournal = undefined));
+        const journal = await this.#replicaJournal;
+        const replayed = await journal.syncState(device);
+        if (replayed.epoch === state.epoch && replayed.head >= state.head && replayed.lastSeq >= state.lastSeq && replayed.movedTo === undefined) return journal;
+      } catch {
+        // Not replayed there yet (a new journal), or the replica is away: the primary answers.
+      }
+      const left = waitUntil - performance.now();
+      if (left <= 0) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    }
+  }
+
+  /** A pull read from `journal` (the primary, or a replica that has replayed `state`), bounded at `state`. */
+  async #pullFrom(journal: PostgresJournal, { head, epoch, lastSeq }: SyncState, { device, after, outcomesAfter, limit }: PullQuery): Promise<PullResponse> {
     // Up to the head read with the device's last sequence number: every outcome up to it is then in this pull's
     // reach, and no event comes without the outcome of its command (written in the same statement).
-    const events = after < head ? (await this.journal.loadAfter(after, limit)).filter((event) => event.position <= head) : [];
-    const outcomes = outcomesAfter < lastSeq ? await this.journal.outcomes(device, outcomesAfter, lastSeq, limit) : [];
+    const events = after < head ? (await journal.loadAfter(after, limit)).filter((event) => event.position <= head) : [];
+    const outcomes = outcomesAfter < lastSeq ? await journal.outcomes(device, outcomesAfter, lastSeq, limit) : [];
     // The id of the event at the device's cursor: another one (or none) means the journal is not the one it followed.
-    const [atCursor] = after > 0 ? await this.journal.loadAfter(after - 1, 1) : [];
+    const [atCursor] = after > 0 ? await journal.loadAfter(after - 1, 1) : [];
     return {
       epoch,
       head,
@@ -122,7 +205,7 @@ export class JournalHost {
 
   async #push(deviceId: string, commands: readonly Decodable[], expectedEpoch: string | undefined): Promise<PushResponse> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const { head, epoch, lastSeq } = await this.journal.syncState(deviceId);
+      const { head, epoch, lastSeq } = await this.#syncState(deviceId);
       // Commands meant for an earlier life of the journal are not decided on this one: the device starts over first.
       if (expectedEpoch !== undefined && expectedEpoch !== epoch) {
         throw new WireError(409, 'epoch-changed', 'the journal was created again since this device last synced: pull, then push again', { epoch });

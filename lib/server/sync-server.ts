@@ -6,17 +6,31 @@ import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
 import * as v from 'valibot';
 import { type AnyDefinedProjection, type EntityDefinitions, isEventfoldError } from 'eventfold';
-import { MAX_JOURNAL_ID_LENGTH, type PostgresDatabase } from 'eventfold/postgres';
+import { MAX_JOURNAL_ID_LENGTH } from 'eventfold/postgres';
 import { PROTOCOL_VERSION, PullQuerySchema, PushRequestSchema } from '../sync/protocol.ts';
 import { type Authorize, bearerToken } from './authorization.ts';
-import { JournalHost } from './journal-host.ts';
+import type { JournalHost } from './journal-host.ts';
+import { JournalHosts, type SyncDatabase } from './journal-hosts.ts';
 import { type RateLimit, RateLimiter } from './rate-limit.ts';
 import { WireError } from './wire-error.ts';
 
 /** Options of `createSyncServer`. */
 export interface SyncServerOptions<D extends EntityDefinitions> {
-  /** Where the journals are (`openPostgresDatabase`): one journal per user or workspace. The server does not close it. */
-  readonly database: PostgresDatabase;
+  /**
+   * Where the journals are, one journal per user or workspace: a database (`openPostgresDatabase`); a database with
+   * a streaming replica, `{ primary, replica }`, that serves pulls; or shards over several servers
+   * (`shardedDatabases`), each journal whole on one. The server does not close them.
+   *
+   * A replica serves a pull once it has replayed the journal's head and the device's last sequence number as the
+   * primary has them (read there, one row), waiting `replicaWaitMs` at most, else the primary serves it: its answer
+   * is the primary's, so neither the head nor the device's cursor goes back, and a device that just pushed finds its
+   * outcomes. Pushes and change streams are the primary's.
+   */
+  readonly database: SyncDatabase;
+  /** How long a pull waits for a replica to replay what it must answer before the primary answers. Default 100 ms. */
+  readonly replicaWaitMs?: number;
+  /** Told of each pull served, and whether a replica or the primary read it (for metrics). Must not throw. */
+  readonly onPull?: (pull: { readonly journalId: string; readonly readFrom: 'primary' | 'replica' }) => void;
   /** The app's entity definitions, the same the devices run: the server decides every command again with them. */
   readonly entities: D;
   /**
@@ -91,21 +105,22 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
     }
   };
   const limiter = new RateLimiter(options.rateLimit ?? { requests: 200, perMs: 1000 }, clock);
-  const hosts = new Map<string, Promise<JournalHost>>();
+  const hosts = new JournalHosts({
+    database,
+    entities,
+    clock,
+    create: createJournals,
+    onError,
+    ...(options.projections && { projections: options.projections }),
+    ...(options.replicaWaitMs !== undefined && { replicaWaitMs: options.replicaWaitMs }),
+    ...(options.onPull && { onPull: options.onPull }),
+  });
   const streams = new Map<string, number>();
 
   let closed = false;
   const hostOf = (journalId: string): Promise<JournalHost> => {
     if (closed) throw new WireError(503, 'unavailable', 'the server is stopping; try again');
-    let host = hosts.get(journalId);
-    if (!host) {
-      host = database
-        .journal(journalId, { create: createJournals })
-        .then((journal) => new JournalHost({ journal, entities, clock, ...(options.projections && { projections: options.projections }) }));
-      host.catch(() => hosts.delete(journalId));
-      hosts.set(journalId, host);
-    }
-    return host;
+    return hosts.hostOf(journalId);
   };
 
   /** The journal a request is for, once it is authorized and within its journal's rate. */
@@ -150,13 +165,15 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
       } catch {
         throw new WireError(400, 'invalid-request', 'the body is not JSON');
       }
-      return c.json(await host.push(validated(PushRequestSchema, body, 'push')));
+      const request = validated(PushRequestSchema, body, 'push');
+      return c.json(await hosts.served(host, (on) => on.push(request)));
     },
   );
 
   app.get('/pull', async (c) => {
     const host = await admitted(c);
-    return c.json(await host.pull(validated(PullQuerySchema, c.req.query(), 'pull query')));
+    const query = validated(PullQuerySchema, c.req.query(), 'pull query');
+    return c.json(await hosts.served(host, (on) => on.pull(query)));
   });
 
   app.get('/changes', async (c) => {
@@ -184,7 +201,8 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
         if (!stream.aborted) await stream.writeSSE({ event: 'ready', data: '' });
         // Open until the device goes; a comment now and then keeps proxies from closing an idle stream.
         keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => {}), 15_000);
-        if (!stream.aborted) await gone;
+        // A host retired (its journal moved) ends the stream: the device opens it again, on the journal's new shard.
+        if (!stream.aborted) await Promise.race([gone, host.retired]);
       } catch (error) {
         // Told to the server's onError, never to the device: an error's text may say more than a device should hear.
         onError(error);
@@ -221,8 +239,7 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
     fetch,
     async close() {
       closed = true;
-      const open = await Promise.allSettled(hosts.values());
-      await Promise.all(open.map((settled) => (settled.status === 'fulfilled' ? settled.value.close() : undefined)));
+      await hosts.close();
     },
     listen: (port = 0, hostname = '127.0.0.1') =>
       new Promise((resolve, reject) => {
