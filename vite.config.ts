@@ -2,6 +2,7 @@
 import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vite';
+import { chaosCommands } from './lib/test-support/chaos/commands.ts';
 import { chromiumLaunchOptions } from './tools/chromium.mjs';
 import { contentSecurityPolicy } from './tools/csp-plugin.ts';
 import { libraryAliases } from './tools/library-aliases.ts';
@@ -48,6 +49,8 @@ export default defineConfig({
             provider: playwright({ launchOptions: chromiumLaunchOptions }),
             instances: [{ browser: 'chromium' }],
             screenshotFailures: false,
+            // The chaos test's fault proxy, server process and PostgreSQL, driven from the page.
+            commands: chaosCommands,
           },
         },
       },

@@ -11,6 +11,8 @@ export interface SyncWithOptions extends SyncConnection {
   readonly pushBatch?: number;
   /** Events per pull. Default 5,000. */
   readonly pullLimit?: number;
+  /** The longest wait between two attempts after failures, in ms. Default 30 s. */
+  readonly maxBackoffMs?: number;
   /** Told of sync's failures (each one also shows in the status). */
   readonly onError?: (error: unknown) => void;
   /**
@@ -72,6 +74,7 @@ export function syncWith(options: SyncWithOptions): WorkerSync {
             runtime: synced,
             ...(options.pushBatch !== undefined && { pushBatch: options.pushBatch }),
             ...(options.pullLimit !== undefined && { pullLimit: options.pullLimit }),
+            ...(options.maxBackoffMs !== undefined && { maxBackoffMs: options.maxBackoffMs }),
             ...(options.onError && { onError: options.onError }),
             ...(options.deleteConfirmedCopy && {
               onNewEpoch: async (epoch: string, lastSeq: number) => {

@@ -1,0 +1,1 @@
+export declare function bundleForNode(input: string, output: string): Promise<void>;
