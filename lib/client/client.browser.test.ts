@@ -222,6 +222,21 @@ describe('the client and the worker runtime', () => {
     expect(client.status).toBe('ready');
   });
 
+  it('fails the calls under way on the worker a reconnect replaces, rather than leaving them hanging', async () => {
+    const { client, database } = open();
+    await client.send('counter', 'c', { type: 'add', amount: 1 });
+    const release = await holdDatabase(database);
+    const under = Array.from({ length: 50 }, () => client.send('counter', 'c', { type: 'add', amount: 1 }));
+    client.reconnect();
+    const outcomes = await Promise.allSettled(under);
+    release();
+    for (const outcome of outcomes) expect(outcome.status === 'rejected' && outcome.reason).toBeInstanceOf(WorkerLostError);
+    expect(outcomes[0]).toMatchObject({ reason: { message: expect.stringContaining('reconnect') } });
+    // The new worker serves the journal, which holds the first command only.
+    expect((await client.state('counter', 'c')).state).toMatchObject({ value: 1 });
+    expect(client.status).toBe('ready');
+  });
+
   it('fails the calls of a worker that throws an uncaught error instead of leaving them hanging', async () => {
     expectWorkerError(/the worker crashed/);
     const { client } = open();

@@ -434,7 +434,8 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
 
   /**
    * Starts a new worker after the old one was lost, from the function given to `connect`, and watches again the
-   * entities that have subscribers. Everything acknowledged before is in the journal.
+   * entities that have subscribers. Everything acknowledged before is in the journal; calls still under way on the
+   * old worker reject with a `WorkerLostError` (each may or may not have been done).
    */
   reconnect(): void {
     if (!this.#factory) {
@@ -442,6 +443,8 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
     }
     if (this.#status === 'closed') throw new ClosedError('The client');
     this.#worker.terminate();
+    // The old worker's calls will never be answered: each may or may not have been done, as for a lost worker.
+    this.#failInFlight(new WorkerLostError('it was terminated by reconnect()'));
     this.#attach(this.#factory());
   }
 
