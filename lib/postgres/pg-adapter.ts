@@ -11,6 +11,8 @@ export interface PgAdapterOptions {
   readonly connectionString: string;
   /** Connections in the pool at most. */
   readonly poolSize: number;
+  /** How long a statement waits for a connection (a free one of the pool, or a new one to open) before it fails. Default 10 s. */
+  readonly connectTimeoutMs?: number;
   /** Told of the listening connection's losses (each is retried); must not throw. */
   readonly onError: (error: unknown) => void;
 }
@@ -33,7 +35,9 @@ export async function openPgAdapter(options: PgAdapterOptions): Promise<SqlPort>
   const config = {
     connectionString: options.connectionString,
     application_name: 'eventfold',
-    connectionTimeoutMillis: 10_000,
+    // Bounds both the wait for a free connection of a full pool and the opening of a new one: a pool whose
+    // connections are all held answers with an error, which the caller may retry, instead of queueing for ever.
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
   };
   const pool = new pg.Pool({ ...config, max: options.poolSize });
   // An idle connection that the server drops is reported here; unhandled, the event would end the process.

@@ -30,6 +30,13 @@ export interface PostgresDatabaseOptions {
   /** Connections to the server at most (ignored by PGlite, which is one). Default 10. */
   readonly poolSize?: number;
   /**
+   * How long, in milliseconds, a call waits for a connection to the server before it fails with a `StorageError`
+   * (nothing stored): for a free connection while all `poolSize` are in use, or for a new one to be opened (ignored
+   * by PGlite). A sync server answers that error with a retryable `503`, so devices back off and retry rather than
+   * wait on a pool that busy work holds. Default 10,000.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
    * `true` (the default): create or upgrade the schema on open, in one transaction under an advisory lock, so that
    * processes opening at once do not race. `false`: only check that the schema is at this build's version, for a
    * role that may read and write the tables but not create them (see the module's documentation).
@@ -145,9 +152,10 @@ export class PostgresDatabase {
  * and a `StorageError` when the server cannot be reached or the schema is not usable.
  */
 export async function openPostgresDatabase(options: PostgresDatabaseOptions = {}): Promise<PostgresDatabase> {
-  const { connectionString, dataDir, schema = 'eventfold', poolSize = 10, migrate = true, onError = () => {} } = options;
+  const { connectionString, dataDir, schema = 'eventfold', poolSize = 10, connectTimeoutMs = 10_000, migrate = true, onError = () => {} } = options;
   quotedSchema(schema);
   assertSequenceNr(poolSize, 'poolSize');
+  assertSequenceNr(connectTimeoutMs, 'connectTimeoutMs');
   if (connectionString !== undefined && dataDir !== undefined) {
     throw new InvalidArgumentError('Give either a connectionString (a server) or a dataDir (PGlite), not both', 'connectionString');
   }
@@ -166,7 +174,7 @@ export async function openPostgresDatabase(options: PostgresDatabaseOptions = {}
   };
   let port: SqlPort;
   try {
-    port = connectionString !== undefined ? await openPgAdapter({ connectionString, poolSize, onError: report }) : await openPgliteAdapter(dataDir);
+    port = connectionString !== undefined ? await openPgAdapter({ connectionString, poolSize, connectTimeoutMs, onError: report }) : await openPgliteAdapter(dataDir);
   } catch (error) {
     throw typedError('connecting to PostgreSQL', error);
   }

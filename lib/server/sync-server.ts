@@ -92,7 +92,9 @@ const JOURNAL_ID = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_JOURNAL_ID
  * - `GET /v1/journals/:journal/changes` — Server-Sent Events: `ready` once listening, then `change` whenever the
  *   journal may have new events (a wake-up only: pull to learn what changed).
  *
- * Errors are answered with a status and an `ErrorBody`: `{ error: { code, message, retryable } }`.
+ * Errors are answered with a status and an `ErrorBody`: `{ error: { code, message, retryable } }`. The database's
+ * failures (unreachable, restarting, its connection pool or disk full) are a retryable `503 unavailable` with a
+ * `Retry-After`, as is a `429`: nothing of the request was stored, or what was is answered again on the retry.
  */
 export function createSyncServer<D extends EntityDefinitions>(options: SyncServerOptions<D>): SyncServer {
   const { database, entities, authorize, createJournals = true, maxBodyBytes = 4 << 20, maxStreamsPerJournal = 64 } = options;
@@ -268,8 +270,16 @@ function validated<S extends v.GenericSchema>(schema: S, input: unknown, what: s
   throw new WireError(400, 'invalid-request', `the ${what} is invalid${path && ` at ${path}`}: ${issue.message}`, { path });
 }
 
+/** The `Retry-After` of a `503` (the database or the journal unavailable for now), in seconds. */
+const UNAVAILABLE_RETRY_AFTER_S = 1;
+
+/**
+ * The response of an error: its status and body, with a `Retry-After` on a `429` (the rate limit's wait) and on a
+ * `503` (`UNAVAILABLE_RETRY_AFTER_S`: the database restarting, its pool or disk full, the journal moving all pass).
+ */
 function errorResponse(error: WireError): Response {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (error.status === 429 && typeof error.details.retryAfterMs === 'number') headers['retry-after'] = String(Math.ceil(error.details.retryAfterMs / 1000));
+  if (error.status === 503) headers['retry-after'] = String(UNAVAILABLE_RETRY_AFTER_S);
   return new Response(JSON.stringify(error.body()), { status: error.status, headers });
 }
