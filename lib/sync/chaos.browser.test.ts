@@ -85,7 +85,11 @@ async function chaosRun({ seed, devices: deviceCount, steps }: RunOptions): Prom
 
   const devices: Device[] = Array.from({ length: deviceCount }, (_, i) => {
     const name = `d${i}`;
-    const config: ChaosDeviceConfig = { database: uniqueDatabaseName(`chaos-${name}`), url: `${proxyUrl}/d/${name}`, journalId, token };
+    // A host of its own, as a device in a browser of its own has: a browser opens at most six connections to one
+    // host over HTTP/1.1, and each device holds one open for its change stream.
+    const host = new URL(proxyUrl);
+    host.hostname = `${name}.localhost`;
+    const config: ChaosDeviceConfig = { database: uniqueDatabaseName(`chaos-${name}`), url: `${host.origin}/d/${name}`, journalId, token };
     const device: Device = { name, config, client: undefined as never, worker: undefined, alive: true, offline: false, inFlight: new Set() };
     device.client = connect<Entities>(() => (device.worker = new Worker(new URL('../test-support/chaos-device.worker.ts', import.meta.url), { type: 'module', name: JSON.stringify(config) })));
     return device;
@@ -223,6 +227,7 @@ async function chaosRun({ seed, devices: deviceCount, steps }: RunOptions): Prom
     await expect.poll(async () => (record = await commands.chaosRecord(journalId)).readModel.checkpoint).toBe(head);
     expect(record.readModel.documents).toEqual(rebuiltBalances(record.events));
 
+    console.log(`chaos: ${log.filter((line) => /faults stop|every send settled|converged/.test(line)).join('; ')}`);
     const report = await commands.chaosReport({ tail: 0 });
     expect(report.statuses[500] ?? 0).toBe(0);
     const outcomes = countBy(record.outcomes, (outcome) => outcome.status);
