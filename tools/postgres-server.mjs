@@ -280,6 +280,27 @@ async function createCluster(bin, dir, dataDir, settings) {
 }
 
 /**
+ * A fresh temporary folder for a cluster (`data/`, `postgres.log`), watched so that its server stops and the folder
+ * goes when this process dies; `removeFolder` removes it.
+ * @param {string} bin
+ * @param {string} prefix
+ */
+function clusterFolder(bin, prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dataDir = join(dir, 'data');
+  const logFile = join(dir, 'postgres.log');
+  const entry = { dir, dataDir, bin, watchdog: startWatchdog(bin, dataDir, dir) };
+  live.add(entry);
+  installExitHandler();
+  const removeFolder = () => {
+    live.delete(entry);
+    rmSync(dir, { recursive: true, force: true });
+    entry.watchdog.kill();
+  };
+  return { dir, dataDir, logFile, removeFolder };
+}
+
+/**
  * Creates a throwaway cluster in a fresh temporary folder and starts it on a free loopback port. The folder is owned by
  * the `postgres` user when we are root (PostgreSQL refuses root), by us otherwise. The server listens on 127.0.0.1
  * only, with its Unix socket inside the folder, so that runs at once never share a port, a socket or a lock file.
@@ -298,17 +319,7 @@ export async function startPostgres({ log = () => {}, fsync = true, settings = {
   }
   const began = performance.now();
   const bin = ensurePostgresBinaries({ log });
-  const dir = mkdtempSync(join(tmpdir(), 'eventfold-postgres-'));
-  const dataDir = join(dir, 'data');
-  const logFile = join(dir, 'postgres.log');
-  const entry = { dir, dataDir, bin, watchdog: startWatchdog(bin, dataDir, dir) };
-  live.add(entry);
-  installExitHandler();
-  const removeFolder = () => {
-    live.delete(entry);
-    rmSync(dir, { recursive: true, force: true });
-    entry.watchdog.kill();
-  };
+  const { dir, dataDir, logFile, removeFolder } = clusterFolder(bin, 'eventfold-postgres-');
 
   const pgCtl = (/** @type {string[]} */ args) => run(dir, join(bin, 'pg_ctl'), ['-D', dataDir, ...args]);
   const start = (/** @type {number} */ port) => pgCtl(['-o', `-p ${port}`, '-l', logFile, '-w', '-t', '60', 'start']);
@@ -465,17 +476,7 @@ export async function freshDatabase(url, prefix) {
 export async function startReplica(primary, { log = () => {} } = {}) {
   const began = performance.now();
   const bin = ensurePostgresBinaries({ log });
-  const dir = mkdtempSync(join(tmpdir(), 'eventfold-replica-'));
-  const dataDir = join(dir, 'data');
-  const logFile = join(dir, 'postgres.log');
-  const entry = { dir, dataDir, bin, watchdog: startWatchdog(bin, dataDir, dir) };
-  live.add(entry);
-  installExitHandler();
-  const removeFolder = () => {
-    live.delete(entry);
-    rmSync(dir, { recursive: true, force: true });
-    entry.watchdog.kill();
-  };
+  const { dir, dataDir, logFile, removeFolder } = clusterFolder(bin, 'eventfold-replica-');
   const pid = () => {
     const pidFile = join(dataDir, 'postmaster.pid');
     const value = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;

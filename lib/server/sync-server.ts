@@ -49,6 +49,11 @@ export interface SyncServerOptions<D extends EntityDefinitions> {
   /** Change streams open at once per journal. Default 64. */
   readonly maxStreamsPerJournal?: number;
   /**
+   * How often an idle change stream is sent a keep-alive comment, in ms: it keeps proxies from closing the stream,
+   * and tells the device the stream still lives (it reopens one silent past its `streamSilenceMs`). Default 15 s.
+   */
+  readonly keepAliveMs?: number;
+  /**
    * The origins of apps served from elsewhere that may call the server from a browser (CORS), as `https://app.example`;
    * `'*'` for any. Default: none (the app and the server share an origin).
    */
@@ -97,7 +102,7 @@ const JOURNAL_ID = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_JOURNAL_ID
  * `Retry-After`, as is a `429`: nothing of the request was stored, or what was is answered again on the retry.
  */
 export function createSyncServer<D extends EntityDefinitions>(options: SyncServerOptions<D>): SyncServer {
-  const { database, entities, authorize, createJournals = true, maxBodyBytes = 4 << 20, maxStreamsPerJournal = 64 } = options;
+  const { database, entities, authorize, createJournals = true, maxBodyBytes = 4 << 20, maxStreamsPerJournal = 64, keepAliveMs = 15_000 } = options;
   const clock = options.clock ?? Date.now;
   const onError = (error: unknown) => {
     try {
@@ -202,7 +207,7 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
         });
         if (!stream.aborted) await stream.writeSSE({ event: 'ready', data: '' });
         // Open until the device goes; a comment now and then keeps proxies from closing an idle stream.
-        keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => {}), 15_000);
+        keepAlive = setInterval(() => void stream.write(': keep-alive\n\n').catch(() => {}), keepAliveMs);
         // A host retired (its journal moved) ends the stream: the device opens it again, on the journal's new shard.
         if (!stream.aborted) await Promise.race([gone, host.retired]);
       } catch (error) {

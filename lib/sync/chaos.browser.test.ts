@@ -22,7 +22,7 @@ import { CHAOS_SEEDS } from './chaos-seeds.ts';
 type Entities = typeof syncTestEntities;
 
 /** The faults of the chaotic phase, per request. */
-const RATES: FaultRates = { drop: 0.08, loseResponse: 0.08, duplicate: 0.06, reorder: 0.06, delay: 0.12, cutStream: 0.3 };
+const RATES: FaultRates = { drop: 0.08, loseResponse: 0.08, duplicate: 0.06, reorder: 0.06, delay: 0.12, stall: 0.03, cutStream: 0.3, halfOpen: 0.5 };
 const ACCOUNTS = ['alpha', 'beta', 'gamma'];
 
 /** One device of a run, as the test drives it. */

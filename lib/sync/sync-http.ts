@@ -18,6 +18,18 @@ export interface SyncConnection {
   readonly journalId: string;
   /** The bearer token for the journal, asked for before every request (so that it can be renewed). */
   readonly token: () => string | Promise<string>;
+  /**
+   * How long a push or a pull may take, answer and body, before it counts as lost (a retryable `offline` failure):
+   * a network that drops a connection without a word would otherwise hold the loop for as long as TCP waits.
+   * Default 30 s.
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * How long the change stream may stay silent before it counts as cut, and is opened again: the server sends a
+   * keep-alive every 15 s (`createSyncServer`'s `keepAliveMs`), and a stream a proxy left half-open sends nothing.
+   * Default 45 s; keep it above the server's keep-alive interval.
+   */
+  readonly streamSilenceMs?: number;
 }
 
 /**
@@ -51,40 +63,70 @@ export class SyncHttp {
    * `onChange` for each wake-up. Resolves when the stream ends; rejects with a `SyncError` when it cannot open.
    */
   async changes(signal: AbortSignal, onReady: () => void, onChange: () => void): Promise<void> {
-    const response = await this.#request('/changes', { signal, headers: { accept: 'text/event-stream' } });
-    if (!response.body) throw new SyncError('bad-answer', 'the change stream has no body', { status: response.status, retryable: true });
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
+    const silenceMs = this.connection.streamSilenceMs ?? 45_000;
+    // Silence from the first byte on (an answer that never comes included) ends the stream.
+    const silence = new AbortController();
+    let timer = setTimeout(() => silence.abort(), silenceMs);
+    const heard = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => silence.abort(), silenceMs);
+    };
+    const silent = () => new SyncError('offline', `the change stream was silent for ${silenceMs} ms`, { retryable: true });
+    let reader: ReadableStreamDefaultReader<string> | undefined;
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const message = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(message)?.[1];
-          if (event === 'ready') onReady();
-          else if (event === 'change') onChange();
-        }
-        // A stream that sends no message boundary is not the protocol's: bound what is kept of it.
-        if (buffer.length > 65_536) throw new SyncError('bad-answer', 'the change stream sent an endless message', { retryable: true });
-      }
+      const response = await this.#request('/changes', { signal: AbortSignal.any([signal, silence.signal]), headers: { accept: 'text/event-stream' } }).catch((error: unknown) => {
+        throw silence.signal.aborted && !signal.aborted ? silent() : error;
+      });
+      if (!response.body) throw new SyncError('bad-answer', 'the change stream has no body', { status: response.status, retryable: true });
+      reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      heard();
+      await this.#readChanges(reader, heard, onReady, onChange);
     } catch (error) {
       if (signal.aborted) return;
+      if (silence.signal.aborted) throw silent();
       throw error instanceof SyncError ? error : new SyncError('offline', 'the change stream was cut', { retryable: true, cause: error });
     } finally {
-      reader.releaseLock();
+      clearTimeout(timer);
+      reader?.releaseLock();
     }
   }
 
+  async #readChanges(reader: ReadableStreamDefaultReader<string>, heard: () => void, onReady: () => void, onChange: () => void): Promise<void> {
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      heard();
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const message = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(message)?.[1];
+        if (event === 'ready') onReady();
+        else if (event === 'change') onChange();
+      }
+      // A stream that sends no message boundary is not the protocol's: bound what is kept of it.
+      if (buffer.length > 65_536) throw new SyncError('bad-answer', 'the change stream sent an endless message', { retryable: true });
+    }
+  }
+
+  /** A request and its answer's body within `requestTimeoutMs`, validated with `schema`. */
   async #call<S extends v.GenericSchema>(path: string, schema: S, init: RequestInit): Promise<v.InferOutput<S>> {
-    const response = await this.#request(path, init);
+    const timeoutMs = this.connection.requestTimeoutMs ?? 30_000;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const caller = init.signal;
+    const timedOut = (error: unknown) =>
+      timeout.aborted && !caller?.aborted ? new SyncError('offline', `no answer to ${path.split('?')[0]} within ${timeoutMs} ms`, { retryable: true, cause: error }) : error;
+    const signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
+    const response = await this.#request(path, { ...init, signal }).catch((error: unknown) => {
+      throw timedOut(error);
+    });
     let body: unknown;
     try {
       body = await response.json();
     } catch (error) {
+      if (signal.aborted) throw timedOut(error);
       throw new SyncError('bad-answer', `the answer to ${path.split('?')[0]} is not JSON`, { status: response.status, retryable: true, cause: error });
     }
     const parsed = v.safeParse(schema, body);

@@ -26,6 +26,10 @@ exposeRuntime({
     token: () => token,
     // Faults come fast here: a device that backed off for half a minute would only slow the test down.
     maxBackoffMs: 1000,
+    // The proxy stalls requests and leaves change streams half-open: a device gives up on them sooner than it would
+    // on a real network, against a server that sends a keep-alive every 400 ms.
+    requestTimeoutMs: 3000,
+    streamSilenceMs: 2000,
     deleteConfirmedCopy: () => deleteIndexedDbJournal(database),
   }),
 });

@@ -20,6 +20,8 @@ const server = createSyncServer({
   rateLimit: { requests: 100_000, perMs: 1000 },
   // The devices' page is served from another port than the proxy's.
   allowedOrigins: '*',
+  // Often enough that a device soon tells a stream the proxy left half-open (its streamSilenceMs is 2 s).
+  keepAliveMs: 400,
   onError: (error) => console.error(`server-error ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`),
 });
 const listening = await server.listen(Number(port));

@@ -1,8 +1,9 @@
 /// <reference types="node" />
 // An HTTP proxy on loopback between devices and a sync server that misbehaves as networks do: each device reaches
 // the server at `<proxy>/d/<device>/…`, and each of its requests may be dropped before the server sees it, answered
-// by the server and then lost, delivered twice, held back until the device's next request has gone ahead, or
-// delayed; a device may be taken offline (its requests refused, its change streams cut). Decisions come from one
+// by the server and then lost, delivered twice, held back until the device's next request has gone ahead, delayed,
+// or stalled (never answered, before or after the server answered); a change stream may be cut, or left open and
+// silent when the server's end closed; a device may be taken offline (its requests refused, its change streams cut). Decisions come from one
 // seeded generator per device, so a device's n-th request meets the same fault in every run of a seed.
 import { type IncomingMessage, request as forward, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -73,7 +74,7 @@ export async function startFaultProxy({ target, seed, rates: initialRates = NO_F
   let rates = initialRates;
   const devices = new Map<string, DeviceLine>();
   const lines: TraceLine[] = [];
-  const counts = Object.fromEntries((['drop', 'loseResponse', 'duplicate', 'reorder', 'delay', 'cutStream', 'offline', 'server-down', 'passed'] as const).map((kind) => [kind, 0])) as Record<FaultKind, number>;
+  const counts = Object.fromEntries((['drop', 'loseResponse', 'duplicate', 'reorder', 'delay', 'stall', 'cutStream', 'halfOpen', 'offline', 'server-down', 'passed'] as const).map((kind) => [kind, 0])) as Record<FaultKind, number>;
   const statuses: Record<number, number> = {};
   const sockets = new Set<Socket>();
 
@@ -115,6 +116,14 @@ export async function startFaultProxy({ target, seed, rates: initialRates = NO_F
       record(fault, answer.statusCode);
       response.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(response);
+      // The server's end closed before the stream ended (the server was killed): the device's end is closed too, or
+      // left open and silent, as a proxy that missed the close leaves it.
+      answer.on('error', () => {});
+      answer.on('close', () => {
+        if (answer.complete || response.destroyed) return;
+        if (device.random() < rates.halfOpen) record('halfOpen');
+        else cut(response);
+      });
       const end = () => {
         outgoing.destroy();
         cut(response);
@@ -166,7 +175,7 @@ export async function startFaultProxy({ target, seed, rates: initialRates = NO_F
     const draw = device.random();
     let fault: FaultKind = 'passed';
     let edge = 0;
-    for (const kind of ['drop', 'loseResponse', 'duplicate', 'reorder', 'delay'] as const) {
+    for (const kind of ['drop', 'loseResponse', 'duplicate', 'reorder', 'delay', 'stall'] as const) {
       edge += rates[kind];
       if (draw < edge) {
         fault = kind;
@@ -193,6 +202,12 @@ export async function startFaultProxy({ target, seed, rates: initialRates = NO_F
     if (body === undefined || fault === 'drop' || device.offline) {
       record(device.offline ? 'offline' : 'drop');
       cut(response);
+      return;
+    }
+    if (fault === 'stall') {
+      // Silence: half the time after the server has answered (a push decided, its answer never to come).
+      const answer = answerFirst ? await sendOn(incoming, path, body) : undefined;
+      record('stall', answer?.status);
       return;
     }
     if (delay > 0) await sleep(delay);

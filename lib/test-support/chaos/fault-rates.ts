@@ -12,9 +12,16 @@ export interface FaultRates {
   readonly reorder: number;
   /** The request waits up to 250 ms before it goes, and its answer as long before it comes back. */
   readonly delay: number;
+  /** The request is taken and never answered, nor its connection closed, as a network that lost it says nothing. */
+  readonly stall: number;
   /** A change stream is cut after up to 2 s. */
   readonly cutStream: number;
+  /**
+   * A change stream whose server end closed (the server killed, say) is left open towards the device, silent, as a
+   * proxy that missed the close leaves it; otherwise it is closed.
+   */
+  readonly halfOpen: number;
 }
 
 /** The faults of a run with none. */
-export const NO_FAULTS: FaultRates = { drop: 0, loseResponse: 0, duplicate: 0, reorder: 0, delay: 0, cutStream: 0 };
+export const NO_FAULTS: FaultRates = { drop: 0, loseResponse: 0, duplicate: 0, reorder: 0, delay: 0, stall: 0, cutStream: 0, halfOpen: 0 };
