@@ -19,8 +19,11 @@ const TABLES: ReadonlyArray<readonly [table: string, key: string]> = [
   ['sync_outcomes', 'device_id, seq'],
 ];
 
-/** Rows copied per round trip. */
-const PAGE_ROWS = 2000;
+/**
+ * Rows copied per round trip: a value is at most 1 MiB (larger ones are refused on the way in), so a page stays far
+ * below the 256 MB a `jsonb` value may hold, and a move holds one page at a time in memory, whatever the journal.
+ */
+const PAGE_ROWS = 200;
 
 /** What a copy of a journal holds, to compare two copies by: each table's rows and a digest of their contents. */
 type Census = Record<string, { rows: number; digest: string }>;
@@ -37,16 +40,20 @@ function statementsOf(schema: string) {
     lock: `SELECT head, epoch, moved_to FROM ${s}.journals WHERE journal_id = $1 FOR UPDATE`,
     state: `SELECT head, epoch, moved_to FROM ${s}.journals WHERE journal_id = $1`,
     notify: 'SELECT pg_notify($2, $1)',
+    // Keyset paging ($3: the last row of the page before, as JSON, or NULL): each page is read from the key's index.
     page: (table: string, key: string) =>
-      `SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY ${key}), '[]')::text AS rows
-       FROM (SELECT * FROM ${s}.${table} WHERE journal_id = $1 ORDER BY ${key} LIMIT $2 OFFSET $3) t`,
+      `SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY ${key}), '[]')::text AS rows, count(*)::int AS n,
+              (array_agg(to_jsonb(t) ORDER BY ${key} DESC))[1]::text AS last
+       FROM (SELECT * FROM ${s}.${table} WHERE journal_id = $1
+               AND ($3::jsonb IS NULL OR (${key}) > (SELECT ${key} FROM jsonb_populate_record(NULL::${s}.${table}, $3::jsonb)))
+             ORDER BY ${key} LIMIT $2) t`,
     // The same columns in the same order on every database at this schema version: a row goes in as it came out.
     insert: (table: string) => `INSERT INTO ${s}.${table} SELECT * FROM jsonb_populate_recordset(NULL::${s}.${table}, $1::text::jsonb)`,
     remove: (table: string) => `DELETE FROM ${s}.${table} WHERE journal_id = $1`,
     unfence: `UPDATE ${s}.journals SET moved_to = NULL WHERE journal_id = $1`,
     census: `SELECT jsonb_build_object(${TABLES.map(
       ([table, key]) =>
-        `'${table}', (SELECT jsonb_build_object('rows', count(*), 'digest', md5(coalesce(string_agg((${rowOf(table)})::text, E'\\n' ORDER BY ${key}), '')))
+        `'${table}', (SELECT jsonb_build_object('rows', count(*), 'digest', md5(coalesce(string_agg(md5((${rowOf(table)})::text), '' ORDER BY ${key}), '')))
           FROM ${s}.${table} t WHERE journal_id = $1)`,
     ).join(', ')})::text AS census`,
   };
@@ -98,14 +105,13 @@ export async function copyJournal(source: PostgresDatabase, target: PostgresData
     for (const [table] of [...TABLES].reverse()) await query(sql.remove(table), [journalId]);
     let copied = 0;
     for (const [table, key] of TABLES) {
-      for (let offset = 0; ; offset += PAGE_ROWS) {
-        const [page] = await from.query<{ rows: string }>(sql.page(table, key), [journalId, PAGE_ROWS, offset]);
-        const rows = page?.rows ?? '[]';
-        if (rows === '[]') break;
-        await query(sql.insert(table), [rows]);
-        const count = (JSON.parse(rows) as unknown[]).length;
-        copied += count;
-        if (count < PAGE_ROWS) break;
+      for (let last: string | null = null; ; ) {
+        const [page]: { rows: string; n: number; last: string | null }[] = await from.query<{ rows: string; n: number; last: string | null }>(sql.page(table, key), [journalId, PAGE_ROWS, last]);
+        if (!page || page.n === 0) break;
+        await query(sql.insert(table), [page.rows]);
+        copied += page.n;
+        if (page.n < PAGE_ROWS) break;
+        last = page.last;
       }
     }
     await query(sql.unfence, [journalId]);

@@ -1,6 +1,6 @@
 /// <reference types="node" />
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError, StorageError } from 'eventfold';
+import { InvalidArgumentError, isEventfoldError, StorageError } from 'eventfold';
 import { assertName } from 'eventfold/kit';
 import { copyJournal, fenceJournal, removeSourceCopy } from './journal-move.ts';
 import { MAX_JOURNAL_ID_LENGTH, PostgresDatabase } from './postgres-database.ts';
@@ -183,7 +183,9 @@ export class ShardedDatabases {
     // A journal stored before its database was a shard (or before the directory was kept) is where it is.
     const holders: string[] = [];
     for (const [name, { primary }] of this.#shards) {
-      const state = await this.#state(primary, journalId).catch(() => undefined);
+      // A shard that cannot be asked fails the placement: taken for one without the journal, it could see the
+      // journal placed anew elsewhere, and its devices start over on an empty one.
+      const state = await this.#state(primary, journalId).catch(absentAsUndefined);
       if (state && state.movedTo === undefined) holders.push(name);
     }
     if (holders.length > 1) throw new StorageError('placing a journal', new Error(`the shards ${holders.join(' and ')} each hold a live journal "${journalId}": keep one`));
@@ -213,9 +215,15 @@ export class ShardedDatabases {
   }
 
   async #fencedTowards(database: PostgresDatabase, journalId: string, to: string): Promise<boolean> {
-    const state = await this.#state(database, journalId).catch(() => undefined);
+    const state = await this.#state(database, journalId).catch(absentAsUndefined);
     return state?.movedTo === to;
   }
+}
+
+/** `undefined` for a shard that holds no such journal; any other failure stays one. */
+function absentAsUndefined(error: unknown): undefined {
+  if (isEventfoldError(error, 'invalid-argument')) return undefined;
+  throw error;
 }
 
 /** The directory's SQL, and the look at a shard's journal row. */

@@ -118,6 +118,12 @@ export class JournalHost {
     await this.#replicaJournal?.then((journal) => journal.close()).catch(() => {});
   }
 
+  /** Whether the journal is still served here: a `JournalMovedError` when a move's fence is on its row. */
+  async checkNotMoved(): Promise<void> {
+    // Any device id reads the journal's row; this one is no device's.
+    await this.#syncState('change-stream');
+  }
+
   /** Stops serving the journal here (it moved to another shard): settles `retired`. */
   retire(): void {
     this.#retired();
@@ -132,16 +138,16 @@ export class JournalHost {
   async pull(query: PullQuery): Promise<PullResponse> {
     const state = await this.#syncState(query.device);
     const replica = await this.#replicaAt(state, query.device);
-    const answer = await this.#pullFrom(replica ?? this.journal, state, query);
-    // A page that misses what the head promises was read while a move removed this copy: the fence says so.
-    const { after, outcomesAfter } = query;
-    const short = (after < state.head && answer.events.length === 0) || (after > 0 && after <= state.head && answer.cursorEventId === null) || (outcomesAfter < state.lastSeq && answer.outcomes.length === 0);
-    if (short) await this.#syncState(query.device);
-    if (short && replica) {
-      this.#onPull('primary');
-      return this.#pullFrom(this.journal, state, query);
+    // A replica that fails the read (a query cancelled by a recovery conflict, a restart) leaves it to the primary.
+    const fromReplica = replica && (await this.#pullFrom(replica, state, query).catch(() => undefined));
+    if (fromReplica && !isShort(fromReplica, state, query)) {
+      this.#onPull('replica');
+      return fromReplica;
     }
-    this.#onPull(replica ? 'replica' : 'primary');
+    const answer = await this.#pullFrom(this.journal, state, query);
+    // A page that misses what the head promises was read while a move removed this copy: the fence says so.
+    if (isShort(answer, state, query)) await this.#syncState(query.device);
+    this.#onPull('primary');
     return answer;
   }
 
@@ -157,14 +163,24 @@ export class JournalHost {
     if (!this.#replica) return undefined;
     const waitUntil = performance.now() + this.#replicaWaitMs;
     for (let pause = 1; ; pause *= 2) {
-      try {
-        this.#replicaJournal ??= this.#replica.journal(this.journal.journalId, { create: false });
-        this.#replicaJournal.catch(() => (this.#replicaJournal = undefined));
-        const journal = await this.#replicaJournal;
-        const replayed = await journal.syncState(device);
-        if (replayed.epoch === state.epoch && replayed.head >= state.head && replayed.lastSeq >= state.lastSeq && replayed.movedTo === undefined) return journal;
-      } catch {
-        // Not replayed there yet (a new journal), or the replica is away: the primary answers.
+      if (!this.#replicaJournal) {
+        const opening = this.#replica.journal(this.journal.journalId, { create: false });
+        opening.catch(() => {
+          if (this.#replicaJournal === opening) this.#replicaJournal = undefined;
+        });
+        this.#replicaJournal = opening;
+      }
+      const opened = this.#replicaJournal;
+      // Each look is bounded by what is left of the wait: a replica that does not answer (its pool full, the
+      // network gone) costs a pull no more than `replicaWaitMs`. Not replayed yet (a new journal), or away: the
+      // primary answers.
+      const replayed = await beforeDeadline(
+        opened.then(async (journal) => ({ journal, state: await journal.syncState(device) })),
+        waitUntil - performance.now(),
+      );
+      if (replayed) {
+        const { journal, state: there } = replayed;
+        if (there.epoch === state.epoch && there.head >= state.head && there.lastSeq >= state.lastSeq && there.movedTo === undefined) return journal;
       }
       const left = waitUntil - performance.now();
       if (left <= 0) return undefined;
@@ -212,8 +228,14 @@ export class JournalHost {
       }
       const seen = commands.filter(({ wire }) => wire.seq <= lastSeq);
       const fresh = commands.filter(({ wire }) => wire.seq > lastSeq);
-      const stored = await this.#storedOutcomes(deviceId, seen, lastSeq);
+      // A refusal read across a move (the state before the fence, the outcomes after the source's copy went) would
+      // make the device renumber its outbox for nothing: the fence, read again, says so first.
+      const stored = await this.#storedOutcomes(deviceId, seen, lastSeq).catch(async (error: unknown) => {
+        await this.#syncState(deviceId);
+        throw error;
+      });
       if (fresh.length > 0 && fresh[0]!.wire.seq !== lastSeq + 1) {
+        await this.#syncState(deviceId);
         throw new WireError(409, 'out-of-order', `the device's next command is ${lastSeq + 1}, not ${fresh[0]!.wire.seq}`, { expectedSeq: lastSeq + 1, lastSeq });
       }
       if (fresh.length === 0) return { epoch, lastSeq, outcomes: stored };
@@ -410,4 +432,28 @@ function pageOf(events: readonly (PersistedEvent & StreamOf)[]): WireEvent[] {
     page.push(wire);
   }
   return page;
+}
+
+/**
+ * Whether a pull's answer misses what the state it was bounded at promises: an event after the cursor, the event at
+ * the cursor, an outcome after the device's last. Read from a replica, the primary answers instead; read from the
+ * primary, a move removed the copy under it, and its fence says so.
+ */
+function isShort(answer: PullResponse, state: SyncState, { after, outcomesAfter }: PullQuery): boolean {
+  return (
+    (after < state.head && answer.events.length === 0) ||
+    (after > 0 && after <= state.head && answer.cursorEventId === null) ||
+    (outcomesAfter < state.lastSeq && answer.outcomes.length === 0)
+  );
+}
+
+/** What `promise` resolves with within `ms`; `undefined` if it rejects or takes longer (its outcome then ignored). */
+function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  if (ms <= 0) {
+    promise.catch(() => {});
+    return Promise.resolve(undefined);
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  return Promise.race([promise.catch(() => undefined), late]).finally(() => clearTimeout(timer));
 }

@@ -8,13 +8,21 @@ export type SyncDatabase = PostgresDatabase | ShardDatabases | ShardedDatabases;
 
 /** What the hosts are made with. */
 export interface JournalHostsOptions {
+  /** Where the journals are. */
   readonly database: SyncDatabase;
+  /** The entities every host decides commands with. */
   readonly entities: EntityDefinitions;
+  /** The read models every host keeps. */
   readonly projections?: readonly AnyDefinedProjection[];
+  /** The time of events and outcomes. */
   readonly clock: () => number;
+  /** Whether a journal that does not exist is created on first use. */
   readonly create: boolean;
+  /** `SyncServerOptions.replicaWaitMs`. */
   readonly replicaWaitMs?: number;
+  /** `SyncServerOptions.onPull`. */
   readonly onPull?: (pull: { readonly journalId: string; readonly readFrom: 'primary' | 'replica' }) => void;
+  /** Told of failures no request answers for (a host that failed to close, a look that failed). */
   readonly onError: (error: unknown) => void;
 }
 
@@ -34,6 +42,8 @@ export class JournalHosts {
   readonly #made = new Map<string, JournalHost>();
   /** The shard each host's journal is on (for shards only). */
   readonly #shardOf = new WeakMap<JournalHost, string>();
+  /** The look of `noticed` under way per host, and whether wake-ups came during it. */
+  readonly #looking = new WeakMap<JournalHost, { again: boolean }>();
 
   constructor(options: JournalHostsOptions) {
     this.#options = options;
@@ -72,6 +82,35 @@ export class JournalHosts {
         host = next;
       }
     }
+  }
+
+  /**
+   * Told of a wake-up of `host`'s journal (a commit, or a move's fence): with shards, looks whether the journal moved
+   * away, and retires the host if so, which ends its change streams. A process that serves a journal's streams but
+   * none of its pushes or pulls learns of a move only this way. One look at a time per host, and one more after it
+   * for the wake-ups it missed.
+   */
+  noticed(host: JournalHost): void {
+    if (!(this.#options.database instanceof ShardedDatabases)) return;
+    const looking = this.#looking.get(host);
+    if (looking) {
+      looking.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.#looking.set(host, state);
+    const look = async () => {
+      do {
+        state.again = false;
+        await this.served(host, (on) => (on === host ? on.checkNotMoved() : Promise.resolve()));
+      } while (state.again && this.#made.get(host.journal.journalId) === host);
+    };
+    look()
+      .catch((error: unknown) => {
+        // A move under way (503) is found again at the next wake-up; anything else is the server's to hear of.
+        if (!(error instanceof WireError)) this.#options.onError(error);
+      })
+      .finally(() => this.#looking.delete(host));
   }
 
   /** Retires every host. */

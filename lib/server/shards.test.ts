@@ -9,6 +9,7 @@ import { createSyncServer, type SyncServer } from 'eventfold/server';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, startReplica } from '../../tools/postgres-server.mjs';
+import { fenceJournal } from '../postgres/journal-move.ts';
 import type { PullResponse, PushedCommand, PushResponse, WireEvent } from '../sync/protocol.ts';
 import { account } from '../test-support/bank-account.ts';
 import { runSeed, seededRandom } from '../test-support/seeded-random.ts';
@@ -217,6 +218,58 @@ describe('the sync server on shards', () => {
   });
 });
 
+describe('a journal while it moves', () => {
+  it('is answered with retryable 503s between the fence and the flip, and a move cut off after its fence is resumed', async () => {
+    const journalId = `fenced-${randomId()}`;
+    const server = createSyncServer({ database: sharded(), entities, authorize: () => true });
+    const operator = sharded();
+    const dev = device(journalId);
+    // More rows than a page of the copy holds, in events and in outcomes.
+    const first = 450;
+    expect((await dev.push(server, Array.from({ length: first }, (_, i) => dev.deposit(i + 1, i + 1)))).status).toBe(200);
+    const from = (await operator.placement(journalId)).shard;
+    const to = ['a', 'b', 'c'].find((name) => name !== from)!;
+    // The move's first step alone, as a move whose connection was lost right after it leaves the journal.
+    await fenceJournal(operator.shard(from).primary, journalId, to);
+    for (const answer of [await dev.push(server, [dev.deposit(first + 1, 1)]), await dev.pull(server, 0, 0)]) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(503);
+      expect(answer.body.error?.retryable).toBe(true);
+    }
+    expect(await operator.moveJournal(journalId, to)).toMatchObject({ from, to, head: first });
+    const pushed = await dev.push(server, [dev.deposit(first + 1, 1)]);
+    expect(pushed.status).toBe(200);
+    expect(pushed.body.outcomes).toMatchObject([{ seq: first + 1, status: 'confirmed', position: first + 1 }]);
+    // Every event once, on the target only, in one gapless run; an outcome per command.
+    const url = (name: string) => clusters[['a', 'b', 'c'].indexOf(name)]!.url;
+    expect([await eventsOn({ url: url(to) }, journalId), await eventsOn({ url: url(from) }, journalId)]).toEqual([first + 1, 0]);
+    const rows = await sql<{ position: number; amount: number }>(url(to), `SELECT position::int, (data->>'amount')::int AS amount FROM eventfold.events WHERE journal_id = $1 ORDER BY position`, [journalId]);
+    expect(rows).toEqual([...Array.from({ length: first }, (_, i) => ({ position: i + 1, amount: i + 1 })), { position: first + 1, amount: 1 }]);
+    const outcomes = await sql<{ seq: number }>(url(to), 'SELECT seq::int FROM eventfold.sync_outcomes WHERE journal_id = $1 ORDER BY seq', [journalId]);
+    expect(outcomes.map((row) => row.seq)).toEqual(Array.from({ length: first + 1 }, (_, i) => i + 1));
+    const pulled = await dev.pull(server, first - 2, first - 2);
+    expect(pulled.body.events.map((event) => event.position)).toEqual([first - 1, first, first + 1]);
+    expect(pulled.body.outcomes.map((outcome) => outcome.seq)).toEqual([first - 1, first, first + 1]);
+    await server.close();
+  });
+
+  it('ends its change streams on a server that serves none of its pushes or pulls', async () => {
+    const journalId = `streams-${randomId()}`;
+    const streaming = createSyncServer({ database: sharded(), entities, authorize: () => true });
+    const operator = sharded();
+    const dev = device(journalId);
+    expect((await dev.push(streaming, [dev.deposit(1, 1)])).status).toBe(200);
+    const response = await streaming.fetch(new Request(`http://sync.test/v1/journals/${encodeURIComponent(journalId)}/changes`));
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let heard = '';
+    while (!heard.includes('event: ready')) heard += (await reader.read()).value ?? '';
+    const from = (await operator.placement(journalId)).shard;
+    await operator.moveJournal(journalId, ['a', 'b', 'c'].find((name) => name !== from)!);
+    // The stream ends (the device opens it again, where the journal is now): read to its end.
+    for (;;) if ((await reader.read()).done) break;
+    await streaming.close();
+  });
+});
+
 describe('pulls from a streaming replica', () => {
   it('are served by the replica only up to what it has replayed, and pushes go to the primary', async () => {
     const reads: string[] = [];
@@ -260,6 +313,13 @@ describe('pulls from a streaming replica', () => {
     expect(caughtUp.body).toMatchObject({ head: 5, lastSeq: 5, events: [], outcomes: [] });
     expect(caughtUp.body.cursorEventId).toBe(behind.body.events[1]!.eventId);
     expect(reads.at(-1)).toBe('replica');
+
+    // The replica gone: the primary answers, the same.
+    await replicaCluster!.stop();
+    const withoutReplica = await dev.pull(server, 3, 3);
+    expect(withoutReplica.status).toBe(200);
+    expect(withoutReplica.body.events.map((event) => event.position)).toEqual([4, 5]);
+    expect(reads.at(-1)).toBe('primary');
     await server.close();
   });
 });

@@ -198,6 +198,8 @@ export function createSyncServer<D extends EntityDefinitions>(options: SyncServe
         // One wake-up waiting at most: a burst of commits is one `change`.
         let waking = false;
         stop = await host.journal.watch(() => {
+          // The wake-up may be a move's fence, which this stream's host must hear of even if no push or pull comes.
+          hosts.noticed(host);
           if (waking) return;
           waking = true;
           void stream

@@ -74,7 +74,7 @@ export class SyncHttp {
     const silent = () => new SyncError('offline', `the change stream was silent for ${silenceMs} ms`, { retryable: true });
     let reader: ReadableStreamDefaultReader<string> | undefined;
     try {
-      const response = await this.#request('/changes', { signal: AbortSignal.any([signal, silence.signal]), headers: { accept: 'text/event-stream' } }).catch((error: unknown) => {
+      const response = await this.#request('/changes', { signal: anySignal(signal, silence.signal), headers: { accept: 'text/event-stream' } }).catch((error: unknown) => {
         throw silence.signal.aborted && !signal.aborted ? silent() : error;
       });
       if (!response.body) throw new SyncError('bad-answer', 'the change stream has no body', { status: response.status, retryable: true });
@@ -87,7 +87,9 @@ export class SyncHttp {
       throw error instanceof SyncError ? error : new SyncError('offline', 'the change stream was cut', { retryable: true, cause: error });
     } finally {
       clearTimeout(timer);
-      reader?.releaseLock();
+      // Cancelled, not only released: a stream left open would hold one of the few connections a browser opens to
+      // one host.
+      await reader?.cancel().catch(() => {});
     }
   }
 
@@ -118,7 +120,7 @@ export class SyncHttp {
     const caller = init.signal;
     const timedOut = (error: unknown) =>
       timeout.aborted && !caller?.aborted ? new SyncError('offline', `no answer to ${path.split('?')[0]} within ${timeoutMs} ms`, { retryable: true, cause: error }) : error;
-    const signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
+    const signal = caller ? anySignal(caller, timeout) : timeout;
     const response = await this.#request(path, { ...init, signal }).catch((error: unknown) => {
       throw timedOut(error);
     });
@@ -152,4 +154,15 @@ export class SyncHttp {
     const { code, message, retryable, ...details } = parsed.output.error;
     throw new SyncError(code, message, { status: response.status, retryable, details });
   }
+}
+
+/** A signal that aborts when either does (`AbortSignal.any`, which browsers before 2024 lack). */
+function anySignal(first: AbortSignal, second: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([first, second]);
+  const both = new AbortController();
+  for (const signal of [first, second]) {
+    if (signal.aborted) both.abort(signal.reason);
+    else signal.addEventListener('abort', () => both.abort(signal.reason), { once: true });
+  }
+  return both.signal;
 }

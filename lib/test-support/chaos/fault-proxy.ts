@@ -3,8 +3,9 @@
 // the server at `<proxy>/d/<device>/…`, and each of its requests may be dropped before the server sees it, answered
 // by the server and then lost, delivered twice, held back until the device's next request has gone ahead, delayed,
 // or stalled (never answered, before or after the server answered); a change stream may be cut, or left open and
-// silent when the server's end closed; a device may be taken offline (its requests refused, its change streams cut). Decisions come from one
-// seeded generator per device, so a device's n-th request meets the same fault in every run of a seed.
+// silent when the server's end closed; a device may be taken offline (its requests refused, its change streams cut).
+// Decisions come from one seeded generator per device: a run's faults are drawn from its seed, though which request
+// meets which follows the order timing gives the requests.
 import { type IncomingMessage, request as forward, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { seededRandom } from '../seeded-random.ts';
@@ -187,7 +188,8 @@ export async function startFaultProxy({ target, seed, rates: initialRates = NO_F
 
     if (fault === 'reorder') {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(release, 300);
+        // Longer than a device waits for an answer: its retry goes first, and this copy arrives after it, stale.
+        const timer = setTimeout(release, 4000);
         function release() {
           clearTimeout(timer);
           device.held.delete(release);

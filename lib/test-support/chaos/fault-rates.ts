@@ -8,7 +8,7 @@ export interface FaultRates {
   readonly loseResponse: number;
   /** The request reaches the server twice, at once; the device hears one of the answers. */
   readonly duplicate: number;
-  /** The request waits until the device's next request has been forwarded (or 300 ms), then goes. */
+  /** The request waits until the device's next request has been forwarded (or 4 s), then goes, after it. */
   readonly reorder: number;
   /** The request waits up to 250 ms before it goes, and its answer as long before it comes back. */
   readonly delay: number;
