@@ -141,6 +141,28 @@ export async function removeSourceCopy(source: PostgresDatabase, journalId: stri
   });
 }
 
+/**
+ * Undoes a move before its flip (steps 1 and 2): removes the copy the target may hold (a live one: nothing was
+ * written to it, the directory naming the source), then lifts the source's fence and wakes its watchers. A target
+ * that holds only the fence of an earlier move away keeps it. Resolves with whether the source was fenced.
+ */
+export async function unfenceJournal(source: PostgresDatabase, target: PostgresDatabase | undefined, journalId: string): Promise<boolean> {
+  const sql = statementsOf(source.schema);
+  const [fenced] = await source.sql.port.query<{ moved_to: string | null }>(sql.state, [journalId]);
+  if (!fenced || fenced.moved_to === null) return false;
+  await target?.sql.port.transaction(async (query) => {
+    const [copy] = await query<{ moved_to: string | null }>(sql.lock, [journalId]);
+    if (!copy || copy.moved_to !== null) return;
+    for (const [table] of [...TABLES].reverse()) await query(sql.remove(table), [journalId]);
+  });
+  const { port, channel } = source.sql;
+  await port.transaction(async (query) => {
+    await query(sql.unfence, [journalId]);
+    await query(sql.notify, [journalId, channel]);
+  });
+  return true;
+}
+
 /** The journal's census in one statement (one snapshot). */
 async function censusOf(query: SqlQuery, text: string, journalId: string): Promise<Census> {
   const [row] = await query<{ census: string }>(text, [journalId]);

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError, isEventfoldError, StorageError } from 'eventfold';
 import { assertName } from 'eventfold/kit';
-import { copyJournal, fenceJournal, removeSourceCopy } from './journal-move.ts';
+import { copyJournal, fenceJournal, removeSourceCopy, unfenceJournal } from './journal-move.ts';
 import { MAX_JOURNAL_ID_LENGTH, PostgresDatabase } from './postgres-database.ts';
 import { quotedSchema } from './schema.ts';
 import { typedRead } from './sql-errors.ts';
@@ -175,6 +175,22 @@ export class ShardedDatabases {
     this.#placements.set(journalId, Promise.resolve(to));
     await removeSourceCopy(source, journalId, to);
     return { from, to, head, rows };
+  }
+
+  /**
+   * Undoes a move that has not flipped yet (a copy that keeps failing, say): the target's copy goes and the source's
+   * fence is lifted, so the journal is served where it was. Resolves with whether there was a move to undo; a move
+   * that flipped already is undone by moving the journal back.
+   */
+  async abortMove(journalId: string): Promise<boolean> {
+    assertName(journalId, 'journalId', MAX_JOURNAL_ID_LENGTH);
+    const from = await this.#lookUp(journalId);
+    if (from === undefined) throw new InvalidArgumentError(`The directory places no journal "${journalId}"`, 'journalId');
+    const { movedTo } = await this.#state(this.shard(from).primary, journalId);
+    if (movedTo === undefined) return false;
+    const undone = await unfenceJournal(this.shard(from).primary, this.#shards.get(movedTo)?.primary, journalId);
+    this.#placements.set(journalId, Promise.resolve(from));
+    return undone;
   }
 
   async #place(journalId: string, create: boolean): Promise<string> {

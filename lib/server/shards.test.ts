@@ -9,7 +9,7 @@ import { createSyncServer, type SyncServer } from 'eventfold/server';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, startReplica } from '../../tools/postgres-server.mjs';
-import { fenceJournal } from '../postgres/journal-move.ts';
+import { copyJournal, fenceJournal } from '../postgres/journal-move.ts';
 import type { PullResponse, PushedCommand, PushResponse, WireEvent } from '../sync/protocol.ts';
 import { account } from '../test-support/bank-account.ts';
 import { runSeed, seededRandom } from '../test-support/seeded-random.ts';
@@ -249,6 +249,33 @@ describe('a journal while it moves', () => {
     const pulled = await dev.pull(server, first - 2, first - 2);
     expect(pulled.body.events.map((event) => event.position)).toEqual([first - 1, first, first + 1]);
     expect(pulled.body.outcomes.map((outcome) => outcome.seq)).toEqual([first - 1, first, first + 1]);
+    await server.close();
+  });
+
+  it('is served where it was again once a move that did not flip is aborted, its copy on the target gone', async () => {
+    const journalId = `aborted-${randomId()}`;
+    const server = createSyncServer({ database: sharded(), entities, authorize: () => true });
+    const operator = sharded();
+    const dev = device(journalId);
+    expect((await dev.push(server, [dev.deposit(1, 1), dev.deposit(2, 2)])).status).toBe(200);
+    const from = (await operator.placement(journalId)).shard;
+    const to = ['a', 'b', 'c'].find((name) => name !== from)!;
+    const url = (name: string) => clusters[['a', 'b', 'c'].indexOf(name)]!.url;
+    // Fenced and copied, as a move cut off before its flip leaves it.
+    await fenceJournal(operator.shard(from).primary, journalId, to);
+    await copyJournal(operator.shard(from).primary, operator.shard(to).primary, journalId);
+    expect(await eventsOn({ url: url(to) }, journalId)).toBe(2);
+    expect((await dev.push(server, [dev.deposit(3, 3)])).status).toBe(503);
+
+    expect(await operator.abortMove(journalId)).toBe(true);
+    expect(await operator.abortMove(journalId)).toBe(false);
+    expect(await eventsOn({ url: url(to) }, journalId)).toBe(0);
+    expect(await sql(url(to), 'SELECT 1 FROM eventfold.journals WHERE journal_id = $1', [journalId])).toEqual([]);
+    const pushed = await dev.push(server, [dev.deposit(3, 3)]);
+    expect(pushed.status).toBe(200);
+    expect(pushed.body.outcomes).toMatchObject([{ seq: 3, status: 'confirmed', position: 3 }]);
+    expect(await eventsOn({ url: url(from) }, journalId)).toBe(3);
+    expect((await sharded().placement(journalId)).shard).toBe(from);
     await server.close();
   });
 
