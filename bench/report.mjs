@@ -18,6 +18,31 @@ export function percentile(values, p) {
 }
 
 /**
+ * The slope of the least-squares line through the points (`x` and `y` of equal length), in y per x; `NaN` for fewer
+ * than two distinct x.
+ * @param {number[]} x
+ * @param {number[]} y
+ */
+export function slope(x, y) {
+  const n = Math.min(x.length, y.length);
+  if (n < 2) return Number.NaN;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += /** @type {number} */ (x[i]) / n;
+    my += /** @type {number} */ (y[i]) / n;
+  }
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = /** @type {number} */ (x[i]) - mx;
+    sxy += dx * (/** @type {number} */ (y[i]) - my);
+    sxx += dx * dx;
+  }
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}
+
+/**
  * @typedef {object} Row
  * @property {string} id
  * @property {string} what

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markdownTable, median, meets, percentile, ratio, ratioChart, replaceRows, textTable } from './report.mjs';
+import { markdownTable, median, meets, percentile, ratio, ratioChart, replaceRows, slope, textTable } from './report.mjs';
 
 const row = (over: object) => ({ id: 'B1a', what: 'deposits', value: 900, unit: 'cmd/s', baseline: 1_000, baselineName: 'raw idb', better: 'higher' as const, ...over });
 
@@ -10,6 +10,13 @@ describe('benchmark report', () => {
     expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 95)).toBe(95);
     expect(percentile([7], 95)).toBe(7);
     expect(median([])).toBeNaN();
+  });
+
+  it('fits the slope of a least-squares line', () => {
+    expect(slope([0, 1, 2, 3], [1, 3, 5, 7])).toBeCloseTo(2);
+    expect(slope([0, 1, 2, 3], [5, 4, 6, 5])).toBeCloseTo(0.2);
+    expect(slope([1, 1], [2, 3])).toBeNaN();
+    expect(slope([1], [2])).toBeNaN();
   });
 
   it('orients ratios so that above 1 is better for eventfold', () => {

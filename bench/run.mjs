@@ -1,9 +1,11 @@
 // npm run bench [-- --quick] [-- --runs N] [-- --sizes (the B5 size rows alone, into the last full run's results)]
 //   [-- --server (the server section alone, P1–P3, into the last run's results: quick.json with --quick)]
 //   [-- --sync (the sync section alone, S1–S4, likewise)]
+//   [-- --load (the load section alone, L1–L7, likewise)]
 // Builds the benchmark page, serves it, drives it in headless Chromium with an on-disk profile (so that durability
 // is real), and reports every eventfold figure next to a baseline measured in the same run. Then the server section
-// (bench/server/): the PostgreSQL journal on PGlite and on a real server, next to raw SQL of the same rows.
+// (bench/server/): the PostgreSQL journal on PGlite and on a real server, next to raw SQL of the same rows. Then the
+// load section (bench/sync-load/): simulated devices pushing and pulling against the sync server on a real server.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +17,7 @@ import { bundle, entries, workerEntries } from '../tools/library-sizes.mjs';
 import { markdownTable, median, meets, percentile, ratioChart, replaceRows, textTable } from './report.mjs';
 import { serverConditionLines, serverSection } from './server/index.mjs';
 import { syncSection } from './sync/index.mjs';
+import { loadConditionLines, loadSection } from './sync-load/index.mjs';
 import { fixtureAppSizes } from './sizes.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -138,6 +141,7 @@ function writeResults(results, output) {
         ]
       : []),
     ...(conditions.server ? serverConditionLines(conditions.server) : []),
+    ...(conditions.load ? loadConditionLines(conditions.load) : []),
     '',
   ].join('\n');
   writeFileSync(join(folder, `${output}.md`), md);
@@ -272,11 +276,12 @@ async function main() {
   }
   // After the browser is gone, so that the two sections do not share the machine.
   const section = await serverSection({ quick, runs, log });
+  const load = await loadSection({ root, quick, log });
   writeResults(
     {
-      conditions: { ...browser.conditions, server: section.conditions },
-      rows: [...browser.rows, ...section.rows],
-      samples: { ...browser.samples, ...section.samples },
+      conditions: { ...browser.conditions, server: section.conditions, load: load.conditions.load },
+      rows: [...browser.rows, ...section.rows, ...load.rows],
+      samples: { ...browser.samples, ...section.samples, ...load.samples },
     },
     quick ? 'quick' : 'latest',
   );
@@ -352,4 +357,22 @@ async function syncOnly() {
   }
 }
 
-await (args.includes('--sizes') ? sizesOnly() : args.includes('--server') ? serverOnly() : args.includes('--sync') ? syncOnly() : main());
+/**
+ * `npm run bench -- --load [--quick]`: the load section alone (L1–L7), its rows, samples and conditions put into the
+ * last run's results in place of its own.
+ */
+async function loadOnly() {
+  const output = quick ? 'quick' : 'latest';
+  const path = join(root, `bench/results/${output}.json`);
+  /** @type {{ conditions: any, rows: import('./report.mjs').Row[], samples: Record<string, number[]> }} */
+  const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { conditions: {}, rows: [], samples: {} };
+  const section = await loadSection({ root, quick, log });
+  const isLoad = (/** @type {import('./report.mjs').Row} */ row) => /^L\d/.test(row.id);
+  const samples = Object.fromEntries(Object.entries(results.samples ?? {}).filter(([key]) => !/^L\d/.test(key)));
+  writeResults(
+    { conditions: { ...results.conditions, load: section.conditions.load }, rows: replaceRows(results.rows, section.rows, isLoad), samples: { ...samples, ...section.samples } },
+    output,
+  );
+}
+
+await (args.includes('--sizes') ? sizesOnly() : args.includes('--server') ? serverOnly() : args.includes('--sync') ? syncOnly() : args.includes('--load') ? loadOnly() : main());

@@ -127,7 +127,7 @@ async function describeServer(sql, pglite) {
 }
 
 /** The machine: processors, memory, system, Node, and the file system of the temporary folders. */
-function machine() {
+export function machine() {
   let disk = '';
   try {
     const line = execFileSync('df', ['-T', tmpdir()], { encoding: 'utf8' }).trim().split('\n').at(-1) ?? '';
@@ -154,7 +154,7 @@ async function loadEventfold(log) {
 }
 
 /** The library measured: the commit, and whether lib/ differed from it (the build is of the working tree). */
-function source() {
+export function source() {
   try {
     const git = (/** @type {string[]} */ args) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
     const changed = git(['status', '--porcelain', '--', 'lib']) !== '';
