@@ -23,6 +23,7 @@ import {
   validateQuery,
 } from '../core/projection.ts';
 import { assertName, assertStreamId, assertRange, assertSequenceNr } from '../core/validation.ts';
+import { keptSnapshots } from '../core/snapshot-retention.ts';
 import {
   type AcceptedWrite,
   streamIdsOf,
@@ -80,7 +81,10 @@ export type Durability = 'strict' | 'relaxed' | 'default';
 export interface IndexedDbJournalOptions {
   /** Write durability; see `Durability`. Default `'strict'`. */
   durability?: Durability;
-  /** Snapshots kept per entity, the newest ones. Default 100. */
+  /**
+   * The most snapshots kept per entity; beyond it they are thinned to even spacing over the history, the newest kept
+   * (see `keptSnapshots`). Default `DEFAULT_SNAPSHOTS_KEPT` (1,000).
+   */
   snapshotsKept?: number;
   /**
    * The application's version of the database. Raise it, with an `upgrade` callback, to add stores of the
@@ -479,7 +483,7 @@ export class IndexedDbJournal implements EventJournal {
     });
   }
 
-  /** Deletes the oldest snapshots beyond the number kept of the entities that `writes` snapshot. */
+  /** Thins the snapshots of the entities that `writes` snapshot once they are more than the number kept (`keptSnapshots`). */
   async #pruneSnapshotsOf(tx: WriteTransaction, writes: readonly StreamWrite[]): Promise<void> {
     const snapshotted = streamIdsOf(writes.filter((write) => write.snapshot));
     if (snapshotted.length === 0) return;
@@ -487,9 +491,11 @@ export class IndexedDbJournal implements EventJournal {
     await Promise.all(
       snapshotted.map(async (streamId) => {
         const all = streamRange(streamId);
-        const excess = (await store.count(all)) - this.#snapshotsKept;
-        // Keys ascend by sequence number, so the first keys are the oldest snapshots.
-        if (excess > 0) for (const key of await store.getAllKeys(all, excess)) unwrap(store).delete(key);
+        // Counted first: the keys are read only when there are too many, a few times per thousand snapshots.
+        if ((await store.count(all)) <= this.#snapshotsKept) return;
+        const keys = await store.getAllKeys(all);
+        const kept = new Set(keptSnapshots(keys.map(([, sequenceNr]) => sequenceNr), this.#snapshotsKept));
+        for (const key of keys) if (!kept.has(key[1])) unwrap(store).delete(key);
       }),
     );
   }

@@ -49,6 +49,7 @@ export { documentIdsOf } from '../core/projection-apply.ts';
 export { projectionEventOf } from '../core/projection-event.ts';
 export { fingerprintOf } from '../core/identity.ts';
 export { DEFAULT_SNAPSHOTS_KEPT } from '../core/journal.ts';
+export { keptSnapshots, snapshotSpacing } from '../core/snapshot-retention.ts';
 export { decodeValue, encodeValue } from '../core/value-codec.ts';
 // For hosts of entities beside the runtime (the sync server deciding devices' commands again): the runtime's own
 // decision, recovery and schemas, so that every host decides a command exactly as the runtime does.

@@ -1,4 +1,5 @@
 import { ClosedError } from '../core/errors.ts';
+import { keptSnapshots } from '../core/snapshot-retention.ts';
 import {
   DEFAULT_SNAPSHOTS_KEPT,
   type EventJournal,
@@ -33,7 +34,10 @@ const { structuredClone } = globalThis as unknown as { structuredClone<T>(value:
 
 /** Options of `InMemoryJournal`. */
 export interface InMemoryJournalOptions {
-  /** Snapshots kept per entity, the newest ones. Default 100. */
+  /**
+   * The most snapshots kept per entity; beyond it they are thinned to even spacing over the history, the newest kept
+   * (see `keptSnapshots`). Default `DEFAULT_SNAPSHOTS_KEPT` (1,000).
+   */
   snapshotsKept?: number;
 }
 
@@ -216,12 +220,13 @@ export class InMemoryJournal implements EventJournal {
     this.#closed = true;
   }
 
-  /** Adds a snapshot in sequence order, replacing one at the same sequence number and dropping the oldest. */
+  /** Adds a snapshot in sequence order, replacing one at the same sequence number, then thins (`keptSnapshots`). */
   #keepSnapshot(streamId: string, snapshot: Snapshot): void {
-    const kept = (this.#snapshots.get(streamId) ?? []).filter((s) => s.sequenceNr !== snapshot.sequenceNr);
-    kept.push(snapshot);
-    kept.sort((a, b) => a.sequenceNr - b.sequenceNr);
-    this.#snapshots.set(streamId, kept.slice(-this.#snapshotsKept));
+    const stored = (this.#snapshots.get(streamId) ?? []).filter((s) => s.sequenceNr !== snapshot.sequenceNr);
+    stored.push(snapshot);
+    stored.sort((a, b) => a.sequenceNr - b.sequenceNr);
+    const kept = new Set(keptSnapshots(stored.map((s) => s.sequenceNr), this.#snapshotsKept));
+    this.#snapshots.set(streamId, stored.filter((s) => kept.has(s.sequenceNr)));
   }
 
   #assertOpen(): void {

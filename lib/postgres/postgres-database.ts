@@ -51,7 +51,10 @@ export interface PostgresDatabaseOptions {
 
 /** Options of one journal of a database (`PostgresDatabase.journal`). */
 export interface PostgresJournalOptions {
-  /** Snapshots kept per stream, the newest ones. Default `DEFAULT_SNAPSHOTS_KEPT` (100). */
+  /**
+   * The most snapshots kept per stream; beyond it they are thinned to even spacing over the history, the newest kept
+   * (see `keptSnapshots`). Default `DEFAULT_SNAPSHOTS_KEPT` (1,000).
+   */
   readonly snapshotsKept?: number;
   /**
    * `true` (the default): a journal id the database does not hold yet is created, empty. `false`: it is refused

@@ -134,25 +134,36 @@ const PARTS: { readonly [P in Part]: (s: string, rows: string, kept: string) => 
       SELECT $1, h.stream_id, h.head FROM jsonb_to_recordset(${rows}::text::jsonb) AS h(stream_id text, head bigint)
       WHERE EXISTS (SELECT FROM claimed)
       ON CONFLICT (journal_id, stream_id) DO UPDATE SET head = excluded.head)`,
-  // The newest `kept` snapshots of each stream stay: a new one ranked beyond them is not inserted, a stored one deleted.
+  // The snapshots of each stream kept by the rule of `keptSnapshots`: all while they are no more than `kept`; beyond,
+  // the newest and the oldest in each interval of the spacing, the smallest power of two that puts those before the
+  // newest into `kept - 1` intervals. A new snapshot the rule drops is not inserted, a stored one is deleted.
   snapshots: (s, rows, kept) => `new_snapshots AS (
       SELECT * FROM jsonb_to_recordset(${rows}::text::jsonb) AS n(stream_id text, sequence_nr bigint, state jsonb,
         timestamp double precision, schema_version integer, checksum text)
       WHERE EXISTS (SELECT FROM claimed)),
-    ranked AS (
-      SELECT stream_id, sequence_nr, row_number() OVER (PARTITION BY stream_id ORDER BY sequence_nr DESC) AS rank
+    every_snapshot AS (
+      SELECT stream_id, sequence_nr, count(*) OVER w AS stored, max(sequence_nr) OVER w AS newest
       FROM (SELECT stream_id, sequence_nr FROM ${s}.snapshots
               WHERE journal_id = $1 AND stream_id IN (SELECT stream_id FROM new_snapshots)
-            UNION SELECT stream_id, sequence_nr FROM new_snapshots) AS every_snapshot),
+            UNION SELECT stream_id, sequence_nr FROM new_snapshots) AS every_snapshot
+      WINDOW w AS (PARTITION BY stream_id)),
+    spaced AS (
+      SELECT e.*, (SELECT min(2::float8 ^ g)::bigint FROM generate_series(0, 53) AS g
+                    WHERE (2::float8 ^ g) * (${kept}::bigint - 1) > e.newest - 1) AS spacing
+      FROM every_snapshot e),
+    ranked AS (
+      SELECT stream_id, sequence_nr, stored <= ${kept}::bigint OR sequence_nr = newest
+          OR (${kept}::bigint > 1 AND row_number() OVER (PARTITION BY stream_id, sequence_nr / spacing ORDER BY sequence_nr) = 1) AS kept
+      FROM spaced),
     kept_snapshots AS (
       INSERT INTO ${s}.snapshots (journal_id, stream_id, sequence_nr, state, timestamp, schema_version, checksum)
       SELECT $1, n.stream_id, n.sequence_nr, n.state, n.timestamp, n.schema_version, n.checksum
-      FROM new_snapshots n JOIN ranked r USING (stream_id, sequence_nr) WHERE r.rank <= ${kept}
+      FROM new_snapshots n JOIN ranked r USING (stream_id, sequence_nr) WHERE r.kept
       ON CONFLICT (journal_id, stream_id, sequence_nr) DO UPDATE SET state = excluded.state,
         timestamp = excluded.timestamp, schema_version = excluded.schema_version, checksum = excluded.checksum),
     dropped_snapshots AS (
       DELETE FROM ${s}.snapshots t USING ranked r
-      WHERE t.journal_id = $1 AND t.stream_id = r.stream_id AND t.sequence_nr = r.sequence_nr AND r.rank > ${kept})`,
+      WHERE t.journal_id = $1 AND t.stream_id = r.stream_id AND t.sequence_nr = r.sequence_nr AND NOT r.kept)`,
   keys: (s, rows) => `new_keys AS (
       INSERT INTO ${s}.idempotency (journal_id, stream_id, key, fingerprint, command_id, from_sequence_nr, to_sequence_nr, timestamp)
       SELECT $1, k.* FROM jsonb_to_recordset(${rows}::text::jsonb) AS k(stream_id text, key text, fingerprint text,

@@ -1,5 +1,6 @@
 import { fingerprintOf } from '../../core/identity.ts';
 import { persist, saveSnapshot } from '../../core/journal-functions.ts';
+import { keptSnapshots } from '../../core/snapshot-retention.ts';
 import { MAX_STREAM_ID_LENGTH } from '../../core/validation.ts';
 import { assertEqual, assertMatches, assertRejects } from './assertions.ts';
 import { numbered } from './fixtures.ts';
@@ -7,7 +8,7 @@ import { type Contract, contractOf, type JournalFactory, type TestRunner } from 
 
 /**
  * The snapshots' contract (`SnapshotStore`, and snapshots written by `append` and `saveSnapshot`): round trips
- * stamped with their checksum, the newest at or below a bound, the bounded number kept (`open({ snapshotsKept })`),
+ * stamped with their checksum, the newest at or below a bound, the bounded number kept and thinned (`open({ snapshotsKept })`),
  * and the refusal of snapshots beyond their stream or of values that cannot be stored, run on the journals
  * `factory` opens with the runner's functions.
  *
@@ -59,17 +60,36 @@ export function snapshotCases({ open, describe, it }: Contract): void {
       assertEqual((await journal.loadSnapshot('e1', 0))?.sequenceNr, undefined, "the sequence number of loadSnapshot('e1', 0)");
     });
 
-    it('keeps a bounded number of the newest snapshots', async () => {
+    it('keeps a bounded number of snapshots, thinned evenly over the history, the newest kept', async () => {
       const journal = await open({ snapshotsKept: 3 });
       await persist(journal, 'e1', numbered(1, 10));
       for (let sequenceNr = 1; sequenceNr <= 10; sequenceNr++) {
         await saveSnapshot(journal, 'e1', { sequenceNr, state: sequenceNr, timestamp: 1 });
       }
+      // Beyond 3, the newest and the oldest of each interval of 8 (the spacing that fits 10 events into 3).
+      assertEqual(await journal.listSnapshots('e1'), [1, 8, 10], "listSnapshots('e1')");
       assertEqual((await journal.loadSnapshot('e1'))?.sequenceNr, 10, "the sequence number of loadSnapshot('e1')");
-      assertEqual((await journal.loadSnapshot('e1', 8))?.sequenceNr, 8, "the sequence number of loadSnapshot('e1', 8)");
-      assertEqual(await journal.loadSnapshot('e1', 7), undefined, "loadSnapshot('e1', 7), below the snapshots kept");
-      assertEqual(await journal.listSnapshots('e1'), [8, 9, 10], "listSnapshots('e1')");
+      assertEqual((await journal.loadSnapshot('e1', 9))?.sequenceNr, 8, "the sequence number of loadSnapshot('e1', 9)");
+      assertEqual((await journal.loadSnapshot('e1', 7))?.sequenceNr, 1, "the sequence number of loadSnapshot('e1', 7)");
       assertEqual(await journal.listSnapshots('nobody'), [], "listSnapshots('nobody')");
+    });
+
+    it('thins the snapshots written with events by the rule of keptSnapshots, stream by stream', async () => {
+      const journal = await open({ snapshotsKept: 5 });
+      let expected: number[] = [];
+      for (let from = 1; from <= 120; from += 3) {
+        // Two streams in each append, one snapshotted: the other keeps none.
+        const snapshot = { sequenceNr: from + 2, state: { at: from + 2 }, timestamp: 1 };
+        await journal.append([
+          { streamId: 'e1', events: numbered(from, 3), snapshot },
+          { streamId: 'e2', events: numbered(from, 3) },
+        ]);
+        expected = keptSnapshots([...expected, from + 2], 5);
+      }
+      assertEqual(await journal.listSnapshots('e1'), expected, "listSnapshots('e1')");
+      assertEqual(expected.length, 5, 'the number of snapshots kept');
+      assertEqual(await journal.listSnapshots('e2'), [], "listSnapshots('e2')");
+      assertMatches(await journal.loadSnapshot('e1', expected[1]), { sequenceNr: expected[1], state: { at: expected[1] } }, 'a thinned stream\'s older snapshot');
     });
 
     it('refuses a snapshot beyond the stream or with a bad sequence number', async () => {
