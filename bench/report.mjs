@@ -51,7 +51,8 @@ export function slope(x, y) {
  * @property {number} [baseline]     the baseline's figure, measured in the same run
  * @property {string} [baselineName]
  * @property {'higher' | 'lower'} better  whether a higher or a lower figure is better
- * @property {{ kind: 'ratio' | 'max', value: number }} [goal]  a minimum ratio to the baseline, or a maximum value
+ * @property {{ kind: 'ratio' | 'max' | 'min', value: number }} [goal]  a minimum ratio to the baseline, or a maximum or
+ *   minimum value
  * @property {string} [note]
  * @property {string} [label]        a short name for the chart
  */
@@ -72,6 +73,7 @@ export function ratio(row) {
 export function meets(row) {
   if (!row.goal) return undefined;
   if (row.goal.kind === 'ratio') return (ratio(row) ?? 0) >= row.goal.value;
+  if (row.goal.kind === 'min') return row.value >= row.goal.value;
   return row.value <= row.goal.value;
 }
 
@@ -99,7 +101,8 @@ export function formatNumber(value) {
 /** @param {Row} row */
 function goalText(row) {
   if (!row.goal) return '';
-  return row.goal.kind === 'ratio' ? `≥ ${row.goal.value}×` : `≤ ${formatNumber(row.goal.value)} ${row.unit}`;
+  if (row.goal.kind === 'ratio') return `≥ ${row.goal.value}×`;
+  return `${row.goal.kind === 'min' ? '≥' : '≤'} ${formatNumber(row.goal.value)} ${row.unit}`;
 }
 
 /**

@@ -25,10 +25,12 @@ describe('benchmark report', () => {
     expect(ratio(row({ baseline: undefined }))).toBeUndefined();
   });
 
-  it('judges ratio goals and ceilings', () => {
+  it('judges ratio goals, ceilings and floors', () => {
     expect(meets(row({ goal: { kind: 'ratio', value: 0.9 } }))).toBe(true);
     expect(meets(row({ goal: { kind: 'ratio', value: 0.95 } }))).toBe(false);
     expect(meets(row({ value: 12, goal: { kind: 'max', value: 16 } }))).toBe(true);
+    expect(meets(row({ value: 4_000, goal: { kind: 'min', value: 5_000 } }))).toBe(false);
+    expect(meets(row({ value: 6_000, goal: { kind: 'min', value: 5_000 } }))).toBe(true);
     expect(meets(row({}))).toBeUndefined();
   });
 

@@ -1,7 +1,7 @@
 // npm run bench [-- --quick] [-- --runs N] [-- --sizes (the B5 size rows alone, into the last full run's results)]
 //   [-- --server (the server section alone, P1–P3, into the last run's results: quick.json with --quick)]
 //   [-- --sync (the sync section alone, S1–S4, likewise)]
-//   [-- --load (the load section alone, L1–L7, likewise)]
+//   [-- --load (the load section alone, L1–L7, likewise)] [-- --history (the history section alone, B7 and B8, likewise)]
 // Builds the benchmark page, serves it, drives it in headless Chromium with an on-disk profile (so that durability
 // is real), and reports every eventfold figure next to a baseline measured in the same run. Then the server section
 // (bench/server/): the PostgreSQL journal on PGlite and on a real server, next to raw SQL of the same rows. Then the
@@ -13,9 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright';
 import { build, preview } from 'vite';
 import { chromiumLaunchOptions } from '../tools/chromium.mjs';
+import { workerSessions } from './cdp.mjs';
 import { bundle, entries, workerEntries } from '../tools/library-sizes.mjs';
 import { markdownTable, median, meets, percentile, ratioChart, replaceRows, textTable } from './report.mjs';
 import { serverConditionLines, serverSection } from './server/index.mjs';
+import { historySection } from './history/index.mjs';
 import { syncSection } from './sync/index.mjs';
 import { loadConditionLines, loadSection } from './sync-load/index.mjs';
 import { fixtureAppSizes } from './sizes.mjs';
@@ -35,29 +37,10 @@ const log = (/** @type {string} */ message) => console.log(`[bench] ${message}`)
  * @param {import('playwright').Page} page
  */
 async function heapProbe(context, page) {
-  const cdp = await context.newCDPSession(page);
-  /** @type {string | undefined} */
-  let labSession;
-  let id = 0;
-  const pending = new Map();
-  cdp.on('Target.attachedToTarget', (/** @type {any} */ event) => {
-    if (event.targetInfo.type === 'worker' && event.targetInfo.url.includes('lab')) labSession = event.sessionId;
-  });
-  cdp.on('Target.receivedMessageFromTarget', (/** @type {any} */ event) => {
-    const message = JSON.parse(event.message);
-    pending.get(message.id)?.(message.result);
-    pending.delete(message.id);
-  });
-  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-  /** @returns {Promise<any>} */
-  const send = (/** @type {string} */ method) =>
-    new Promise((resolve) => {
-      const messageId = ++id;
-      pending.set(messageId, resolve);
-      cdp.send('Target.sendMessageToTarget', { sessionId: labSession, message: JSON.stringify({ id: messageId, method }) });
-    });
+  const workers = await workerSessions(context, page);
+  const send = (/** @type {string} */ method) => workers.send('lab', method);
   return {
-    ready: () => labSession !== undefined,
+    ready: () => workers.has('lab'),
     /** Used heap after a full garbage collection, in MB. */
     async settled() {
       await send('HeapProfiler.collectGarbage');
@@ -152,8 +135,11 @@ function writeResults(results, output) {
   log(`wrote bench/results/${output}.json, .md and .svg`);
 }
 
-async function main() {
-  log(`building the benchmark page (${quick ? 'quick' : 'full'} run, ${runs} runs)`);
+/**
+ * Builds and serves the benchmark page and opens it in headless Chromium with an on-disk profile (so that durability
+ * is real); `call` runs one of the page's scenarios.
+ */
+async function openBenchPage() {
   await build({ configFile: join(root, 'bench/vite.config.ts'), logLevel: 'warn' });
   const server = await preview({ configFile: join(root, 'bench/vite.config.ts'), logLevel: 'warn' });
   const url = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:4180/';
@@ -161,17 +147,25 @@ async function main() {
   const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunchOptions, headless: true });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (error) => log(`page error: ${error.message}`));
-  const heap = await heapProbe(context, page);
   await page.goto(url);
   await page.waitForFunction(() => 'bench' in window);
-  /** @type {{ conditions: any, rows: import('./report.mjs').Row[], samples: Record<string, number[]> }} */
-  let browser;
   /** @returns {Promise<any>} */
   const call = (/** @type {string} */ name, /** @type {unknown[]} */ ...params) =>
-    page.evaluate(
-      ({ scenario, values }) => /** @type {any} */ (window).bench[scenario](...values),
-      { scenario: name, values: params },
-    );
+    page.evaluate(({ scenario, values }) => /** @type {any} */ (window).bench[scenario](...values), { scenario: name, values: params });
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+    await new Promise((resolve) => server.httpServer.close(resolve));
+  };
+  return { context, page, url, call, close };
+}
+
+async function main() {
+  log(`building the benchmark page (${quick ? 'quick' : 'full'} run, ${runs} runs)`);
+  const { context, page, url, call, close } = await openBenchPage();
+  const heap = await heapProbe(context, page);
+  /** @type {{ conditions: any, rows: import('./report.mjs').Row[], samples: Record<string, number[]> }} */
+  let browser;
 
   try {
     /** @type {Record<string, number[]>} */
@@ -209,7 +203,7 @@ async function main() {
       add('B4:raw', replayed.raw.map((/** @type {number} */ ms) => (sizes.long / ms) * 1_000));
       add('B5-start', await call('startup', snapshotted));
     }
-    add('B3', await call('seeks', snapshotted, sizes.long, sizes.seeks * runs));
+    add('B3', (await call('seeks', snapshotted, sizes.long, sizes.seeks * runs)).times);
 
     log('heap while replaying');
     if (!heap.ready()) throw new Error('the lab worker was not found for heap readings');
@@ -248,6 +242,10 @@ async function main() {
       { id: 'B6', what: `worker heap after replaying ${k(sizes.huge)} events (after GC)`, value: after, unit: 'MB', better: 'lower', goal: { kind: 'max', value: 64 }, note: `heap peak while replaying ${k(sizes.huge)}: ${peakHuge.toFixed(1)} MB (garbage not yet collected)` },
     ];
 
+    const history = await historySection({ quick, log, call, context, url });
+    rows.push(...history.rows);
+    Object.assign(samples, history.samples);
+
     const sync = await syncSection({ root, quick, runs, log, call });
     rows.push(...sync.rows);
     Object.assign(samples, sync.samples);
@@ -270,9 +268,7 @@ async function main() {
 
     browser = { conditions, rows, samples };
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-    await new Promise((resolve) => server.httpServer.close(resolve));
+    await close();
   }
   // After the browser is gone, so that the two sections do not share the machine.
   const section = await serverSection({ quick, runs, log });
@@ -331,18 +327,8 @@ async function syncOnly() {
   const path = join(root, `bench/results/${output}.json`);
   /** @type {{ conditions: any, rows: import('./report.mjs').Row[], samples: Record<string, number[]> }} */
   const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { conditions: {}, rows: [], samples: {} };
-  await build({ configFile: join(root, 'bench/vite.config.ts'), logLevel: 'warn' });
-  const server = await preview({ configFile: join(root, 'bench/vite.config.ts'), logLevel: 'warn' });
-  const url = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:4180/';
-  const profile = mkdtempSync(join(tmpdir(), 'eventfold-bench-'));
-  const context = await chromium.launchPersistentContext(profile, { ...chromiumLaunchOptions, headless: true });
+  const { call, close } = await openBenchPage();
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (error) => log(`page error: ${error.message}`));
-    await page.goto(url);
-    await page.waitForFunction(() => 'bench' in window);
-    const call = (/** @type {string} */ name, /** @type {unknown[]} */ ...params) =>
-      page.evaluate(({ scenario, values }) => /** @type {any} */ (window).bench[scenario](...values), { scenario: name, values: params });
     const section = await syncSection({ root, quick, runs, log, call });
     const isSync = (/** @type {import('./report.mjs').Row} */ row) => /^S\d/.test(row.id);
     const samples = Object.fromEntries(Object.entries(results.samples ?? {}).filter(([key]) => !/^S\d/.test(key)));
@@ -351,9 +337,30 @@ async function syncOnly() {
       output,
     );
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-    await new Promise((resolve) => server.httpServer.close(resolve));
+    await close();
+  }
+}
+
+/**
+ * `npm run bench -- --history [--quick]`: the history section alone (B7, B8), its rows put into the last run's results
+ * in place of its own.
+ */
+async function historyOnly() {
+  const output = quick ? 'quick' : 'latest';
+  const path = join(root, `bench/results/${output}.json`);
+  /** @type {{ conditions: any, rows: import('./report.mjs').Row[], samples: Record<string, number[]> }} */
+  const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { conditions: {}, rows: [], samples: {} };
+  const { call, close, context, url } = await openBenchPage();
+  try {
+    const section = await historySection({ quick, log, call, context, url });
+    const ids = new Set(section.rows.map((row) => row.id));
+    const samples = Object.fromEntries(Object.entries(results.samples ?? {}).filter(([key]) => !ids.has(key.split(/[:-]/)[0] ?? key)));
+    writeResults(
+      { conditions: { ...results.conditions, historyDate: new Date().toISOString() }, rows: replaceRows(results.rows, section.rows, (row) => ids.has(row.id)), samples: { ...samples, ...section.samples } },
+      output,
+    );
+  } finally {
+    await close();
   }
 }
 
@@ -375,4 +382,4 @@ async function loadOnly() {
   );
 }
 
-await (args.includes('--sizes') ? sizesOnly() : args.includes('--server') ? serverOnly() : args.includes('--sync') ? syncOnly() : args.includes('--load') ? loadOnly() : main());
+await (args.includes('--sizes') ? sizesOnly() : args.includes('--history') ? historyOnly() : args.includes('--server') ? serverOnly() : args.includes('--sync') ? syncOnly() : args.includes('--load') ? loadOnly() : main());

@@ -8,7 +8,7 @@ import { account } from '../../demo-app/bank/account.ts';
 export const entities = { account };
 
 exposeRuntime({
-  journal: ({ onClosed }) => openIndexedDbJournal(self.name, { onClosed, snapshotsKept: 1_000 }),
+  journal: ({ onClosed }) => openIndexedDbJournal(self.name, { onClosed }),
   entities,
   channel: false,
 });

@@ -11,7 +11,7 @@ const journals = new Map<string, Promise<IndexedDbJournal>>();
 const journalFor = (name: string) => {
   let journal = journals.get(name);
   if (!journal) {
-    journal = openIndexedDbJournal(name, { durability: 'relaxed', snapshotsKept: 1_000 });
+    journal = openIndexedDbJournal(name, { durability: 'relaxed' });
     journals.set(name, journal);
   }
   return journal;
@@ -169,6 +169,38 @@ export const lab = {
     await journal.close();
     database.close();
     return Object.fromEntries(Object.entries(elapsed).map(([key, ms]) => [key, (n / ms) * 1_000]));
+  },
+
+  /**
+   * Where a seek's time goes, inside the worker: `count` seeks to random positions of the account, each timed as a
+   * whole (`recover` up to the position) and in its parts, done again one by one: the newest snapshot at or below
+   * the position, the events after it (the journal's read), the same range as a raw getAll, and the fold of them.
+   * Medians in milliseconds, and the median number of events folded.
+   */
+  async seekAnatomy(name: string, id: string, count: number): Promise<Record<string, number>> {
+    const journal = await journalFor(name);
+    const database = await rawDatabase(name);
+    const streamId = streamIdOf('account', id);
+    const head = await journal.highestSequenceNr(streamId);
+    const parts: Record<string, number[]> = { recover: [], snapshot: [], load: [], rawGetAll: [], fold: [], events: [] };
+    const timed = async <T>(part: string, run: () => Promise<T> | T): Promise<T> => {
+      const start = performance.now();
+      const result = await run();
+      parts[part]!.push(performance.now() - start);
+      return result;
+    };
+    for (let i = 0; i < count; i++) {
+      const target = 1 + Math.floor(Math.random() * head);
+      await timed('recover', () => recover(journal, streamId, account, { upTo: target }));
+      const snapshot = await timed('snapshot', () => journal.loadSnapshot(streamId, target));
+      const from = (snapshot?.sequenceNr ?? 0) + 1;
+      const events = await timed('load', () => journal.load(streamId, from, target));
+      await timed('rawGetAll', () => database.getAll('events', range(streamId, from, target)));
+      await timed('fold', () => events.reduce((state, { event }) => account.evolve(state, event as AccountEvent), (snapshot?.state ?? account.initialState()) as AccountState));
+      parts.events!.push(events.length);
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+    return Object.fromEntries(Object.entries(parts).map(([part, values]) => [part, median(values)]));
   },
 
   async close(): Promise<void> {

@@ -24,7 +24,8 @@ describe('benchmark harness (smoke run)', () => {
     expect(cold.eventfold).toHaveLength(2);
     expect(cold.raw).toHaveLength(2);
     const timings = await seeks(withSnapshots, 1_050, 5);
-    expect(timings).toHaveLength(5);
+    expect(timings.times).toHaveLength(5);
+    expect(timings.snapshots).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1_000]);
     expect(await startup(withSnapshots)).toBeGreaterThan(0);
     await dropDatabase(withSnapshots);
 

@@ -151,21 +151,30 @@ export async function replays(name: string, repeats: number) {
   return { eventfold, raw };
 }
 
-/** Time-travel seeks from the page to random sequence numbers of the seeded account, in milliseconds each. */
-export async function seeks(name: string, head: number, count: number): Promise<number[]> {
+/**
+ * Time-travel seeks from the page to random sequence numbers of the seeded account: milliseconds each, and the
+ * snapshots the journal kept for them to start from.
+ */
+export async function seeks(name: string, head: number, count: number): Promise<{ times: number[]; snapshots: number[] }> {
   const client = connect<typeof entities>(eventfoldWorker(name));
   await client.state('account', 'long');
-  const result: number[] = [];
+  const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const target = Math.floor(Math.random() * (head + 1));
     const start = performance.now();
     const past = await client.stateAt('account', 'long', target);
-    result.push(performance.now() - start);
+    times.push(performance.now() - start);
     if (past.sequenceNr !== target) throw new Error(`seek to ${target} landed on ${past.sequenceNr}`);
   }
+  const snapshots = await client.snapshots('account', 'long');
   await client.close();
   terminateWorkers();
-  return result;
+  return { times, snapshots };
+}
+
+/** Where a seek's time goes inside the worker (see the lab's `seekAnatomy`). */
+export function seekAnatomy(name: string, count: number): Promise<Record<string, number>> {
+  return labWorker().seekAnatomy(name, 'long', count);
 }
 
 /** From creating the worker to the first state of an existing account on the page, in milliseconds. */

@@ -5,12 +5,13 @@ import { deleteIndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
 import { syncWith } from 'eventfold/sync';
 import { exposeRuntime } from 'eventfold/worker';
 import { accountSummaries } from './account-summaries.ts';
+import { balanceHistories } from './balance-history.ts';
 import { entities } from './entities.ts';
 
 export { entities };
 
 /** The read models the bank keeps; the page imports only this type. */
-export const projections = [accountSummaries];
+export const projections = [accountSummaries, balanceHistories];
 
 const separator = self.name.indexOf(':');
 const journalId = separator < 0 ? undefined : self.name.slice(separator + 1);

@@ -73,7 +73,7 @@ export function AccountPanel({ bank, id }: { bank: Bank; id: string }) {
         )}
       </div>
       <HistorySlider timeline={timeline} snapshots={snapshots} />
-      <BalanceChart bank={bank} id={id} head={timeline.head} position={timeline.position} />
+      <BalanceChart bank={bank} id={id} position={timeline.position} />
       <EventLog events={timeline.events} selected={timeline.live ? undefined : timeline.stateSequenceNr} snapshots={snapshots} />
       <Generator bank={bank} id={id} disabled={state?.owner == null} />
     </section>

@@ -1,11 +1,15 @@
 import { useEffect, useState } from 'react';
 import type { Bank } from '../bank/connection.ts';
 
-/** The sequence numbers of the account's stored snapshots, read again when the head moves past a new one. */
+/**
+ * The sequence numbers of the account's stored snapshots, read again as the head moves on: every 100 events (the
+ * account snapshots every 100), or every hundredth of the history in a long one, which keeps this off the hot path
+ * of a burst of a million.
+ */
 export function useSnapshots(bank: Bank, id: string, head: number): readonly number[] {
   const [snapshots, setSnapshots] = useState<readonly number[]>([]);
-  // Snapshots are taken every 100 events: asking once per hundred keeps this off the hot path of a burst.
-  const bucket = Math.floor(head / 100);
+  const step = Math.max(100, 10 ** Math.floor(Math.log10(Math.max(1, head))) / 100);
+  const bucket = Math.floor(head / step);
   useEffect(() => {
     let current = true;
     bank

@@ -83,7 +83,7 @@ export interface IndexedDbJournalOptions {
   durability?: Durability;
   /**
    * The most snapshots kept per entity; beyond it they are thinned to even spacing over the history, the newest kept
-   * (see `keptSnapshots`). Default `DEFAULT_SNAPSHOTS_KEPT` (1,000).
+   * (see `keptSnapshots`). Default `DEFAULT_SNAPSHOTS_KEPT` (2,000).
    */
   snapshotsKept?: number;
   /**

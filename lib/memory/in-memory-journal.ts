@@ -36,7 +36,7 @@ const { structuredClone } = globalThis as unknown as { structuredClone<T>(value:
 export interface InMemoryJournalOptions {
   /**
    * The most snapshots kept per entity; beyond it they are thinned to even spacing over the history, the newest kept
-   * (see `keptSnapshots`). Default `DEFAULT_SNAPSHOTS_KEPT` (1,000).
+   * (see `keptSnapshots`). Default `DEFAULT_SNAPSHOTS_KEPT` (2,000).
    */
   snapshotsKept?: number;
 }

@@ -53,7 +53,7 @@ export interface PostgresDatabaseOptions {
 export interface PostgresJournalOptions {
   /**
    * The most snapshots kept per stream; beyond it they are thinned to even spacing over the history, the newest kept
-   * (see `keptSnapshots`). Default `DEFAULT_SNAPSHOTS_KEPT` (1,000).
+   * (see `keptSnapshots`). Default `DEFAULT_SNAPSHOTS_KEPT` (2,000).
    */
   readonly snapshotsKept?: number;
   /**
