@@ -110,3 +110,25 @@ test('rebuilds the account list from the journal and shows the same rows', async
   await expect(rebuildButton).toBeEnabled();
   await expect(rows).toHaveText(before);
 });
+
+test('generates 10,000 deposits with progress, and charts them from the worker, across a reload', async ({ page }) => {
+  await openAccount(page, 'Grace Hopper');
+  await expect(page.getByLabel('Events to generate')).toHaveValue('10000');
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  // While it runs: how far, how fast, and how long is left; and a way to stop.
+  await expect(page.getByTestId('generator-status')).toContainText(/of 10,000 · [\d,]+ events\/s/);
+  await expect(page.getByRole('button', { name: 'Generate', exact: true })).toBeVisible({ timeout: 60_000 });
+  const slider = page.getByRole('slider', { name: 'History' });
+  await expect(slider).toHaveValue('10001');
+  const chart = page.getByTestId('balance-chart');
+  await expect(chart).toHaveAttribute('data-events', '10001');
+  await expect(chart).toContainText('10,001 events');
+  // A snapshot at each write that crosses a hundred; a write holds at most the 1,000 deposits of a wave.
+  await expect(page.getByTestId('snapshot-marks')).toHaveAttribute('data-count', /^([1-9]\d|100)$/);
+
+  await page.reload();
+  await expect(chart).toHaveAttribute('data-events', '10001');
+  await expect(slider).toHaveValue('10001');
+  // The event log shows a window around the position, not the history.
+  await expect(page.getByRole('list', { name: 'Event log' }).getByRole('listitem')).toHaveCount(50);
+});
