@@ -2,8 +2,8 @@
 // from the page, but the protocol reaches both.
 
 /**
- * Attaches to the workers `page` starts (those it has already started too); `send` sends a protocol command to
- * the first worker whose URL or name contains `match`.
+ * Attaches to the workers `page` starts (those it has already started too, and those of the documents it loads
+ * later); `send` sends a protocol command to the newest running worker whose URL or name contains `match`.
  * @param {import('playwright').BrowserContext} context
  * @param {import('playwright').Page} page
  */
@@ -17,13 +17,17 @@ export async function workerSessions(context, page) {
     const { type, url, title } = event.targetInfo;
     if (type === 'worker') workers.push({ sessionId: event.sessionId, url, title });
   });
+  cdp.on('Target.detachedFromTarget', (/** @type {any} */ event) => {
+    const at = workers.findIndex((worker) => worker.sessionId === event.sessionId);
+    if (at >= 0) workers.splice(at, 1);
+  });
   cdp.on('Target.receivedMessageFromTarget', (/** @type {any} */ event) => {
     const message = JSON.parse(event.message);
     pending.get(message.id)?.(message.result);
     pending.delete(message.id);
   });
   await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-  const find = (/** @type {string} */ match) => workers.find((worker) => worker.url.includes(match) || worker.title.includes(match));
+  const find = (/** @type {string} */ match) => workers.findLast((worker) => worker.url.includes(match) || worker.title.includes(match));
   return {
     /** Whether a worker matching `match` is attached. */
     has: (/** @type {string} */ match) => find(match) !== undefined,

@@ -1,7 +1,7 @@
 // npm run bench [-- --quick] [-- --runs N] [-- --sizes (the B5 size rows alone, into the last full run's results)]
 //   [-- --server (the server section alone, P1–P3, into the last run's results: quick.json with --quick)]
 //   [-- --sync (the sync section alone, S1–S4, likewise)]
-//   [-- --load (the load section alone, L1–L7, likewise)] [-- --history (the history section alone, B7 and B8, likewise)]
+//   [-- --load (the load section alone, L1–L7, likewise)] [-- --history (the history section alone, B7–B9, likewise)]
 // Builds the benchmark page, serves it, drives it in headless Chromium with an on-disk profile (so that durability
 // is real), and reports every eventfold figure next to a baseline measured in the same run. Then the server section
 // (bench/server/): the PostgreSQL journal on PGlite and on a real server, next to raw SQL of the same rows. Then the
@@ -242,7 +242,7 @@ async function main() {
       { id: 'B6', what: `worker heap after replaying ${k(sizes.huge)} events (after GC)`, value: after, unit: 'MB', better: 'lower', goal: { kind: 'max', value: 64 }, note: `heap peak while replaying ${k(sizes.huge)}: ${peakHuge.toFixed(1)} MB (garbage not yet collected)` },
     ];
 
-    const history = await historySection({ quick, log, call, context, url });
+    const history = await historySection({ root, quick, log, call, context, url });
     rows.push(...history.rows);
     Object.assign(samples, history.samples);
 
@@ -342,7 +342,7 @@ async function syncOnly() {
 }
 
 /**
- * `npm run bench -- --history [--quick]`: the history section alone (B7, B8), its rows put into the last run's results
+ * `npm run bench -- --history [--quick]`: the history section alone (B7–B9), its rows put into the last run's results
  * in place of its own.
  */
 async function historyOnly() {
@@ -352,7 +352,7 @@ async function historyOnly() {
   const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { conditions: {}, rows: [], samples: {} };
   const { call, close, context, url } = await openBenchPage();
   try {
-    const section = await historySection({ quick, log, call, context, url });
+    const section = await historySection({ root, quick, log, call, context, url });
     const ids = new Set(section.rows.map((row) => row.id));
     const samples = Object.fromEntries(Object.entries(results.samples ?? {}).filter(([key]) => !ids.has(key.split(/[:-]/)[0] ?? key)));
     writeResults(

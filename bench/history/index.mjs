@@ -1,14 +1,15 @@
-// The history section of `npm run bench` (alone: `npm run bench -- --history`): many tabs at speed (B7), and time
-// travel in a history of a million events (B8), measured from the page over the journal's default snapshot
-// retention.
+// The history section of `npm run bench` (alone: `npm run bench -- --history`): many tabs at speed (B7), time travel
+// in a history of a million events (B8, from the page, over the journal's default snapshot retention), and the demo
+// scrubbed across a million events (B9).
 import { randomUUID } from 'node:crypto';
 import { workerSessions } from '../cdp.mjs';
 import { percentile } from '../report.mjs';
+import { scrubRows } from './scrub.mjs';
 
 /** The sizes of a full and of a quick run. */
 export const historySizes = {
-  full: { events: 1_000_000, seeks: 1_000, tabWrites: 500, asleep: 20_000 },
-  quick: { events: 30_000, seeks: 100, tabWrites: 50, asleep: 2_000 },
+  full: { events: 1_000_000, seeks: 1_000, tabWrites: 500, asleep: 20_000, scrubbed: /** @type {const} */ (1_000_000) },
+  quick: { events: 30_000, seeks: 100, tabWrites: 50, asleep: 2_000, scrubbed: /** @type {const} */ (10_000) },
 };
 
 /**
@@ -17,7 +18,7 @@ export const historySizes = {
  * catches up from IndexedDB). Then the reader tab is put to sleep as the browser freezes a background tab: its page
  * and its worker stop running (paused by the DevTools protocol, since headless Chromium does not freeze a visible
  * page), the notices sent to them wait; the writer writes a burst, and the reader is woken: how fast it catches up.
- * @param {{ context: import('playwright').BrowserContext, url: string, sizes: typeof historySizes.full, log: (message: string) => void }} options
+ * @param {{ context: import('playwright').BrowserContext, url: string, sizes: { tabWrites: number, asleep: number }, log: (message: string) => void }} options
  */
 async function tabRows({ context, url, sizes, log }) {
   const name = `bench-tabs-${randomUUID()}`;
@@ -97,12 +98,13 @@ async function tabRows({ context, url, sizes, log }) {
 }
 
 /**
- * @param {{ quick: boolean, log: (message: string) => void, call: (name: string, ...params: unknown[]) => Promise<any>, context: import('playwright').BrowserContext, url: string }} options
+ * @param {{ root: string, quick: boolean, log: (message: string) => void, call: (name: string, ...params: unknown[]) => Promise<any>, context: import('playwright').BrowserContext, url: string }} options
  * @returns {Promise<{ rows: import('../report.mjs').Row[], samples: Record<string, number[]> }>}
  */
-export async function historySection({ quick, log, call, context, url }) {
+export async function historySection({ root, quick, log, call, context, url }) {
   const sizes = quick ? historySizes.quick : historySizes.full;
   const tabs = await tabRows({ context, url, sizes, log });
+  const scrub = await scrubRows({ root, context, events: sizes.scrubbed, log });
   const events = sizes.events.toLocaleString('en-US');
   log(`seeding an account of ${events} events, a snapshot every 100, the journal's default retention`);
   const deep = await call('seedAccount', sizes.events, 100);
@@ -115,6 +117,7 @@ export async function historySection({ quick, log, call, context, url }) {
   /** @type {import('../report.mjs').Row[]} */
   const rows = [
     ...tabs.rows,
+    ...scrub.rows,
     {
       id: 'B8',
       what: `time-travel seek from the page, ${events} events, p95`,
@@ -125,5 +128,5 @@ export async function historySection({ quick, log, call, context, url }) {
       note: `seek p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms over ${times.length} seeks to random positions; ${snapshots.length} snapshots kept (of ${sizes.events / 100} taken, the default bound of 2,000 thinned to even spacing), ${Math.min(...gaps)}–${Math.max(...gaps)} events apart; inside the worker (medians of ${Math.min(200, sizes.seeks)} seeks): recover ${anatomy.recover.toFixed(2)} ms for ${anatomy.events} events, of which the snapshot ${anatomy.snapshot.toFixed(2)} ms, the journal's read ${anatomy.load.toFixed(2)} ms (a raw getAll of the same range ${anatomy.rawGetAll.toFixed(2)} ms), the fold ${anatomy.fold.toFixed(2)} ms`,
     },
   ];
-  return { rows, samples: { ...tabs.samples, B8: times } };
+  return { rows, samples: { ...tabs.samples, ...scrub.samples, B8: times } };
 }

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import type { AccountSummary } from '../bank/account-summaries.ts';
 import { type Bank, newAccountId } from '../bank/connection.ts';
 import { formatAmount, formatTime } from '../format.ts';
+import { JournalFiles } from './JournalFiles.tsx';
 
 interface Props {
   bank: Bank;
@@ -96,6 +97,7 @@ export function AccountList({ bank, selected, onSelect }: Props) {
       >
         Rebuild list
       </button>
+      <JournalFiles bank={bank} />
     </aside>
   );
 }

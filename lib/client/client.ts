@@ -11,6 +11,7 @@ import {
   type EntityChange,
   type EntityDefinitions,
   type EventOf,
+  type ImportSummary,
   InvalidArgumentError,
   MAX_PAYLOAD_BYTES,
   type PersistedEvent,
@@ -19,6 +20,7 @@ import {
   type ReadModelsOf,
   type StateOf,
   streamIdOf,
+  type TransferProgress,
   type Versioned,
   WorkerLostError,
 } from '../core/index.ts';
@@ -231,6 +233,28 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
   /** The sequence numbers of the entity's stored snapshots, ascending. */
   snapshots(type: keyof D & string, id: string): Promise<number[]> {
     return this.#call((remote) => remote.snapshots(type, id));
+  }
+
+  /**
+   * The worker's journal in eventfold's export format (see `exportJournal`: NDJSON, versioned), as a stream of UTF-8
+   * bytes the worker writes as it is read, so a history of any length never sits whole in either thread:
+   * `new Response(await client.exportJournal()).blob()` for a download. `streamIds` exports some streams only;
+   * `onProgress` hears how many events are written, of about how many.
+   */
+  exportJournal(options: { streamIds?: readonly string[]; onProgress?: (progress: TransferProgress) => void } = {}): Promise<ReadableStream<Uint8Array>> {
+    const { onProgress, streamIds } = options;
+    return this.#call((remote) => remote.exportJournal(streamIds ? { streamIds: [...streamIds] } : {}, onProgress && proxy(onProgress)));
+  }
+
+  /**
+   * Loads an export (a `File` from a file picker, or any `Blob`) into the worker's journal, which must be empty (see
+   * `importJournal`): the whole file is checked first, and a damaged, truncated or foreign one fails with an
+   * `InvalidImportError` naming the line, with nothing stored. Subscriptions, read models and other tabs then follow
+   * the imported history. A worker that syncs refuses: its journal is its server's.
+   */
+  importJournal(file: Blob, options: { onProgress?: (progress: TransferProgress) => void } = {}): Promise<ImportSummary> {
+    const { onProgress } = options;
+    return this.#call((remote) => remote.importJournal(file, onProgress && proxy(onProgress)));
   }
 
   /**

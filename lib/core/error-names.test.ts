@@ -37,6 +37,7 @@ async function minifiedErrors(): Promise<{ name: string; text: string; restored:
        new e.CorruptedDataError('account:a', 3, 'missing'),
        new e.UnsupportedError("IndexedDB", "use the in-memory journal"),
        new e.SyncError('forbidden', 'this token does not open this journal', { status: 403, retryable: false }),
+       new e.InvalidImportError(3, 'is not JSON'),
      ];
      // As the page rebuilds an error sent by a worker: from its structured-cloned fields.
      export const errors = made.map((error) => ({
@@ -74,6 +75,7 @@ describe('error names in a minified app', () => {
       'CorruptedDataError',
       'UnsupportedError',
       'SyncError',
+      'InvalidImportError',
     ]);
     for (const { name, text, restored } of errors) {
       expect(name).toMatch(/^[A-Z][A-Za-z]+Error$/);

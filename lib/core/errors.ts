@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'projection-rebuilding'
   | 'corrupted-data'
   | 'unsupported'
-  | 'sync-failed';
+  | 'sync-failed'
+  | 'invalid-import';
 
 /**
  * Base class of eventfold's errors. Each class names itself with a string literal (`name = 'RejectedError'`), not
@@ -106,6 +107,8 @@ export interface ErrorsByCode {
   unsupported: UnsupportedError;
   /** A request to the sync server failed: offline, refused, or answered with what is not the protocol. */
   'sync-failed': SyncError;
+  /** A journal export cannot be imported: damaged, truncated, foreign, or into a journal that is not empty. */
+  'invalid-import': InvalidImportError;
 }
 
 /**
@@ -505,6 +508,24 @@ export class SyncError extends EventfoldError {
   }
 }
 
+/**
+ * A journal export that `importJournal` refuses, before it stores anything: not an eventfold export, of a newer
+ * format version, damaged or cut short, or offered to a journal that already holds events. `line` is where in the
+ * file (1-based; 0 for the journal itself), `reason` what is wrong there.
+ */
+export class InvalidImportError extends EventfoldError {
+  readonly code = 'invalid-import';
+  override readonly name = 'InvalidImportError';
+  /** The line of the file at fault, from 1; 0 when the journal, not the file, is. */
+  declare readonly line: number;
+  /** What is wrong there. */
+  declare readonly reason: string;
+
+  constructor(line: number, reason: string, options?: { cause?: unknown }) {
+    super(line === 0 ? `Cannot import: ${reason}` : `Cannot import: line ${line} ${reason}`, options, { line, reason });
+  }
+}
+
 const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]) => ErrorsByCode[C] } = {
   conflict: ConflictError,
   rejected: RejectedError,
@@ -525,6 +546,7 @@ const ERROR_CLASSES: { readonly [C in ErrorCode]: abstract new (...args: never[]
   'corrupted-data': CorruptedDataError,
   unsupported: UnsupportedError,
   'sync-failed': SyncError,
+  'invalid-import': InvalidImportError,
 };
 
 /** The message of anything thrown, for error texts. */

@@ -26,6 +26,7 @@ export {
   HandlerError,
   IdempotencyKeyReusedError,
   InvalidArgumentError,
+  InvalidImportError,
   InvalidSchemaError,
   InvalidSnapshotError,
   isEventfoldError,
@@ -127,3 +128,13 @@ export {
   MAX_PAYLOAD_BYTES,
   MAX_STREAM_ID_LENGTH,
 } from './validation.ts';
+export {
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  type ExportOptions,
+  exportJournal,
+  type ImportOptions,
+  type ImportSummary,
+  importJournal,
+  type TransferProgress,
+} from './journal-transfer.ts';

@@ -1,4 +1,4 @@
-import { type Endpoint, expose } from 'comlink';
+import { type Endpoint, expose, transfer } from 'comlink';
 import {
   ClosedError,
   type CommandOf,
@@ -7,9 +7,13 @@ import {
   type EntityDefinitions,
   type EntityRuntime,
   type EventJournal,
+  exportJournal,
+  importJournal,
+  InvalidImportError,
   type RuntimeOptions,
   streamIdOf,
 } from '../core/index.ts';
+import { byteStream, progressTo, textOf } from './journal-files.ts';
 import { registerErrorSerializer, type RuntimeService, statusToWire, type WorkerNotice } from './wire.ts';
 import type { SyncMessage, WorkerSync, WorkerSyncView } from './worker-sync.ts';
 
@@ -236,6 +240,40 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
     confirmation: async (commandId) => (await syncing()).confirmation(commandId),
     rejections: async () => (await syncing()).rejections(),
     dismissRejection: async (commandId) => (await syncing()).dismissRejection(commandId),
+    async exportJournal(exportOptions, progress) {
+      await ready();
+      const { tell: onProgress, release } = progressTo(progress);
+      const chunks = exportJournal(journal!, { ...exportOptions, onProgress });
+      const stream = byteStream(
+        (async function* () {
+          try {
+            yield* chunks;
+          } finally {
+            release();
+          }
+        })(),
+      );
+      return transfer(stream, [stream as unknown as Transferable]);
+    },
+    async importJournal(file, progress) {
+      const live = await ready();
+      if (view) throw new InvalidImportError(0, "this worker syncs its journal with a server, which holds the journal's history: import into a journal that does not sync");
+      const { tell: onProgress, release } = progressTo(progress);
+      try {
+        const summary = await importJournal(journal!, () => textOf(file), { onProgress });
+        // The runtime, this tab's page and the other tabs learn of the new history as of any write.
+        for (const streamId of await journal!.streamIds()) {
+          const { entityType: type, entityId: id } = entityOf(streamId);
+          const write = { type, id, sequenceNr: await journal!.highestSequenceNr(streamId) };
+          live.refresh(type, id);
+          announce(write);
+          if (watchedTypes.has(type)) tell({ kind: 'written', ...write });
+        }
+        return summary;
+      } finally {
+        release();
+      }
+    },
     async close() {
       closed = true;
       try {

@@ -1,6 +1,9 @@
 import { type TransferHandler, transferHandlers } from 'comlink';
 import {
   type CommandOptions,
+  type ExportOptions,
+  type ImportSummary,
+  type TransferProgress,
   type CommandResult,
   type DocumentQuery,
   type EntityChange,
@@ -113,6 +116,10 @@ export interface RuntimeService {
   rejections(): Promise<WireRejection[]>;
   /** Forgets a rejection the user has seen (sync). */
   dismissRejection(commandId: string): Promise<void>;
+  /** The journal in the export format (`exportJournal`), as a stream of UTF-8 bytes transferred to the page. */
+  exportJournal(options: Pick<ExportOptions, 'streamIds'>, progress?: (progress: TransferProgress) => void): Promise<ReadableStream<Uint8Array>>;
+  /** Loads an export (`importJournal`) from a file into the worker's journal, which must be empty. */
+  importJournal(file: Blob, progress?: (progress: TransferProgress) => void): Promise<ImportSummary>;
   /** Closes the runtime and its journal once the calls under way have finished; later calls reject. */
   close(): Promise<void>;
 }
