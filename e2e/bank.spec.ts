@@ -1,4 +1,4 @@
-import { balanceOf, command, expect, openAccount, test } from './fixtures.ts';
+import { balanceOf, command, expect, openAccount, test, watchForErrors } from './fixtures.ts';
 
 test.beforeEach(async ({ page }) => {
   await page.goto('/?local');
@@ -131,4 +131,36 @@ test('generates 10,000 deposits with progress, and charts them from the worker, 
   await expect(slider).toHaveValue('10001');
   // The event log shows a window around the position, not the history.
   await expect(page.getByRole('list', { name: 'Event log' }).getByRole('listitem')).toHaveCount(50);
+});
+
+test('exports the bank to a file that another browser profile imports, account for account', async ({ page, browser, problems }) => {
+  const id = await openAccount(page, 'Exported Owner');
+  for (const amount of ['100', '250', '75']) await command(page, 'Deposit', amount);
+  await command(page, 'Withdraw', '25');
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^eventfold-bank-\d{4}-\d{2}-\d{2}\.ndjson$/);
+  const file = await download.path();
+  await expect(page.getByRole('status').filter({ hasText: /^Exported/ })).toBeVisible();
+
+  // A fresh profile: nothing of the first one's storage.
+  const other = await browser.newContext();
+  try {
+    const fresh = await other.newPage();
+    watchForErrors(fresh, problems);
+    await fresh.goto('/?local');
+    await fresh.getByLabel('Journal file to import').setInputFiles(file);
+    await expect(fresh.getByRole('status').filter({ hasText: /^Imported 5 events of 1 account$/ })).toBeVisible();
+    await fresh.getByRole('button', { name: /Exported Owner/ }).click();
+    await expect(fresh.getByTestId('balance')).toHaveText('400');
+    await expect(fresh.getByRole('slider', { name: 'History' })).toHaveValue('5');
+    expect(decodeURIComponent(new URL(fresh.url()).hash.slice(1))).toBe(id);
+
+    // Importing again finds the bank no longer empty, and says so.
+    await fresh.getByLabel('Journal file to import').setInputFiles(file);
+    await expect(fresh.getByRole('alert')).toContainText('the journal already holds events');
+  } finally {
+    await other.close();
+  }
 });
