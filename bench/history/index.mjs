@@ -111,6 +111,9 @@ export async function historySection({ root, quick, log, call, context, url }) {
   log(`${sizes.seeks} seeks to random positions of it, from the page`);
   const { times, snapshots } = await call('seeks', deep, sizes.events, sizes.seeks);
   const anatomy = await call('seekAnatomy', deep, Math.min(200, sizes.seeks));
+  log(`exporting the ${events} events and importing them into a fresh database, each next to raw IndexedDB`);
+  /** @type {{ exported: number, rawExported: number, imported: number, rawImported: number, events: number, bytes: number, snapshots: number, importedEvents: number, equal: boolean }} */
+  const moved = await call('transfer', deep);
   await call('dropDatabase', deep);
   /** @type {number[]} */
   const gaps = snapshots.slice(1).map((/** @type {number} */ s, /** @type {number} */ i) => s - snapshots[i]);
@@ -128,5 +131,11 @@ export async function historySection({ root, quick, log, call, context, url }) {
       note: `seek p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms over ${times.length} seeks to random positions; ${snapshots.length} snapshots kept (of ${sizes.events / 100} taken, the default bound of 2,000 thinned to even spacing), ${Math.min(...gaps)}–${Math.max(...gaps)} events apart; inside the worker (medians of ${Math.min(200, sizes.seeks)} seeks): recover ${anatomy.recover.toFixed(2)} ms for ${anatomy.events} events, of which the snapshot ${anatomy.snapshot.toFixed(2)} ms, the journal's read ${anatomy.load.toFixed(2)} ms (a raw getAll of the same range ${anatomy.rawGetAll.toFixed(2)} ms), the fold ${anatomy.fold.toFixed(2)} ms`,
     },
   ];
+  const perSecond = (/** @type {number} */ ms) => (moved.events / ms) * 1_000;
+  rows.push(
+    { id: 'B10', what: `export of ${events} events (the NDJSON file, into a Blob)`, value: perSecond(moved.exported), unit: 'events/s', baseline: perSecond(moved.rawExported), baselineName: 'raw getAll', better: 'higher', note: `${(moved.bytes / 2 ** 20).toFixed(0)} MB, ${moved.snapshots} snapshots; ${(moved.exported / 1_000).toFixed(1)} s against ${(moved.rawExported / 1_000).toFixed(1)} s for raw getAll pages of 5,000 by position (no encoding)` },
+    { id: 'B10', what: `import of ${events} events into a fresh database (checked whole, then stored)`, value: perSecond(moved.imported), unit: 'events/s', baseline: perSecond(moved.rawImported), baselineName: 'raw batched puts', better: 'higher', note: `${(moved.imported / 1_000).toFixed(1)} s against ${(moved.rawImported / 1_000).toFixed(1)} s for raw puts of the same records, 10,000 to a transaction, relaxed, as the journal is here; the copy ${moved.equal && moved.importedEvents === moved.events ? 'equals' : 'DIFFERS FROM'} the original, event for event (positions included) and snapshot for snapshot` },
+  );
+  if (!moved.equal || moved.importedEvents !== moved.events) throw new Error('B10: the imported journal differs from the exported one');
   return { rows, samples: { ...tabs.samples, ...scrub.samples, B8: times } };
 }

@@ -2,9 +2,10 @@
 // the raw IndexedDB reads they are compared with.
 import '../../lib/test-support/worker-guard.ts'; // Tells the browser tests of this worker's unhandled errors.
 import { expose } from 'comlink';
-import { createRuntime, type NewEvent, persist, recover, type StreamWrite, streamIdOf } from 'eventfold';
+import { createRuntime, exportJournal, importJournal, type NewEvent, persist, recover, type StreamWrite, streamIdOf } from 'eventfold';
+import { deepEqual } from 'eventfold/testing';
 import { type IndexedDbJournal, openIndexedDbJournal } from 'eventfold/idb';
-import { type IDBPDatabase, openDB } from 'idb';
+import { type IDBPDatabase, openDB, unwrap } from 'idb';
 import { type AccountEvent, type AccountState, account } from '../../demo-app/bank/account.ts';
 
 const journals = new Map<string, Promise<IndexedDbJournal>>();
@@ -203,6 +204,76 @@ export const lab = {
     return Object.fromEntries(Object.entries(parts).map(([part, values]) => [part, median(values)]));
   },
 
+  /**
+   * B10: the database's journal exported whole (into a Blob, as a download gets it), and imported into the fresh
+   * database `into`, each next to its raw baseline on the same records: getAll pages by position for the export,
+   * batched puts (10,000 per transaction, the import's batch) into a store with the same key and unique position
+   * index for the import. Then the copy is compared with the original, event for event and snapshot for snapshot.
+   * Milliseconds each, and the counts.
+   */
+  async transfer(name: string, into: string, rawInto: string): Promise<Record<string, number | boolean>> {
+    const journal = await journalFor(name);
+    const database = await rawDatabase(name);
+    const page = 5_000;
+    let start = performance.now();
+    const parts: Blob[] = [];
+    for await (const chunk of exportJournal(journal, { pageSize: page })) parts.push(new Blob([chunk]));
+    const file = new Blob(parts);
+    const exported = performance.now() - start;
+
+    start = performance.now();
+    const records: unknown[][] = [];
+    let events = 0;
+    for (let after = 0; ; ) {
+      const index = database.transaction('events').store.index('position');
+      const [values, keys] = await Promise.all([index.getAll(IDBKeyRange.lowerBound(after, true), page), index.getAllKeys(IDBKeyRange.lowerBound(after, true), page)]);
+      if (values.length === 0) break;
+      events += values.length;
+      after = (values.at(-1) as { position: number }).position;
+      // Kept for the raw import below, a page at a time (as the import holds a batch).
+      if (records.length < 2) records.push(values.map((value, i) => [keys[i], value]));
+    }
+    const rawExported = performance.now() - start;
+
+    const target = await journalFor(into);
+    start = performance.now();
+    const summary = await importJournal(target, () => textOf(file));
+    const imported = performance.now() - start;
+
+    // The raw baseline puts the same number of records, 10,000 to a transaction, the first pages again and again.
+    const raw = await openDB(rawInto, 1, { upgrade: (db) => void db.createObjectStore('events').createIndex('position', 'position', { unique: true }) });
+    const sample = records.flat() as [[string, number], { position: number }][];
+    start = performance.now();
+    for (let written = 0; written < events; ) {
+      const tx = raw.transaction('events', 'readwrite', { durability: 'relaxed' });
+      const store = unwrap(tx.store);
+      for (let i = 0; i < 10_000 && written < events; i++, written++) {
+        const [key, value] = sample[written % sample.length]!;
+        store.put({ ...value, position: written + 1 }, [key[0], written + 1]);
+      }
+      await tx.done;
+    }
+    const rawImported = performance.now() - start;
+    raw.close();
+
+    // Equal, event for event (positions included) and snapshot for snapshot.
+    let equal = true;
+    for (let after = 0; equal; ) {
+      const [mine, theirs] = await Promise.all([journal.loadAfter(after, page), target.loadAfter(after, page)]);
+      equal = deepEqual(mine, theirs);
+      if (mine.length === 0) break;
+      after = mine.at(-1)!.position;
+    }
+    for (const streamId of await journal.streamIds()) {
+      equal &&= deepEqual(await journal.listSnapshots(streamId), await target.listSnapshots(streamId));
+      const kept = await journal.listSnapshots(streamId);
+      for (const sequenceNr of kept.filter((_, i) => i % 97 === 0)) {
+        equal &&= deepEqual(await journal.loadSnapshot(streamId, sequenceNr), await target.loadSnapshot(streamId, sequenceNr));
+      }
+    }
+    return { exported, rawExported, imported, rawImported, events, bytes: file.size, snapshots: summary.snapshots, importedEvents: summary.events, equal };
+  },
+
   async close(): Promise<void> {
     raw?.close();
     raw = undefined;
@@ -212,3 +283,9 @@ export const lab = {
 };
 
 expose(lab);
+
+/** A file's text, decoded as it is read. */
+async function* textOf(file: Blob): AsyncGenerator<string> {
+  const reader = file.stream().pipeThrough(new TextDecoderStream()).getReader();
+  for (let next = await reader.read(); !next.done; next = await reader.read()) yield next.value;
+}

@@ -177,6 +177,18 @@ export function seekAnatomy(name: string, count: number): Promise<Record<string,
   return labWorker().seekAnatomy(name, 'long', count);
 }
 
+/** B10: the seeded account's journal exported and imported into a fresh database, each next to its raw baseline. */
+export async function transfer(name: string): Promise<Record<string, number | boolean>> {
+  const into = uniqueName('imported');
+  const rawInto = uniqueName('raw-imported');
+  try {
+    return await labWorker().transfer(name, into, rawInto);
+  } finally {
+    await labWorker().close();
+    await Promise.all([deleteIndexedDbJournal(into), deleteIndexedDbJournal(rawInto)]);
+  }
+}
+
 /** From creating the worker to the first state of an existing account on the page, in milliseconds. */
 export async function startup(name: string): Promise<number> {
   const start = performance.now();

@@ -37,6 +37,31 @@ describe('the client and the worker runtime', () => {
     expect(await recovered.entityIds('account')).toEqual(['acc-001']);
   });
 
+  it('sends a burst of commands in one call, each settled in order with its own outcome', async () => {
+    const { client } = open();
+    await client.send('account', 'a', { type: 'open', owner: 'Ada' });
+    const commands = [
+      ...Array.from({ length: 1_000 }, (_, i) => ({ type: 'deposit', amount: i + 1 }) as const),
+      { type: 'withdraw', amount: 10 ** 9 } as const,
+      { type: 'withdraw', amount: 5 } as const,
+    ];
+    const settled = await client.sendAll('account', 'a', commands);
+    expect(settled).toHaveLength(1_002);
+    expect(settled.slice(0, 1_000).every((result) => result.status === 'fulfilled')).toBe(true);
+    const sequenceNrs = settled.slice(0, 1_000).map((result) => (result.status === 'fulfilled' ? result.value.sequenceNr : 0));
+    expect(sequenceNrs).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 2));
+    const refused = settled[1_000]!;
+    expect(refused.status === 'rejected' && refused.reason).toBeInstanceOf(RejectedError);
+    expect(refused.status === 'rejected' && refused.reason).toMatchObject({ code: 'rejected', reason: expect.stringMatching(/insufficient funds/) });
+    expect(settled[1_001]).toMatchObject({ status: 'fulfilled', value: { sequenceNr: 1_002 } });
+    expect((await client.state('account', 'a')).state.balance).toBe(500_500 - 5);
+
+    // What cannot cross, or too many, fails the call before anything is sent.
+    await expect(client.sendAll('account', 'a', [{ type: 'deposit', amount: 1 }, { type: 'deposit', amount: (() => 1) as never }])).rejects.toBeInstanceOf(NotCloneableError);
+    await expect(client.sendAll('account', 'a', Array.from({ length: 10_001 }, () => ({ type: 'deposit', amount: 1 }) as const))).rejects.toMatchObject({ code: 'invalid-argument' });
+    expect((await client.state('account', 'a')).sequenceNr).toBe(1_002);
+  });
+
   describe('errors cross the boundary with their class, code and fields', () => {
     it('rejects an overdraft with its reason', async () => {
       const { client } = open();

@@ -13,6 +13,7 @@ import {
   type EventOf,
   type ImportSummary,
   InvalidArgumentError,
+  MAX_COMMANDS_PER_CALL,
   MAX_PAYLOAD_BYTES,
   type PersistedEvent,
   type ProjectionStatus,
@@ -24,7 +25,7 @@ import {
   type Versioned,
   WorkerLostError,
 } from '../core/index.ts';
-import { registerErrorTransfer, type RuntimeService, statusFromWire, type WorkerNotice } from '../worker/wire.ts';
+import { registerErrorTransfer, type RuntimeService, settledFromWire, statusFromWire, type WorkerNotice } from '../worker/wire.ts';
 import type { WireConfirmation, WirePendingView, WireRejection, WireSyncStatus } from '../worker/worker-sync.ts';
 import { type EntityIdsSnapshot, type EntitySnapshot, entityIdsStore, entityStore } from './entity-store.ts';
 import { type ReadModelSnapshot, readModelStore } from './read-model-store.ts';
@@ -208,6 +209,26 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
     return this.#call((remote) => remote.send(type, id, command, options)) as Promise<
       CommandResult<StateOf<D[K]>, EventOf<D[K]>>
     >;
+  }
+
+  /**
+   * Sends many commands to one entity at once and resolves once every one is settled, with each outcome in order,
+   * as `Promise.allSettled` gives them: `send` for each, but one message each way, so that a burst of thousands costs
+   * the page one task rather than one per command (the worker writes them in group commits all the same). At most
+   * `MAX_COMMANDS_PER_CALL` (10,000) per call; a command that cannot be sent to the worker fails the call with
+   * `not-cloneable`, before any is sent.
+   */
+  async sendAll<K extends keyof D & string>(
+    type: K,
+    id: string,
+    commands: readonly CommandOf<D[K]>[],
+  ): Promise<PromiseSettledResult<CommandResult<StateOf<D[K]>, EventOf<D[K]>>>[]> {
+    if (!Array.isArray(commands) || commands.length > MAX_COMMANDS_PER_CALL) {
+      throw new InvalidArgumentError(`sendAll takes an array of at most ${MAX_COMMANDS_PER_CALL} commands`, 'commands');
+    }
+    commands.forEach((command, i) => assertCloneable(command, `commands[${i}]`, MAX_PAYLOAD_BYTES));
+    const settled = await this.#call((remote) => remote.sendAll(type, id, commands));
+    return settled.map((result) => settledFromWire(result)) as PromiseSettledResult<CommandResult<StateOf<D[K]>, EventOf<D[K]>>>[];
   }
 
   /** The entity's current state and sequence number. */

@@ -37,10 +37,15 @@ export interface TimelineSource<S, E> {
   events(from: number, to: number): Promise<PersistedEvent<E>[]>;
 }
 
+/** Seeks loading at once: the next position starts while the one before it still loads. */
+const SEEKS_IN_FLIGHT = 2;
+
 /**
  * An entity's history as an external store, for a history slider: live, it follows the entity's new events; after
  * `seek`, it shows the state after the chosen event (time travel, folded in the worker from the nearest snapshot).
- * Seeks are coalesced: while one loads, only the newest target waits, so a fast scrub never queues up.
+ * Seeks overlap and are coalesced: two load at once, so a scrub's new position does not wait for the one before it,
+ * and beyond them only the newest target waits, so a fast scrub never queues up; a seek that ends after a newer one
+ * was shown is dropped.
  */
 export class Timeline<S, E> {
   readonly #window: number;
@@ -49,8 +54,12 @@ export class Timeline<S, E> {
   #latest: { state: S; sequenceNr: number; events: PersistedEvent<E>[] } | undefined;
   readonly #listeners = new Set<() => void>();
   #stop: (() => void) | undefined;
-  #loading = false;
+  /** The newest position asked for and not yet loading. */
   #target: number | undefined;
+  /** Seeks loading now, how many were started, and which of them the view shows. */
+  #inFlight = 0;
+  #issued = 0;
+  #shown = 0;
   /** How many changes were heard: a window read for a change is dropped once a later change was heard. */
   #changes = 0;
 
@@ -91,7 +100,7 @@ export class Timeline<S, E> {
     if (target === this.#snapshot.head && this.#latest) return this.goLive();
     this.#update({ live: false, position: target });
     this.#target = target;
-    void this.#load();
+    this.#pump();
   }
 
   /** Follows the entity's newest events again. */
@@ -135,29 +144,33 @@ export class Timeline<S, E> {
     });
   }
 
-  async #load(): Promise<void> {
-    if (this.#loading) return;
-    this.#loading = true;
+  /** Starts the waiting seek while fewer than `SEEKS_IN_FLIGHT` are loading. */
+  #pump(): void {
+    while (this.#target !== undefined && this.#inFlight < SEEKS_IN_FLIGHT) {
+      const target = this.#target;
+      this.#target = undefined;
+      void this.#load(target, ++this.#issued);
+    }
+  }
+
+  async #load(target: number, ticket: number): Promise<void> {
+    this.#inFlight++;
     try {
-      while (this.#target !== undefined) {
-        const target = this.#target;
-        try {
-          const from = Math.max(1, target - this.#window + 1);
-          const [past, events] = await Promise.all([
-            this.source.stateAt(target),
-            target === 0 ? Promise.resolve([]) : this.source.events(from, target),
-          ]);
-          if (this.#target === target) {
-            this.#target = undefined;
-            if (!this.#snapshot.live) this.#update({ state: past.state, stateSequenceNr: past.sequenceNr, events, error: undefined });
-          }
-        } catch (error) {
-          if (this.#target === target) this.#target = undefined;
-          this.#update({ error });
-        }
+      const from = Math.max(1, target - this.#window + 1);
+      const [past, events] = await Promise.all([
+        this.source.stateAt(target),
+        target === 0 ? Promise.resolve([]) : this.source.events(from, target),
+      ]);
+      // A seek asked for later was shown first: this older one would take the view back.
+      if (ticket > this.#shown && !this.#snapshot.live) {
+        this.#shown = ticket;
+        this.#update({ state: past.state, stateSequenceNr: past.sequenceNr, events, error: undefined });
       }
+    } catch (error) {
+      if (ticket > this.#shown) this.#update({ error });
     } finally {
-      this.#loading = false;
+      this.#inFlight--;
+      this.#pump();
     }
   }
 

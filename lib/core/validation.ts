@@ -129,6 +129,9 @@ export const MAX_DEPTH = 256;
 /** The most a command or an event may weigh, counting its strings and binary data: 1 MiB. */
 export const MAX_PAYLOAD_BYTES = 1 << 20;
 
+/** The most commands one `sendAll` call carries. */
+export const MAX_COMMANDS_PER_CALL = 10_000;
+
 /**
  * Throws a `NotCloneableError` naming the first value inside `value` that IndexedDB cannot store faithfully, or
  * that eventfold refuses: nested deeper than `MAX_DEPTH`, or an own key `__proto__` (prototype pollution waiting for

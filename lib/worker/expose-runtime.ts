@@ -9,12 +9,14 @@ import {
   type EventJournal,
   exportJournal,
   importJournal,
+  InvalidArgumentError,
   InvalidImportError,
+  MAX_COMMANDS_PER_CALL,
   type RuntimeOptions,
   streamIdOf,
 } from '../core/index.ts';
 import { byteStream, progressTo, textOf } from './journal-files.ts';
-import { registerErrorSerializer, type RuntimeService, statusToWire, type WorkerNotice } from './wire.ts';
+import { registerErrorSerializer, type RuntimeService, settledToWire, statusToWire, type WorkerNotice } from './wire.ts';
 import type { SyncMessage, WorkerSync, WorkerSyncView } from './worker-sync.ts';
 
 /** Options of `exposeRuntime`. */
@@ -191,6 +193,14 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
       });
     },
     send: async (type, id, command, commandOptions) => (await served()).send(type, id, command as CommandOf<D[string]>, commandOptions),
+    async sendAll(type, id, commands) {
+      const live = await served();
+      if (!Array.isArray(commands) || commands.length > MAX_COMMANDS_PER_CALL) {
+        throw new InvalidArgumentError(`sendAll takes an array of at most ${MAX_COMMANDS_PER_CALL} commands`, 'commands');
+      }
+      const settled = await Promise.allSettled(commands.map((command) => live.send(type, id, command as CommandOf<D[string]>, {})));
+      return settled.map(settledToWire);
+    },
     state: async (type, id) => (await served()).state(type, id),
     stateAt: async (type, id, sequenceNr) => (await served()).stateAt(type, id, sequenceNr),
     events: async (type, id, from, to) => (await served()).events(type, id, from, to),

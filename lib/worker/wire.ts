@@ -78,6 +78,8 @@ export interface RuntimeService {
   hello(lock: string, notify: (notice: WorkerNotice) => void): Promise<void>;
   /** The runtime's `send`: decides and stores a command, resolving once its events are durable. */
   send(type: string, id: string, command: unknown, options: CommandOptions): Promise<CommandResult<unknown, unknown>>;
+  /** The runtime's `send` for each command, all at once: every outcome, in order, in one answer. */
+  sendAll(type: string, id: string, commands: readonly unknown[]): Promise<WireSettled<CommandResult<unknown, unknown>>[]>;
   /** The runtime's `state`: the entity's durable state, caught up with other tabs' writes. */
   state(type: string, id: string): Promise<Versioned<unknown>>;
   /** The runtime's `stateAt`: the entity's state after event `sequenceNr` (time travel). */
@@ -169,6 +171,19 @@ export function registerErrorSerializer(): void {
 }
 
 type Wire = WireError | { kind: 'value'; value: unknown };
+
+/** A settled outcome that can cross to the page: a rejection's reason goes as data, as a thrown error does. */
+export type WireSettled<T> = { status: 'fulfilled'; value: T } | { status: 'rejected'; reason: Wire };
+
+/** The worker's half of `settledFromWire`. */
+export function settledToWire<T>(result: PromiseSettledResult<T>): WireSettled<T> {
+  return result.status === 'fulfilled' ? result : { status: 'rejected', reason: toWire(result.reason) };
+}
+
+/** A settled outcome as the page gets it: a rejection's reason rebuilt as its class (see `registerErrorTransfer`). */
+export function settledFromWire<T>(result: WireSettled<T>): PromiseSettledResult<T> {
+  return result.status === 'fulfilled' ? result : { status: 'rejected', reason: fromWire(result.reason) };
+}
 
 /** The key of eventfold's wire value on an error sent in Comlink's format. */
 const BRAND = 'eventfold:error';
