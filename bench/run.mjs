@@ -1,7 +1,7 @@
 // npm run bench [-- --quick] [-- --runs N] [-- --sizes (the B5 size rows alone, into the last full run's results)]
 //   [-- --server (the server section alone, P1–P3, into the last run's results: quick.json with --quick)]
 //   [-- --sync (the sync section alone, S1–S4, likewise)]
-//   [-- --load (the load section alone, L1–L7, likewise)] [-- --history (the history section alone, B7–B9, likewise)]
+//   [-- --load (the load section alone, L1–L7, likewise)] [-- --history (the history section alone, B3 and B7–B10, likewise)]
 // Builds the benchmark page, serves it, drives it in headless Chromium with an on-disk profile (so that durability
 // is real), and reports every eventfold figure next to a baseline measured in the same run. Then the server section
 // (bench/server/): the PostgreSQL journal on PGlite and on a real server, next to raw SQL of the same rows. Then the
@@ -15,7 +15,7 @@ import { build, preview } from 'vite';
 import { chromiumLaunchOptions } from '../tools/chromium.mjs';
 import { workerSessions } from './cdp.mjs';
 import { bundle, entries, workerEntries } from '../tools/library-sizes.mjs';
-import { markdownTable, median, meets, percentile, ratioChart, replaceRows, textTable } from './report.mjs';
+import { markdownTable, median, meets, ratioChart, replaceRows, textTable } from './report.mjs';
 import { serverConditionLines, serverSection } from './server/index.mjs';
 import { historySection } from './history/index.mjs';
 import { syncSection } from './sync/index.mjs';
@@ -203,7 +203,6 @@ async function main() {
       add('B4:raw', replayed.raw.map((/** @type {number} */ ms) => (sizes.long / ms) * 1_000));
       add('B5-start', await call('startup', snapshotted));
     }
-    add('B3', (await call('seeks', snapshotted, sizes.long, sizes.seeks * runs)).times);
 
     log('heap while replaying');
     if (!heap.ready()) throw new Error('the lab worker was not found for heap readings');
@@ -221,7 +220,6 @@ async function main() {
 
 
     const m = (/** @type {string} */ key) => median(samples[key] ?? []);
-    const seekTimes = samples.B3 ?? [];
     const k = (/** @type {number} */ n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
     /** @type {import('./report.mjs').Row[]} */
     const rows = [
@@ -234,7 +232,6 @@ async function main() {
       { label: 'burst, 100 accounts', id: 'B1c', what: `${k(sizes.burst)} in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:dexie'), baselineName: 'Dexie', better: 'higher' },
       { label: 'snapshots', id: 'B2', what: `cold activation, ${k(sizes.long)} events, snapshotEvery(100)`, value: m('B2-snap:eventfold'), unit: 'ms', baseline: m('B2-snap:raw'), baselineName: 'raw reads', better: 'lower', goal: { kind: 'max', value: 10 } },
       { label: 'no snapshot', id: 'B2', what: `cold activation, ${k(sizes.long)} events, no snapshot`, value: m('B2-none:eventfold'), unit: 'ms', baseline: m('B2-none:raw'), baselineName: 'raw getAll', better: 'lower' },
-      { id: 'B3', what: `time-travel seek from the page, ${k(sizes.long)} events, p95`, value: percentile(seekTimes, 95), unit: 'ms', better: 'lower', goal: { kind: 'max', value: 16 }, note: `seek p50 ${percentile(seekTimes, 50).toFixed(2)} ms` },
       { label: 'replay', id: 'B4', what: `full replay (fold), ${k(sizes.long)} events`, value: m('B4:eventfold'), unit: 'events/s', baseline: m('B4:raw'), baselineName: 'raw getAll', better: 'higher', goal: { kind: 'ratio', value: 0.7 } },
       { id: 'B5', what: 'worker start to first state on the page', value: m('B5-start'), unit: 'ms', better: 'lower' },
       ...(await sizeRows()),
@@ -259,7 +256,7 @@ async function main() {
       method: 'B1a interleaves the three stores in slices of 100 commands; B1b runs each store in turn, rotating the order per run; every store writes the same records (events in envelopes: ids, type, schema version, metadata, global position under a unique index)',
       runs,
       sizes,
-      statistic: 'median of all samples; B3 is the 95th percentile of every seek',
+      statistic: 'median of all samples; B3, B7, B8 and B9 are percentiles of every sample',
       machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
       heap: { idleMB: idle, afterMB: after },
     };
@@ -342,7 +339,7 @@ async function syncOnly() {
 }
 
 /**
- * `npm run bench -- --history [--quick]`: the history section alone (B7–B9), its rows put into the last run's results
+ * `npm run bench -- --history [--quick]`: the history section alone (B3, B7–B10), its rows put into the last run's results
  * in place of its own.
  */
 async function historyOnly() {

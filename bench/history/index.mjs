@@ -1,6 +1,6 @@
-// The history section of `npm run bench` (alone: `npm run bench -- --history`): many tabs at speed (B7), time travel
-// in a history of a million events (B8, from the page, over the journal's default snapshot retention), and the demo
-// scrubbed across a million events (B9).
+// The history section of `npm run bench` (alone: `npm run bench -- --history`): time travel from the page over the
+// journal's default snapshot retention in histories of 100,000 (B3) and a million events (B8), many tabs at speed
+// (B7), the demo scrubbed across a million events (B9), and export and import of a million events (B10).
 import { randomUUID } from 'node:crypto';
 import { workerSessions } from '../cdp.mjs';
 import { percentile } from '../report.mjs';
@@ -8,8 +8,8 @@ import { scrubRows } from './scrub.mjs';
 
 /** The sizes of a full and of a quick run. */
 export const historySizes = {
-  full: { events: 1_000_000, seeks: 1_000, tabWrites: 500, asleep: 20_000, scrubbed: /** @type {const} */ (1_000_000) },
-  quick: { events: 30_000, seeks: 100, tabWrites: 50, asleep: 2_000, scrubbed: /** @type {const} */ (10_000) },
+  full: { long: 100_000, events: 1_000_000, seeks: 1_000, tabWrites: 500, asleep: 20_000, scrubbed: /** @type {const} */ (1_000_000) },
+  quick: { long: 10_000, events: 30_000, seeks: 100, tabWrites: 50, asleep: 2_000, scrubbed: /** @type {const} */ (10_000) },
 };
 
 /**
@@ -105,6 +105,11 @@ export async function historySection({ root, quick, log, call, context, url }) {
   const sizes = quick ? historySizes.quick : historySizes.full;
   const tabs = await tabRows({ context, url, sizes, log });
   const scrub = await scrubRows({ root, context, events: sizes.scrubbed, log });
+  const long = sizes.long.toLocaleString('en-US');
+  log(`seeding an account of ${long} events, a snapshot every 100`);
+  const shallow = await call('seedAccount', sizes.long, 100);
+  const b3 = (await call('seeks', shallow, sizes.long, sizes.seeks)).times;
+  await call('dropDatabase', shallow);
   const events = sizes.events.toLocaleString('en-US');
   log(`seeding an account of ${events} events, a snapshot every 100, the journal's default retention`);
   const deep = await call('seedAccount', sizes.events, 100);
@@ -119,6 +124,7 @@ export async function historySection({ root, quick, log, call, context, url }) {
   const gaps = snapshots.slice(1).map((/** @type {number} */ s, /** @type {number} */ i) => s - snapshots[i]);
   /** @type {import('../report.mjs').Row[]} */
   const rows = [
+    { id: 'B3', what: `time-travel seek from the page, ${long} events, p95`, value: percentile(b3, 95), unit: 'ms', better: 'lower', goal: { kind: 'max', value: 16 }, note: `seek p50 ${percentile(b3, 50).toFixed(2)} ms over ${b3.length} seeks to random positions` },
     ...tabs.rows,
     ...scrub.rows,
     {
@@ -137,5 +143,5 @@ export async function historySection({ root, quick, log, call, context, url }) {
     { id: 'B10', what: `import of ${events} events into a fresh database (checked whole, then stored)`, value: perSecond(moved.imported), unit: 'events/s', baseline: perSecond(moved.rawImported), baselineName: 'raw batched puts', better: 'higher', note: `${(moved.imported / 1_000).toFixed(1)} s against ${(moved.rawImported / 1_000).toFixed(1)} s for raw puts of the same records, 10,000 to a transaction, relaxed, as the journal is here; the copy ${moved.equal && moved.importedEvents === moved.events ? 'equals' : 'DIFFERS FROM'} the original, event for event (positions included) and snapshot for snapshot` },
   );
   if (!moved.equal || moved.importedEvents !== moved.events) throw new Error('B10: the imported journal differs from the exported one');
-  return { rows, samples: { ...tabs.samples, ...scrub.samples, B8: times } };
+  return { rows, samples: { ...tabs.samples, ...scrub.samples, B3: b3, B8: times } };
 }

@@ -1,11 +1,15 @@
 // B9: the demo as a user drives it, in Chromium: a history of a million events generated from the page, the balance
 // chart's first paint after a reload, and the history slider dragged across the whole history with the mouse, with
 // the page's frame times, how soon the state at the slider's position is on screen, and the heap of the page and of
-// its worker.
-import { mkdtempSync, rmSync } from 'node:fs';
+// its worker. Then B10's round trip: the history exported with the demo's Export button, imported with its Import
+// button into a fresh browser profile, exported again there, and the two files compared line for line.
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright';
 import { build, preview } from 'vite';
+import { chromiumLaunchOptions } from '../../tools/chromium.mjs';
 import { workerSessions } from '../cdp.mjs';
 import { percentile } from '../report.mjs';
 
@@ -160,10 +164,82 @@ export async function scrubRows({ root, context, events, log }) {
       { id: 'B9', what: `the demo's chart, first paint after a reload (${k})`, value: chartPaint, unit: 'ms', better: 'lower', goal: { kind: 'max', value: 1_000 }, note: 'from the navigation to the frame that draws the balance history read from the worker' },
       { id: 'B9', what: `the demo generates ${k} from the page (deposits, 2,000 to a sendAll)`, value: rate, unit: 'events/s', better: 'higher', note: `${(generated.elapsed / 1_000).toFixed(1)} s; the page's frames meanwhile p50 ${percentile(generated.frameTimes, 50).toFixed(1)} ms, p95 ${percentile(generated.frameTimes, 95).toFixed(1)} ms, max ${Math.max(...generated.frameTimes).toFixed(1)} ms` },
     ];
+    rows.push(await roundTrip({ page, url: demo.url, events, log }));
     return { rows, samples: { 'B9-frames': frameTimes, 'B9-latency': latencies } };
   } finally {
     await page.close();
     await demo.close();
+  }
+}
+
+/**
+ * Exports the bank from `page` with the Export button, imports the file with the Import button into the demo in a
+ * fresh browser profile, exports it again there, and compares the two files: every line but the header (which says
+ * when) must be the same, events with their positions, snapshots and the end line's counts and digest.
+ * @param {{ page: import('playwright').Page, url: string, events: number, log: (message: string) => void }} options
+ * @returns {Promise<import('../report.mjs').Row>}
+ */
+async function roundTrip({ page, url, events, log }) {
+  const folder = mkdtempSync(join(tmpdir(), 'eventfold-bench-files-'));
+  const exportFrom = async (/** @type {import('playwright').Page} */ from, /** @type {string} */ name) => {
+    const downloading = from.waitForEvent('download', { timeout: 30 * 60_000 });
+    const start = Date.now();
+    await from.getByRole('button', { name: 'Export', exact: true }).click();
+    const download = await downloading;
+    const path = join(folder, name);
+    await download.saveAs(path);
+    return { path, ms: Date.now() - start };
+  };
+  const profile = mkdtempSync(join(tmpdir(), 'eventfold-bench-fresh-'));
+  const fresh = await chromium.launchPersistentContext(profile, { ...chromiumLaunchOptions, headless: true, acceptDownloads: true });
+  try {
+    log(`exporting the demo's ${events.toLocaleString('en-US')} events with its Export button`);
+    const first = await exportFrom(page, 'first.ndjson');
+    log('importing the file into the demo in a fresh browser profile');
+    const other = fresh.pages()[0] ?? (await fresh.newPage());
+    other.on('pageerror', (error) => log(`fresh profile page error: ${error.message}`));
+    await other.goto(`${url}?local`);
+    await other.getByRole('button', { name: 'Import', exact: true }).waitFor();
+    const start = Date.now();
+    await other.getByLabel('Journal file to import').setInputFiles(first.path);
+    const done = other.getByRole('status').filter({ hasText: /^Imported / });
+    const failed = other.getByRole('alert');
+    await done.or(failed).waitFor({ timeout: 60 * 60_000 });
+    if (await failed.isVisible()) throw new Error(`B10: the import failed: ${await failed.textContent()}`);
+    const imported = Date.now() - start;
+    const said = await done.textContent();
+    log(`exporting again from the fresh profile (${said})`);
+    const second = await exportFrom(other, 'second.ndjson');
+    const compared = await sameLines(first.path, second.path);
+    if (!compared.equal) throw new Error(`B10: the files differ at line ${compared.line}`);
+    const total = events + 1;
+    return {
+      id: 'B10',
+      what: `the demo's ${events.toLocaleString('en-US')} events: Export, Import into a fresh browser profile (checked whole, then stored), Export again`,
+      value: (total / imported) * 1_000,
+      unit: 'events/s',
+      better: 'higher',
+      note: `import ${(imported / 1_000).toFixed(1)} s for ${total.toLocaleString('en-US')} events (${said}); Export ${(first.ms / 1_000).toFixed(1)} s for ${(statSync(first.path).size / 2 ** 20).toFixed(0)} MB, ${(second.ms / 1_000).toFixed(1)} s again from the copy; the two files equal line for line (${compared.lines.toLocaleString('en-US')} lines: every event with its position, every snapshot, the counts and the digest), but for the header's time`,
+    };
+  } finally {
+    await fresh.close();
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Whether two exports hold the same lines after their headers, read side by side without holding either whole.
+ * @param {string} a
+ * @param {string} b
+ */
+async function sameLines(a, b) {
+  const left = createInterface({ input: createReadStream(a), crlfDelay: Infinity })[Symbol.asyncIterator]();
+  const right = createInterface({ input: createReadStream(b), crlfDelay: Infinity })[Symbol.asyncIterator]();
+  for (let line = 1; ; line++) {
+    const [x, y] = await Promise.all([left.next(), right.next()]);
+    if (x.done || y.done) return { equal: x.done === y.done, line, lines: line - 1 };
+    if (line > 1 && x.value !== y.value) return { equal: false, line, lines: line };
   }
 }
 

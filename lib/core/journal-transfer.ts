@@ -53,8 +53,11 @@ export interface ExportOptions {
 
 /** What an import stored. */
 export interface ImportSummary {
+  /** The streams (entities) it holds. */
   readonly streams: number;
+  /** Their events. */
   readonly events: number;
+  /** Their snapshots. */
   readonly snapshots: number;
 }
 

@@ -4,7 +4,7 @@
  * @module eventfold/worker
  */
 export { type ExposeRuntimeOptions, exposeRuntime, type JournalLifecycle } from './expose-runtime.ts';
-export type { RuntimeService, WorkerNotice } from './wire.ts';
+export type { RuntimeService, WireSettled, WorkerNotice } from './wire.ts';
 export type {
   SyncMessage,
   WireConfirmation,

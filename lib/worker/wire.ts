@@ -170,10 +170,23 @@ export function registerErrorSerializer(): void {
   install();
 }
 
+/** An error as it crosses the boundary: an eventfold error, a DOMException or an Error with its fields, or a thrown value. */
 type Wire = WireError | { kind: 'value'; value: unknown };
 
 /** A settled outcome that can cross to the page: a rejection's reason goes as data, as a thrown error does. */
-export type WireSettled<T> = { status: 'fulfilled'; value: T } | { status: 'rejected'; reason: Wire };
+export type WireSettled<T> =
+  | {
+      /** The command succeeded. */
+      status: 'fulfilled';
+      /** Its result. */
+      value: T;
+    }
+  | {
+      /** The command failed. */
+      status: 'rejected';
+      /** Why, as data: an error's class, message and fields (the page rebuilds the error from them). */
+      reason: unknown;
+    };
 
 /** The worker's half of `settledFromWire`. */
 export function settledToWire<T>(result: PromiseSettledResult<T>): WireSettled<T> {
@@ -182,7 +195,7 @@ export function settledToWire<T>(result: PromiseSettledResult<T>): WireSettled<T
 
 /** A settled outcome as the page gets it: a rejection's reason rebuilt as its class (see `registerErrorTransfer`). */
 export function settledFromWire<T>(result: WireSettled<T>): PromiseSettledResult<T> {
-  return result.status === 'fulfilled' ? result : { status: 'rejected', reason: fromWire(result.reason) };
+  return result.status === 'fulfilled' ? result : { status: 'rejected', reason: fromWire(result.reason as Wire) };
 }
 
 /** The key of eventfold's wire value on an error sent in Comlink's format. */
