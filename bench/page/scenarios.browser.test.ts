@@ -1,6 +1,6 @@
 // A small run of every benchmark workload, so that the harness cannot rot between benchmark runs.
 import { describe, expect, it } from 'vitest';
-import { activations, appendAnatomy, deposits, dropDatabase, replays, seedAccount, seeks, sequentialDeposits, startup } from './scenarios.ts';
+import { activations, appendAnatomy, deposits, dropDatabase, replays, seedAccount, seekAnatomy, seeks, sequentialDeposits, startup, transfer } from './scenarios.ts';
 
 describe('benchmark harness (smoke run)', () => {
   it.each(['eventfold', 'raw', 'dexie'] as const)('measures %s deposits in flight', async (store) => {
@@ -27,6 +27,11 @@ describe('benchmark harness (smoke run)', () => {
     expect(timings.times).toHaveLength(5);
     expect(timings.snapshots).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1_000]);
     expect(await startup(withSnapshots)).toBeGreaterThan(0);
+    const anatomy = await seekAnatomy(withSnapshots, 5);
+    expect(anatomy.events).toBeLessThan(100);
+    expect(Object.keys(anatomy).sort()).toEqual(['events', 'fold', 'load', 'rawGetAll', 'recover', 'snapshot']);
+    const moved = await transfer(withSnapshots);
+    expect(moved).toMatchObject({ events: 1_050, importedEvents: 1_050, snapshots: 10, equal: true });
     await dropDatabase(withSnapshots);
 
     const plain = await seedAccount(1_050);
