@@ -38,6 +38,7 @@ import {
   buildingGeneration,
   checkpointOf,
   checkpointsOf,
+  eventsInRange,
   generationRange,
   headOf,
   isConstraintFailure,
@@ -369,8 +370,7 @@ export class IndexedDbJournal implements EventJournal {
     assertStreamId(streamId);
     assertRange(fromSequenceNr, toSequenceNr);
     if (toSequenceNr !== undefined && toSequenceNr < fromSequenceNr) return [];
-    const range = streamRange(streamId, fromSequenceNr, toSequenceNr);
-    return this.#transact('load', ['events'], 'readonly', (tx) => tx.objectStore('events').getAll(range));
+    return this.#transact('load', ['events'], 'readonly', (tx) => eventsInRange(tx.objectStore('events'), streamId, fromSequenceNr, toSequenceNr));
   }
 
   async loadAfter(afterPosition: number, limit: number): Promise<(PersistedEvent & StreamOf)[]> {

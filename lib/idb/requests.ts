@@ -2,7 +2,7 @@
 // stores as transactions see them.
 import { type IDBPObjectStore, type IDBPTransaction, type StoreNames, unwrap } from 'idb';
 import { isEventfoldError } from '../core/errors.ts';
-import type { StreamWrite } from '../core/journal.ts';
+import type { PersistedEvent, StreamWrite } from '../core/journal.ts';
 import { type Checkpoint, type DocumentChanges, servedAt } from '../core/projection.ts';
 import type { AcceptedWrite } from '../core/write-plan.ts';
 import type { JournalSchema, StoredCheckpoint } from './schema.ts';
@@ -151,6 +151,29 @@ export async function headOf(store: IDBPObjectStore<JournalSchema, Stores[], 'ev
 /** A transaction aborted by a key the events store already holds: another writer appended first. */
 export function isConstraintFailure(error: unknown): boolean {
   return isEventfoldError(error, 'storage-failed') && (error.cause as { name?: unknown } | undefined)?.name === 'ConstraintError';
+}
+
+/** Events per request of a range read: small enough that reading one overlaps with cloning the one before. */
+const RANGE_CHUNK = 128;
+/** The most requests one range read issues, however wide the range: a bound far past the head costs nothing. */
+const RANGE_REQUESTS = 32;
+
+/**
+ * A stream's events from `from` to `to`, ascending. A wide range is read as several requests issued at once in the
+ * transaction: Chromium reads a request's records while the worker still clones the ones before, which reads a few
+ * hundred events about a third faster than one `getAll` of them all (see the README's performance section).
+ */
+export async function eventsInRange(
+  store: IDBPObjectStore<JournalSchema, Stores[], 'events', IDBTransactionMode>,
+  streamId: string,
+  from: number,
+  to: number | undefined,
+): Promise<PersistedEvent[]> {
+  if (to === undefined || to - from < RANGE_CHUNK) return store.getAll(streamRange(streamId, from, to));
+  const size = Math.max(RANGE_CHUNK, Math.ceil((to - from + 1) / RANGE_REQUESTS));
+  const requests: Promise<PersistedEvent[]>[] = [];
+  for (let start = from; start <= to; start += size) requests.push(store.getAll(streamRange(streamId, start, Math.min(to, start + size - 1))));
+  return (await Promise.all(requests)).flat();
 }
 
 /** The keys `[streamId, sequenceNr]` of one stream in the events or snapshots store, from `from` to `to`. */

@@ -438,6 +438,20 @@ export function eventLogCases({ open, describe, it }: Contract): void {
   });
 
   describe('long streams', () => {
+    it('reads any range of a long stream whole, once and in order, whatever its bounds', async () => {
+      const journal = await open();
+      await persist(journal, 'ranged', numbered(1, 1_000));
+      await persist(journal, 'ranged-next', numbered(1, 3));
+      const sequenceNrs = async (from: number, to?: number) => (await journal.load('ranged', from, to)).map((e) => e.sequenceNr);
+      const span = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      for (const [from, to] of [[1, 1_000], [7, 999], [128, 384], [255, 257], [1, 129], [900, 1_000]] as const) {
+        assertEqual(await sequenceNrs(from, to), span(from, to), `the sequence numbers of load('ranged', ${from}, ${to})`);
+      }
+      assertEqual(await sequenceNrs(601, 10_000), span(601, 1_000), "load('ranged', 601, 10000), a bound beyond the head");
+      assertEqual(await sequenceNrs(2, Number.MAX_SAFE_INTEGER), span(2, 1_000), "load('ranged', 2, MAX_SAFE_INTEGER)");
+      assertEqual(await sequenceNrs(1_001, 1_000_000), [], "load('ranged', 1001, 1000000), a range past the head");
+    });
+
     it(
       'reads a stream of 100,000 events in bounded pages',
       async () => {
