@@ -116,6 +116,7 @@ export async function historySection({ root, quick, log, call, context, url }) {
   log(`${sizes.seeks} seeks to random positions of it, from the page`);
   const { times, snapshots } = await call('seeks', deep, sizes.events, sizes.seeks);
   const anatomy = await call('seekAnatomy', deep, Math.min(200, sizes.seeks));
+  const pair = (/** @type {string} */ part) => `${anatomy[part].toFixed(2)} / ${anatomy[`${part}P95`].toFixed(2)}`;
   log(`exporting the ${events} events and importing them into a fresh database, each next to raw IndexedDB`);
   /** @type {{ exported: number, rawExported: number, imported: number, rawImported: number, events: number, bytes: number, snapshots: number, importedEvents: number, equal: boolean }} */
   const moved = await call('transfer', deep);
@@ -134,7 +135,7 @@ export async function historySection({ root, quick, log, call, context, url }) {
       unit: 'ms',
       better: 'lower',
       goal: { kind: 'max', value: 16 },
-      note: `seek p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms over ${times.length} seeks to random positions; ${snapshots.length} snapshots kept (of ${sizes.events / 100} taken, the default bound of 2,000 thinned to even spacing), ${Math.min(...gaps)}–${Math.max(...gaps)} events apart; inside the worker (medians of ${Math.min(200, sizes.seeks)} seeks): recover ${anatomy.recover.toFixed(2)} ms for ${anatomy.events} events, of which the snapshot ${anatomy.snapshot.toFixed(2)} ms, the journal's read ${anatomy.load.toFixed(2)} ms (a raw getAll of the same range ${anatomy.rawGetAll.toFixed(2)} ms), the fold ${anatomy.fold.toFixed(2)} ms`,
+      note: `seek p50 ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms over ${times.length} seeks to random positions; ${snapshots.length} snapshots kept (of ${sizes.events / 100} taken, the default bound of 2,000 thinned to even spacing), ${Math.min(...gaps)}–${Math.max(...gaps)} events apart; inside the worker (p50 / p95 of ${Math.min(200, sizes.seeks)} seeks): recover ${pair('recover')} ms for ${anatomy.events} / ${anatomy.eventsP95} events, of which the snapshot ${pair('snapshot')} ms, the journal's read ${pair('load')} ms (a raw getAll of the same range ${pair('rawGetAll')} ms), the fold ${pair('fold')} ms`,
     },
   ];
   const perSecond = (/** @type {number} */ ms) => (moved.events / ms) * 1_000;

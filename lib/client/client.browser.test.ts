@@ -205,6 +205,9 @@ describe('the client and the worker runtime', () => {
       if (past.sequenceNr !== sequenceNr || past.state.balance !== replayed.balance || past.state.txCount !== replayed.txCount) {
         expect({ sequenceNr, past }).toEqual({ sequenceNr, past: { state: replayed, sequenceNr } });
       }
+      if (sequenceNr % 37 === 0) {
+        expect(await client.historyAt('account', 'a', sequenceNr, 50)).toEqual({ ...past, events: events.slice(Math.max(0, sequenceNr - 50), sequenceNr) });
+      }
     }
   });
 

@@ -19,6 +19,7 @@ import {
   type ProjectionStatus,
   type ReadModel,
   type ReadModelsOf,
+  type Recovered,
   type StateOf,
   streamIdOf,
   type TransferProgress,
@@ -241,6 +242,19 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
     return this.#call((remote) => remote.stateAt(type, id, sequenceNr)) as Promise<Versioned<StateOf<D[K]>>>;
   }
 
+  /**
+   * `stateAt`, with up to `window` events leading to the state (at most `MAX_HISTORY_WINDOW`): what a history view
+   * shows at a position, in one call and one journal read.
+   */
+  historyAt<K extends keyof D & string>(
+    type: K,
+    id: string,
+    sequenceNr: number,
+    window: number,
+  ): Promise<Recovered<StateOf<D[K]>, EventOf<D[K]>>> {
+    return this.#call((remote) => remote.historyAt(type, id, sequenceNr, window)) as Promise<Recovered<StateOf<D[K]>, EventOf<D[K]>>>;
+  }
+
   /** The entity's events with `from <= sequenceNr <= to`, ascending. */
   events<K extends keyof D & string>(type: K, id: string, from = 1, to?: number): Promise<PersistedEvent<EventOf<D[K]>>[]> {
     return this.#call((remote) => remote.events(type, id, from, to)) as Promise<PersistedEvent<EventOf<D[K]>>[]>;
@@ -370,7 +384,7 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
     return new Timeline(
       {
         subscribe: (listener, onError) => this.subscribe(type, id, listener, onError),
-        stateAt: (sequenceNr) => this.stateAt(type, id, sequenceNr),
+        historyAt: (sequenceNr, window) => this.historyAt(type, id, sequenceNr, window),
         events: (from, to) => this.events(type, id, from, to),
       },
       options,

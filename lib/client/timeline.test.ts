@@ -1,10 +1,13 @@
-import type { EntityChange, PersistedEvent, Versioned } from 'eventfold';
+import type { EntityChange, PersistedEvent, Recovered } from 'eventfold';
 import { describe, expect, it } from 'vitest';
 import { Timeline, type TimelineSource } from './timeline.ts';
 
+/** Events numbered `from` to `to`. */
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ sequenceNr: from + i }) as PersistedEvent);
+
 /** A source whose reads wait until the test settles them, one target at a time, in any order. */
 function controlledSource() {
-  const waiting = new Map<number, (value: Versioned<number>) => void>();
+  const waiting = new Map<number, (value: Recovered<number>) => void>();
   const asked: number[] = [];
   let listener: ((change: EntityChange<number, unknown>) => void) | undefined;
   const source: TimelineSource<number, unknown> = {
@@ -12,18 +15,18 @@ function controlledSource() {
       listener = heard;
       return () => (listener = undefined);
     },
-    stateAt(sequenceNr) {
+    historyAt(sequenceNr, window) {
       asked.push(sequenceNr);
-      return new Promise((resolve) => waiting.set(sequenceNr, resolve));
+      return new Promise((resolve) => waiting.set(sequenceNr, (past) => resolve({ ...past, events: range(Math.max(1, sequenceNr - window + 1), sequenceNr) })));
     },
-    events: async (from, to) => Array.from({ length: to - from + 1 }, (_, i) => ({ sequenceNr: from + i }) as PersistedEvent),
+    events: async (from, to) => range(from, to),
   };
   return {
     source,
     asked,
     head: (sequenceNr: number) => listener?.({ state: sequenceNr * 10, sequenceNr, events: [] }),
     settle: async (sequenceNr: number) => {
-      waiting.get(sequenceNr)!({ state: sequenceNr * 10, sequenceNr });
+      waiting.get(sequenceNr)!({ state: sequenceNr * 10, sequenceNr, events: [] });
       waiting.delete(sequenceNr);
       await new Promise((resolve) => setTimeout(resolve));
     },

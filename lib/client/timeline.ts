@@ -1,4 +1,4 @@
-import type { EntityChange, PersistedEvent, Versioned } from '../core/index.ts';
+import type { EntityChange, PersistedEvent, Recovered } from '../core/index.ts';
 import { type ListenerErrorHandler, reportToConsole, tellEach } from './listeners.ts';
 
 /** Options of a timeline. */
@@ -31,8 +31,8 @@ export interface TimelineSnapshot<S, E> {
 export interface TimelineSource<S, E> {
   /** Follows the entity: `listener` hears each change, `onError` why it cannot; returns the function that stops. */
   subscribe(listener: (change: EntityChange<S, E>) => void, onError: (error: unknown) => void): () => void;
-  /** The entity's state after event `sequenceNr` (see `Client.stateAt`). */
-  stateAt(sequenceNr: number): Promise<Versioned<S>>;
+  /** The entity's state after event `sequenceNr`, with the `window` events leading to it (see `Client.historyAt`). */
+  historyAt(sequenceNr: number, window: number): Promise<Recovered<S, E>>;
   /** The entity's events from `from` to `to` (see `Client.events`). */
   events(from: number, to: number): Promise<PersistedEvent<E>[]>;
 }
@@ -156,15 +156,11 @@ export class Timeline<S, E> {
   async #load(target: number, ticket: number): Promise<void> {
     this.#inFlight++;
     try {
-      const from = Math.max(1, target - this.#window + 1);
-      const [past, events] = await Promise.all([
-        this.source.stateAt(target),
-        target === 0 ? Promise.resolve([]) : this.source.events(from, target),
-      ]);
+      const past = await this.source.historyAt(target, this.#window);
       // A seek asked for later was shown first: this older one would take the view back.
       if (ticket > this.#shown && !this.#snapshot.live) {
         this.#shown = ticket;
-        this.#update({ state: past.state, stateSequenceNr: past.sequenceNr, events, error: undefined });
+        this.#update({ state: past.state, stateSequenceNr: past.sequenceNr, events: past.events, error: undefined });
       }
     } catch (error) {
       if (ticket > this.#shown) this.#update({ error });

@@ -107,6 +107,7 @@ export {
   type RecoverOptions,
   readPages,
   recover,
+  type Recovered,
   type Versioned,
 } from './replay.ts';
 export {
@@ -114,6 +115,7 @@ export {
   type EntityChange,
   type EntityLock,
   EntityRuntime,
+  MAX_HISTORY_WINDOW,
   type ReadModel,
   type RuntimeErrorContext,
   type RuntimeOptions,

@@ -76,6 +76,17 @@ export interface RecoverOptions {
    * threw. The state is then rebuilt from the events.
    */
   onSnapshotIgnored?: (error: unknown) => void;
+  /**
+   * Also gives the last `window` events up to `upTo`, upcast, read with the fold's own events (see `Recovered`).
+   * Default 0.
+   */
+  window?: number;
+}
+
+/** A recovered state, with the events that led to it when a `window` was asked for. */
+export interface Recovered<S, E = unknown> extends Versioned<S> {
+  /** Up to `window` events ending at `sequenceNr`, ascending, upcast; empty without a `window`. */
+  readonly events: readonly PersistedEvent<E>[];
 }
 
 /**
@@ -89,22 +100,42 @@ export async function recover<S, E>(
   journal: EventJournal,
   entityId: string,
   definition: EntityDefinition<S, unknown, E>,
-  { upTo, pageSize, schema = new EntitySchema('entity', definition), onSnapshotIgnored = () => {} }: RecoverOptions = {},
+  options: RecoverOptions = {},
 ): Promise<Versioned<S>> {
+  const { state, sequenceNr } = await rebuild(journal, entityId, definition, options);
+  return { state, sequenceNr };
+}
+
+/** `recover`, with the events of the `window` before the recovered state (a seek of a history slider). */
+export async function rebuild<S, E>(
+  journal: EventJournal,
+  entityId: string,
+  definition: EntityDefinition<S, unknown, E>,
+  { upTo, pageSize, schema = new EntitySchema('entity', definition), onSnapshotIgnored = () => {}, window = 0 }: RecoverOptions = {},
+): Promise<Recovered<S, E>> {
   const snapshot = await checkedSnapshot(journal, entityId, upTo, onSnapshotIgnored);
   const migrated = snapshot && schema.stateOf<S>(snapshot, onSnapshotIgnored);
-  const replay = (start: Versioned<S>) => replayFrom(journal, entityId, definition, schema, start, { upTo, pageSize });
+  const replay = (start: Versioned<S>) => replayFrom(journal, entityId, definition, schema, start, { upTo, pageSize, window });
+  let recovered: Recovered<S, E> | undefined;
   if (snapshot && migrated !== undefined) {
-    const recovered = await replay({ state: migrated, sequenceNr: snapshot.sequenceNr });
-    if (recovered) return recovered;
-    onSnapshotIgnored(snapshotIgnored(entityId, snapshot.sequenceNr, 'lies beyond the stream'));
+    recovered = await replay({ state: migrated, sequenceNr: snapshot.sequenceNr });
+    if (!recovered) onSnapshotIgnored(snapshotIgnored(entityId, snapshot.sequenceNr, 'lies beyond the stream'));
   }
-  return (await replay({ state: definition.initialState(), sequenceNr: 0 }))!;
+  recovered ??= (await replay({ state: definition.initialState(), sequenceNr: 0 }))!;
+  // Asked for a position beyond the stream, the window read ended past the head: read it where the state is.
+  if (window > 0 && upTo !== undefined && recovered.sequenceNr < upTo) {
+    const from = Math.max(1, recovered.sequenceNr - window + 1);
+    const events = recovered.sequenceNr === 0 ? [] : await journal.load(entityId, from, recovered.sequenceNr);
+    assertStoredEvents(entityId, events, from);
+    recovered = { ...recovered, events: readAll<E>(schema, entityId, events) };
+  }
+  return recovered;
 }
 
 /**
- * Folds the events after `start` onto its state. The first page also reads the event at `start` itself: the proof
- * that the stream reaches the snapshot, without a read of its own. Resolves `undefined` when it does not.
+ * Folds the events after `start` onto its state. The first read also takes the event at `start` itself: the proof
+ * that the stream reaches the snapshot, without a read of its own; and it begins earlier when the `window` of events
+ * before `upTo` does, so that one read gives both. Resolves `undefined` when the stream does not reach `start`.
  */
 async function replayFrom<S, E>(
   journal: EventJournal,
@@ -112,24 +143,30 @@ async function replayFrom<S, E>(
   definition: EntityDefinition<S, unknown, E>,
   schema: EntitySchema,
   start: Versioned<S>,
-  { upTo, pageSize }: { upTo: number | undefined; pageSize: number | undefined },
-): Promise<Versioned<S> | undefined> {
+  { upTo, pageSize, window }: { upTo: number | undefined; pageSize: number | undefined; window: number },
+): Promise<Recovered<S, E> | undefined> {
   let { state, sequenceNr } = start;
+  const base = sequenceNr;
   const limit = definition.maxReplayedEvents;
   if (limit !== undefined) {
     const last = Math.min(upTo ?? Number.POSITIVE_INFINITY, await journal.highestSequenceNr(entityId));
     if (last - sequenceNr > limit) throw new StreamTooLongError(entityId, last - sequenceNr, limit);
   }
-  let anchored = sequenceNr === 0;
-  for await (const page of readPages(journal, entityId, { from: Math.max(1, sequenceNr), to: upTo, pageSize })) {
-    const events = anchored ? page : page.slice(1);
-    anchored = true;
-    state = foldEvents(entityId, definition, state, readAll(schema, entityId, events));
-    sequenceNr = page[page.length - 1]!.sequenceNr;
+  const windowStart = window > 0 && upTo !== undefined ? Math.max(1, upTo - window + 1) : Number.POSITIVE_INFINITY;
+  const events: PersistedEvent<E>[] = [];
+  let anchored = base === 0;
+  for await (const page of readPages(journal, entityId, { from: Math.max(1, Math.min(base, windowStart)), to: upTo, pageSize })) {
+    const last = page[page.length - 1]!.sequenceNr;
+    // Pages are contiguous from at most `base`: the stream reaches the snapshot once a page ends at or beyond it.
+    anchored ||= last >= base;
+    const read = readAll<E>(schema, entityId, page.filter((event) => event.sequenceNr > base || event.sequenceNr >= windowStart));
+    state = foldEvents(entityId, definition, state, read.filter((event) => event.sequenceNr > base));
+    for (const event of read) if (event.sequenceNr >= windowStart) events.push(event);
+    sequenceNr = Math.max(base, last);
   }
   if (!anchored) return undefined;
   if (upTo !== undefined) await assertReached(journal, entityId, sequenceNr, upTo);
-  return { state, sequenceNr };
+  return { state, sequenceNr, events };
 }
 
 /**

@@ -4,13 +4,16 @@ import { type EntityChange, type EntityContext, EntityInstance } from './entity-
 import { ClosedError, InvalidArgumentError } from './errors.ts';
 import { DEFAULT_MAX_BYTES_PER_TRANSACTION, DEFAULT_MAX_EVENTS_PER_TRANSACTION, GroupCommit } from './group-commit.ts';
 import type { EntityLock, EventJournal, PersistedEvent } from './journal.ts';
-import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, recover, type Versioned } from './replay.ts';
+import { assertReached, assertStoredEvents, DEFAULT_PAGE_SIZE, readAll, rebuild, type Recovered, type Versioned } from './replay.ts';
 import type { AnyDefinedProjection, DocumentQuery } from './projection.ts';
 import { kitOf } from './projection-kit.ts';
 import type { ProjectionRunner, ProjectionStatus, ReadModel } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
 import { streamIdOf } from './stream-id.ts';
 import { assertEntityId, assertRange, assertSequenceNr, describe, invalidArgument, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
+
+/** The most events `historyAt` gives with a state: a window a view shows, not a read of the history. */
+export const MAX_HISTORY_WINDOW = 10_000;
 
 /**
  * Where an error the runtime cannot hand to a caller came from. None of them changes the outcome of a command: what
@@ -233,13 +236,30 @@ export class EntityRuntime<D extends EntityDefinitions> {
    * below it, never from the start when such a snapshot exists. A number beyond the stream gives the newest state.
    */
   async stateAt<K extends keyof D & string>(type: K, id: string, sequenceNr: number): Promise<Versioned<StateOf<D[K]>>> {
+    const { state, sequenceNr: reached } = await this.historyAt(type, id, sequenceNr, 0);
+    return { state, sequenceNr: reached };
+  }
+
+  /**
+   * `stateAt`, with the `window` events leading to the state (at most `MAX_HISTORY_WINDOW`, 10,000), read with the
+   * fold's own events: one journal read for what a history slider shows at a position.
+   */
+  async historyAt<K extends keyof D & string>(
+    type: K,
+    id: string,
+    sequenceNr: number,
+    window: number,
+  ): Promise<Recovered<StateOf<D[K]>, EventOf<D[K]>>> {
     const definition = this.#definition(type, id);
     assertSequenceNr(sequenceNr, 'sequenceNr', 0);
-    return recover(this.#journal, streamIdOf(type, id), definition, {
+    assertSequenceNr(window, 'window', 0);
+    if (window > MAX_HISTORY_WINDOW) throw new InvalidArgumentError(`window must be at most ${MAX_HISTORY_WINDOW}`, 'window');
+    return rebuild(this.#journal, streamIdOf(type, id), definition, {
       upTo: sequenceNr,
       pageSize: this.#pageSize,
       schema: this.#schemas.get(type)!,
-    });
+      window,
+    }) as Promise<Recovered<StateOf<D[K]>, EventOf<D[K]>>>;
   }
 
   /** The entity's stored events with `from <= sequenceNr <= to`, ascending, upcast to their current versions. */

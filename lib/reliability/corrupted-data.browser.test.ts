@@ -116,6 +116,8 @@ describe('corrupted and foreign data', () => {
     expect(await runtime.state('account', 'a')).toEqual({ state: expected, sequenceNr: 10 });
     const hole = { code: 'corrupted-data', entityType: 'account', entityId: 'a', streamId: stream, sequenceNr: 8, message: expect.stringContaining('event 8 is missing') };
     await expect(runtime.stateAt('account', 'a', 8)).rejects.toMatchObject(hole);
+    // A seek past the hole from the snapshot above it, whose window of events reaches back across it.
+    await expect(runtime.historyAt('account', 'a', 10, 5)).rejects.toMatchObject(hole);
     await expect(runtime.events('account', 'a')).rejects.toMatchObject(hole);
     expect((await runtime.stateAt('account', 'a', 7)).state).toEqual(prefix(7));
     await expectEventsKept(journal, [8]);

@@ -107,6 +107,7 @@ export function syncWith(options: SyncWithOptions): WorkerSync {
         send: (type, id, command, commandOptions) => synced.send(type, id, command, commandOptions),
         state: (type, id) => synced.state(type, id),
         stateAt: (type, id, sequenceNr) => synced.stateAt(type, id, sequenceNr),
+        historyAt: (type, id, sequenceNr, window) => synced.historyAt(type, id, sequenceNr, window),
         events: (type, id, from, to) => synced.events(type, id, from, to),
         entityIds: (type) => synced.entityIds(type),
         subscribe: (type, id, listener) => synced.subscribe(type, id, listener),

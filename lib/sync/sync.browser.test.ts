@@ -88,6 +88,11 @@ describe('sync between devices', () => {
     expect(sent.seq).toBe(1);
     expect(await a.synced.pendingCount()).toBe(1);
     expect((await a.synced.pending('account', 'acc')).commands).toMatchObject([{ seq: 1, from: 1, to: 1, decided: false }]);
+    // A seek into the pending part: the predicted state, with the predicted events leading to it.
+    const predicted = await a.synced.historyAt('account', 'acc', 1, 10);
+    expect(predicted).toMatchObject({ state: { balance: 100 }, sequenceNr: 1, events: [{ sequenceNr: 1, event: { type: 'deposited', amount: 100 } }] });
+    expect(predicted.events).toEqual(await a.synced.events('account', 'acc'));
+    await expect(a.synced.historyAt('account', 'acc', 1, -1)).rejects.toMatchObject({ code: 'invalid-argument' });
     const confirmation = a.synced.confirmation(sent.commandId);
     a.online();
     expect(await confirmation).toEqual({ status: 'confirmed', commandId: sent.commandId });
@@ -97,6 +102,7 @@ describe('sync between devices', () => {
     const [event] = await a.synced.events('account', 'acc');
     expect(event).toMatchObject({ sequenceNr: 1, event: { type: 'deposited', amount: 100 }, metadata: { causationId: sent.commandId } });
     expect(event!.position).toBeGreaterThan(0);
+    expect(await a.synced.historyAt('account', 'acc', 1, 10)).toEqual({ state: { balance: 100 }, sequenceNr: 1, events: [event] });
 
     const b = await openDevice(uniqueDatabaseName('b'), journalId);
     b.online();

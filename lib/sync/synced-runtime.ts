@@ -5,11 +5,11 @@ import type { EntityChange } from '../core/entity-instance.ts';
 import { ConflictError, InvalidArgumentError, isEventfoldError, messageOf } from '../core/errors.ts';
 import { fingerprintOf, randomId } from '../core/identity.ts';
 import type { EventJournal, NewEvent, PersistedEvent, StreamWrite } from '../core/journal.ts';
-import { foldEvents, type Versioned } from '../core/replay.ts';
-import type { EntityRuntime } from '../core/runtime.ts';
+import { foldEvents, type Recovered, type Versioned } from '../core/replay.ts';
+import { type EntityRuntime, MAX_HISTORY_WINDOW } from '../core/runtime.ts';
 import { EntitySchema } from '../core/schema.ts';
 import { entityOf, streamIdOf } from '../core/stream-id.ts';
-import { assertEntityId } from '../core/validation.ts';
+import { assertEntityId, assertSequenceNr } from '../core/validation.ts';
 import { decodeValue } from '../core/value-codec.ts';
 import type { WireConfirmation, WirePendingView } from '../worker/worker-sync.ts';
 import type { Outbox, OutboxEntry, ServerRejection } from './outbox.ts';
@@ -233,6 +233,16 @@ export class SyncedRuntime<D extends EntityDefinitions> {
     const events = entries.flatMap((entry) => entry.events).filter((event) => event.sequenceNr <= sequenceNr);
     const state = foldEvents(streamId, definition, confirmed.state, events);
     return { state, sequenceNr: events.at(-1)?.sequenceNr ?? confirmed.sequenceNr };
+  }
+
+  /** `stateAt`, with the `window` events leading to the state, pending ones included. */
+  async historyAt(type: string, id: string, sequenceNr: number, window: number): Promise<Recovered<unknown>> {
+    assertSequenceNr(window, 'window', 0);
+    if (window > MAX_HISTORY_WINDOW) throw new InvalidArgumentError(`window must be at most ${MAX_HISTORY_WINDOW}`, 'window');
+    const past = await this.stateAt(type, id, sequenceNr);
+    const from = Math.max(1, past.sequenceNr - window + 1);
+    const events = window === 0 || past.sequenceNr === 0 ? [] : await this.events(type, id, from, past.sequenceNr);
+    return { ...past, events };
   }
 
   /** The ids of the entities of a type with confirmed events or pending commands, ascending. */

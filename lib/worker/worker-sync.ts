@@ -1,4 +1,4 @@
-import type { CommandOptions, EntityChange, EntityDefinitions, EntityRuntime, EventJournal, PersistedEvent, Versioned } from '../core/index.ts';
+import type { CommandOptions, EntityChange, EntityDefinitions, EntityRuntime, EventJournal, PersistedEvent, Recovered, Versioned } from '../core/index.ts';
 
 /**
  * Sync for `exposeRuntime`, given as its `sync` option (`syncWith` of `eventfold/sync` makes one): the worker hands
@@ -152,6 +152,8 @@ export interface WorkerSyncView {
   state(type: string, id: string): Promise<Versioned<unknown>>;
   /** The entity's state after event `sequenceNr` on this device (time travel, into the pending part too). */
   stateAt(type: string, id: string, sequenceNr: number): Promise<Versioned<unknown>>;
+  /** That state with the `window` events leading to it, pending ones included. */
+  historyAt(type: string, id: string, sequenceNr: number, window: number): Promise<Recovered<unknown>>;
   /** The entity's events from `from` to `to`: the confirmed ones, then the pending predictions. */
   events(type: string, id: string, from?: number, to?: number): Promise<PersistedEvent[]>;
   /** The ids of the entities of a type with confirmed events or pending commands, ascending. */
