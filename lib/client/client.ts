@@ -243,16 +243,16 @@ export class Client<D extends EntityDefinitions, P extends readonly AnyProjectio
   }
 
   /**
-   * `stateAt`, with up to `window` events leading to the state (at most `MAX_HISTORY_WINDOW`): what a history view
+   * `stateAt`, with up to `tail` events leading to the state (at most `MAX_HISTORY_WINDOW`): what a history view
    * shows at a position, in one call and one journal read.
    */
   historyAt<K extends keyof D & string>(
     type: K,
     id: string,
     sequenceNr: number,
-    window: number,
+    tail: number,
   ): Promise<Recovered<StateOf<D[K]>, EventOf<D[K]>>> {
-    return this.#call((remote) => remote.historyAt(type, id, sequenceNr, window)) as Promise<Recovered<StateOf<D[K]>, EventOf<D[K]>>>;
+    return this.#call((remote) => remote.historyAt(type, id, sequenceNr, tail)) as Promise<Recovered<StateOf<D[K]>, EventOf<D[K]>>>;
   }
 
   /** The entity's events with `from <= sequenceNr <= to`, ascending. */

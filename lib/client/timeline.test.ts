@@ -15,9 +15,9 @@ function controlledSource() {
       listener = heard;
       return () => (listener = undefined);
     },
-    historyAt(sequenceNr, window) {
+    historyAt(sequenceNr, tail) {
       asked.push(sequenceNr);
-      return new Promise((resolve) => waiting.set(sequenceNr, (past) => resolve({ ...past, events: range(Math.max(1, sequenceNr - window + 1), sequenceNr) })));
+      return new Promise((resolve) => waiting.set(sequenceNr, (past) => resolve({ ...past, events: range(Math.max(1, sequenceNr - tail + 1), sequenceNr) })));
     },
     events: async (from, to) => range(from, to),
   };

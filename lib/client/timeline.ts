@@ -31,8 +31,8 @@ export interface TimelineSnapshot<S, E> {
 export interface TimelineSource<S, E> {
   /** Follows the entity: `listener` hears each change, `onError` why it cannot; returns the function that stops. */
   subscribe(listener: (change: EntityChange<S, E>) => void, onError: (error: unknown) => void): () => void;
-  /** The entity's state after event `sequenceNr`, with the `window` events leading to it (see `Client.historyAt`). */
-  historyAt(sequenceNr: number, window: number): Promise<Recovered<S, E>>;
+  /** The entity's state after event `sequenceNr`, with the `tail` events leading to it (see `Client.historyAt`). */
+  historyAt(sequenceNr: number, tail: number): Promise<Recovered<S, E>>;
   /** The entity's events from `from` to `to` (see `Client.events`). */
   events(from: number, to: number): Promise<PersistedEvent<E>[]>;
 }

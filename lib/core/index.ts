@@ -115,7 +115,6 @@ export {
   type EntityChange,
   type EntityLock,
   EntityRuntime,
-  MAX_HISTORY_WINDOW,
   type ReadModel,
   type RuntimeErrorContext,
   type RuntimeOptions,
@@ -128,6 +127,7 @@ export {
   MAX_ENTITY_ID_LENGTH,
   MAX_ENTITY_TYPE_LENGTH,
   MAX_COMMANDS_PER_CALL,
+  MAX_HISTORY_WINDOW,
   MAX_PAYLOAD_BYTES,
   MAX_STREAM_ID_LENGTH,
 } from './validation.ts';

@@ -77,15 +77,15 @@ export interface RecoverOptions {
    */
   onSnapshotIgnored?: (error: unknown) => void;
   /**
-   * Also gives the last `window` events up to `upTo`, upcast, read with the fold's own events (see `Recovered`).
+   * Also gives the last `tail` events up to `upTo`, upcast, read with the fold's own events (see `Recovered`).
    * Default 0.
    */
-  window?: number;
+  tail?: number;
 }
 
-/** A recovered state, with the events that led to it when a `window` was asked for. */
+/** A recovered state, with the events that led to it when a `tail` was asked for. */
 export interface Recovered<S, E = unknown> extends Versioned<S> {
-  /** Up to `window` events ending at `sequenceNr`, ascending, upcast; empty without a `window`. */
+  /** Up to `tail` events ending at `sequenceNr`, ascending, upcast; empty without a `tail`. */
   readonly events: readonly PersistedEvent<E>[];
 }
 
@@ -106,25 +106,25 @@ export async function recover<S, E>(
   return { state, sequenceNr };
 }
 
-/** `recover`, with the events of the `window` before the recovered state (a seek of a history slider). */
+/** `recover`, with the `tail` of events before the recovered state (a seek of a history slider). */
 export async function rebuild<S, E>(
   journal: EventJournal,
   entityId: string,
   definition: EntityDefinition<S, unknown, E>,
-  { upTo, pageSize, schema = new EntitySchema('entity', definition), onSnapshotIgnored = () => {}, window = 0 }: RecoverOptions = {},
+  { upTo, pageSize, schema = new EntitySchema('entity', definition), onSnapshotIgnored = () => {}, tail = 0 }: RecoverOptions = {},
 ): Promise<Recovered<S, E>> {
   const snapshot = await checkedSnapshot(journal, entityId, upTo, onSnapshotIgnored);
   const migrated = snapshot && schema.stateOf<S>(snapshot, onSnapshotIgnored);
-  const replay = (start: Versioned<S>) => replayFrom(journal, entityId, definition, schema, start, { upTo, pageSize, window });
+  const replay = (start: Versioned<S>) => replayFrom(journal, entityId, definition, schema, start, { upTo, pageSize, tail });
   let recovered: Recovered<S, E> | undefined;
   if (snapshot && migrated !== undefined) {
     recovered = await replay({ state: migrated, sequenceNr: snapshot.sequenceNr });
     if (!recovered) onSnapshotIgnored(snapshotIgnored(entityId, snapshot.sequenceNr, 'lies beyond the stream'));
   }
   recovered ??= (await replay({ state: definition.initialState(), sequenceNr: 0 }))!;
-  // Asked for a position beyond the stream, the window read ended past the head: read it where the state is.
-  if (window > 0 && upTo !== undefined && recovered.sequenceNr < upTo) {
-    const from = Math.max(1, recovered.sequenceNr - window + 1);
+  // Asked for a position beyond the stream, the tail's read ended past the head: read it where the state is.
+  if (tail > 0 && upTo !== undefined && recovered.sequenceNr < upTo) {
+    const from = Math.max(1, recovered.sequenceNr - tail + 1);
     const events = recovered.sequenceNr === 0 ? [] : await journal.load(entityId, from, recovered.sequenceNr);
     assertStoredEvents(entityId, events, from);
     recovered = { ...recovered, events: readAll<E>(schema, entityId, events) };
@@ -134,7 +134,7 @@ export async function rebuild<S, E>(
 
 /**
  * Folds the events after `start` onto its state. The first read also takes the event at `start` itself: the proof
- * that the stream reaches the snapshot, without a read of its own; and it begins earlier when the `window` of events
+ * that the stream reaches the snapshot, without a read of its own; and it begins earlier when the `tail` of events
  * before `upTo` does, so that one read gives both. Resolves `undefined` when the stream does not reach `start`.
  */
 async function replayFrom<S, E>(
@@ -143,7 +143,7 @@ async function replayFrom<S, E>(
   definition: EntityDefinition<S, unknown, E>,
   schema: EntitySchema,
   start: Versioned<S>,
-  { upTo, pageSize, window }: { upTo: number | undefined; pageSize: number | undefined; window: number },
+  { upTo, pageSize, tail }: { upTo: number | undefined; pageSize: number | undefined; tail: number },
 ): Promise<Recovered<S, E> | undefined> {
   let { state, sequenceNr } = start;
   const base = sequenceNr;
@@ -152,16 +152,16 @@ async function replayFrom<S, E>(
     const last = Math.min(upTo ?? Number.POSITIVE_INFINITY, await journal.highestSequenceNr(entityId));
     if (last - sequenceNr > limit) throw new StreamTooLongError(entityId, last - sequenceNr, limit);
   }
-  const windowStart = window > 0 && upTo !== undefined ? Math.max(1, upTo - window + 1) : Number.POSITIVE_INFINITY;
+  const tailStart = tail > 0 && upTo !== undefined ? Math.max(1, upTo - tail + 1) : Number.POSITIVE_INFINITY;
   const events: PersistedEvent<E>[] = [];
   let anchored = base === 0;
-  for await (const page of readPages(journal, entityId, { from: Math.max(1, Math.min(base, windowStart)), to: upTo, pageSize })) {
+  for await (const page of readPages(journal, entityId, { from: Math.max(1, Math.min(base, tailStart)), to: upTo, pageSize })) {
     const last = page[page.length - 1]!.sequenceNr;
     // Pages are contiguous from at most `base`: the stream reaches the snapshot once a page ends at or beyond it.
     anchored ||= last >= base;
-    const read = readAll<E>(schema, entityId, page.filter((event) => event.sequenceNr > base || event.sequenceNr >= windowStart));
+    const read = readAll<E>(schema, entityId, page.filter((event) => event.sequenceNr > base || event.sequenceNr >= tailStart));
     state = foldEvents(entityId, definition, state, read.filter((event) => event.sequenceNr > base));
-    for (const event of read) if (event.sequenceNr >= windowStart) events.push(event);
+    for (const event of read) if (event.sequenceNr >= tailStart) events.push(event);
     sequenceNr = Math.max(base, last);
   }
   if (!anchored) return undefined;

@@ -10,10 +10,8 @@ import { kitOf } from './projection-kit.ts';
 import type { ProjectionRunner, ProjectionStatus, ReadModel } from './projection-runner.ts';
 import { EntitySchema } from './schema.ts';
 import { streamIdOf } from './stream-id.ts';
-import { assertEntityId, assertRange, assertSequenceNr, describe, invalidArgument, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
+import { assertEntityId, assertRange, assertSequenceNr, assertTail, describe, invalidArgument, MAX_ENTITY_TYPE_LENGTH } from './validation.ts';
 
-/** The most events `historyAt` gives with a state: a window a view shows, not a read of the history. */
-export const MAX_HISTORY_WINDOW = 10_000;
 
 /**
  * Where an error the runtime cannot hand to a caller came from. None of them changes the outcome of a command: what
@@ -241,24 +239,23 @@ export class EntityRuntime<D extends EntityDefinitions> {
   }
 
   /**
-   * `stateAt`, with the `window` events leading to the state (at most `MAX_HISTORY_WINDOW`, 10,000), read with the
+   * `stateAt`, with the `tail` events leading to the state (at most `MAX_HISTORY_WINDOW`, 10,000), read with the
    * fold's own events: one journal read for what a history slider shows at a position.
    */
   async historyAt<K extends keyof D & string>(
     type: K,
     id: string,
     sequenceNr: number,
-    window: number,
+    tail: number,
   ): Promise<Recovered<StateOf<D[K]>, EventOf<D[K]>>> {
     const definition = this.#definition(type, id);
     assertSequenceNr(sequenceNr, 'sequenceNr', 0);
-    assertSequenceNr(window, 'window', 0);
-    if (window > MAX_HISTORY_WINDOW) throw new InvalidArgumentError(`window must be at most ${MAX_HISTORY_WINDOW}`, 'window');
+    assertTail(tail);
     return rebuild(this.#journal, streamIdOf(type, id), definition, {
       upTo: sequenceNr,
       pageSize: this.#pageSize,
       schema: this.#schemas.get(type)!,
-      window,
+      tail,
     }) as Promise<Recovered<StateOf<D[K]>, EventOf<D[K]>>>;
   }
 

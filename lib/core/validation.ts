@@ -28,6 +28,15 @@ export function assertSequenceNr(value: unknown, argument: string, min = 1): ass
   if (!Number.isSafeInteger(value) || (value as number) < min) throw invalidArgument(argument, `an integer of at least ${min}`, value);
 }
 
+/** The most events `historyAt` gives with a state: the tail a view shows, not a read of the history. */
+export const MAX_HISTORY_WINDOW = 10_000;
+
+/** Checks the number of events asked for with a state (`historyAt`): 0 to `MAX_HISTORY_WINDOW`. */
+export function assertTail(value: unknown): asserts value is number {
+  assertSequenceNr(value, 'tail', 0);
+  if (value > MAX_HISTORY_WINDOW) throw invalidArgument('tail', `at most ${MAX_HISTORY_WINDOW}`, value);
+}
+
 /**
  * Checks a batch before it is written: each element is a well-formed `NewEvent` (envelope fields included) of
  * cloneable data, and the sequence numbers are contiguous. Returns what the batch's payloads weigh (see

@@ -6,10 +6,10 @@ import { ConflictError, InvalidArgumentError, isEventfoldError, messageOf } from
 import { fingerprintOf, randomId } from '../core/identity.ts';
 import type { EventJournal, NewEvent, PersistedEvent, StreamWrite } from '../core/journal.ts';
 import { foldEvents, type Recovered, type Versioned } from '../core/replay.ts';
-import { type EntityRuntime, MAX_HISTORY_WINDOW } from '../core/runtime.ts';
+import type { EntityRuntime } from '../core/runtime.ts';
 import { EntitySchema } from '../core/schema.ts';
 import { entityOf, streamIdOf } from '../core/stream-id.ts';
-import { assertEntityId, assertSequenceNr } from '../core/validation.ts';
+import { assertEntityId, assertTail } from '../core/validation.ts';
 import { decodeValue } from '../core/value-codec.ts';
 import type { WireConfirmation, WirePendingView } from '../worker/worker-sync.ts';
 import type { Outbox, OutboxEntry, ServerRejection } from './outbox.ts';
@@ -235,13 +235,12 @@ export class SyncedRuntime<D extends EntityDefinitions> {
     return { state, sequenceNr: events.at(-1)?.sequenceNr ?? confirmed.sequenceNr };
   }
 
-  /** `stateAt`, with the `window` events leading to the state, pending ones included. */
-  async historyAt(type: string, id: string, sequenceNr: number, window: number): Promise<Recovered<unknown>> {
-    assertSequenceNr(window, 'window', 0);
-    if (window > MAX_HISTORY_WINDOW) throw new InvalidArgumentError(`window must be at most ${MAX_HISTORY_WINDOW}`, 'window');
+  /** `stateAt`, with the `tail` events leading to the state, pending ones included. */
+  async historyAt(type: string, id: string, sequenceNr: number, tail: number): Promise<Recovered<unknown>> {
+    assertTail(tail);
     const past = await this.stateAt(type, id, sequenceNr);
-    const from = Math.max(1, past.sequenceNr - window + 1);
-    const events = window === 0 || past.sequenceNr === 0 ? [] : await this.events(type, id, from, past.sequenceNr);
+    const from = Math.max(1, past.sequenceNr - tail + 1);
+    const events = tail === 0 || past.sequenceNr === 0 ? [] : await this.events(type, id, from, past.sequenceNr);
     return { ...past, events };
   }
 

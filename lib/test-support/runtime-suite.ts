@@ -590,21 +590,21 @@ export function describeRuntimeSuite(name: string, factory: RuntimeJournalFactor
         const runtime = runtimeOver(journal, snapshotEvery(100));
         const amounts = Array.from({ length: 250 }, (_, i) => (i * 7919) % 101);
         for (const amount of amounts) await runtime.send('counter', 'c1', { type: 'add', amount });
-        for (const [sequenceNr, window] of [[0, 50], [1, 50], [30, 50], [99, 10], [100, 50], [120, 50], [150, 50], [250, 7], [250, 0], [180, 250]] as const) {
+        for (const [sequenceNr, tail] of [[0, 50], [1, 50], [30, 50], [99, 10], [100, 50], [120, 50], [150, 50], [250, 7], [250, 0], [180, 250]] as const) {
           journal.loads.length = 0;
-          const past = await runtime.historyAt('counter', 'c1', sequenceNr, window);
+          const past = await runtime.historyAt('counter', 'c1', sequenceNr, tail);
           expect(journal.loads).toHaveLength(sequenceNr === 0 ? 0 : 1);
           expect(past.state).toEqual((await runtime.stateAt('counter', 'c1', sequenceNr)).state);
           expect(past.sequenceNr).toBe(sequenceNr);
-          const from = Math.max(1, sequenceNr - window + 1);
-          expect(past.events).toEqual(sequenceNr === 0 || window === 0 ? [] : await runtime.events('counter', 'c1', from, sequenceNr));
+          const from = Math.max(1, sequenceNr - tail + 1);
+          expect(past.events).toEqual(sequenceNr === 0 || tail === 0 ? [] : await runtime.events('counter', 'c1', from, sequenceNr));
         }
-        // Beyond the head: the newest state, and the window before it.
+        // Beyond the head: the newest state, and the tail before it.
         const beyond = await runtime.historyAt('counter', 'c1', 10_000, 3);
         expect(beyond.sequenceNr).toBe(250);
         expect(beyond.events.map((event) => event.sequenceNr)).toEqual([248, 249, 250]);
-        for (const window of [-1, 1.5, 10_001, Number.NaN]) {
-          await expect(runtime.historyAt('counter', 'c1', 5, window)).rejects.toMatchObject({ code: 'invalid-argument', argument: 'window' });
+        for (const tail of [-1, 1.5, 10_001, Number.NaN]) {
+          await expect(runtime.historyAt('counter', 'c1', 5, tail)).rejects.toMatchObject({ code: 'invalid-argument', argument: 'tail' });
         }
       });
 

@@ -203,7 +203,7 @@ export function exposeRuntime<D extends EntityDefinitions>(options: ExposeRuntim
     },
     state: async (type, id) => (await served()).state(type, id),
     stateAt: async (type, id, sequenceNr) => (await served()).stateAt(type, id, sequenceNr),
-    historyAt: async (type, id, sequenceNr, window) => (await served()).historyAt(type, id, sequenceNr, window),
+    historyAt: async (type, id, sequenceNr, tail) => (await served()).historyAt(type, id, sequenceNr, tail),
     events: async (type, id, from, to) => (await served()).events(type, id, from, to),
     entityIds: async (type) => (await served()).entityIds(type),
     snapshots: async (type, id) => (await ready()).snapshots(type, id),

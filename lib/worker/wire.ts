@@ -85,8 +85,8 @@ export interface RuntimeService {
   state(type: string, id: string): Promise<Versioned<unknown>>;
   /** The runtime's `stateAt`: the entity's state after event `sequenceNr` (time travel). */
   stateAt(type: string, id: string, sequenceNr: number): Promise<Versioned<unknown>>;
-  /** The runtime's `historyAt`: that state with the `window` events leading to it. */
-  historyAt(type: string, id: string, sequenceNr: number, window: number): Promise<Recovered<unknown>>;
+  /** The runtime's `historyAt`: that state with the `tail` events leading to it. */
+  historyAt(type: string, id: string, sequenceNr: number, tail: number): Promise<Recovered<unknown>>;
   /** The runtime's `events`: the entity's stored events from `from` to `to`, upcast. */
   events(type: string, id: string, from?: number, to?: number): Promise<PersistedEvent[]>;
   /** The runtime's `entityIds`: the ids of the entities of a type that have events. */

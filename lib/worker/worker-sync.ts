@@ -152,8 +152,8 @@ export interface WorkerSyncView {
   state(type: string, id: string): Promise<Versioned<unknown>>;
   /** The entity's state after event `sequenceNr` on this device (time travel, into the pending part too). */
   stateAt(type: string, id: string, sequenceNr: number): Promise<Versioned<unknown>>;
-  /** That state with the `window` events leading to it, pending ones included. */
-  historyAt(type: string, id: string, sequenceNr: number, window: number): Promise<Recovered<unknown>>;
+  /** That state with the `tail` events leading to it, pending ones included. */
+  historyAt(type: string, id: string, sequenceNr: number, tail: number): Promise<Recovered<unknown>>;
   /** The entity's events from `from` to `to`: the confirmed ones, then the pending predictions. */
   events(type: string, id: string, from?: number, to?: number): Promise<PersistedEvent[]>;
   /** The ids of the entities of a type with confirmed events or pending commands, ascending. */
