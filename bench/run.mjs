@@ -2,6 +2,7 @@
 //   [-- --server (the server section alone, P1–P3, into the last run's results: quick.json with --quick)]
 //   [-- --sync (the sync section alone, S1–S4, likewise)]
 //   [-- --load (the load section alone, L1–L7, likewise)] [-- --history (the history section alone, B3 and B7–B10, likewise)]
+//   [-- --store (the store section alone, B1–B6, likewise)]
 // Builds the benchmark page, serves it, drives it in headless Chromium with an on-disk profile (so that durability
 // is real), and reports every eventfold figure next to a baseline measured in the same run. Then the server section
 // (bench/server/): the PostgreSQL journal on PGlite and on a real server, next to raw SQL of the same rows. Then the
@@ -120,7 +121,7 @@ function writeResults(results, output) {
           `- Method: ${conditions.method}.`,
           `- ${conditions.runs} runs; ${conditions.statistic}.`,
           `- Worker heap: ${conditions.heap.idleMB.toFixed(1)} MB idle before the replays; a replay folds pages of 2,500 events, so what it retains does not grow with the stream.`,
-          `- Machine: ${conditions.machine}. Date: ${conditions.date}${conditions.sizesDate ? `; the B5 sizes re-measured alone (\`--sizes\`) on ${conditions.sizesDate}` : ''}.`,
+          `- Machine: ${conditions.machine}. Date: ${conditions.date}${conditions.storeDate ? `; B1–B6 re-measured alone (\`--store\`) on ${conditions.storeDate}` : ''}${conditions.sizesDate ? `; the B5 sizes re-measured alone (\`--sizes\`) on ${conditions.sizesDate}` : ''}.`,
         ]
       : []),
     ...(conditions.server ? serverConditionLines(conditions.server) : []),
@@ -160,6 +161,106 @@ async function openBenchPage() {
   return { context, page, url, call, close };
 }
 
+/**
+ * The store section (B1–B6): writes from the page on eventfold, raw IndexedDB and Dexie, activations, replays,
+ * start-up, sizes and the worker's heap.
+ * @param {{ call: (name: string, ...params: unknown[]) => Promise<any>, heap: Awaited<ReturnType<typeof heapProbe>> }} page
+ * @returns {Promise<{ rows: import('./report.mjs').Row[], samples: Record<string, number[]>, heap: { idleMB: number, afterMB: number } }>}
+ */
+async function storeSection({ call, heap }) {
+  /** @type {Record<string, number[]>} */
+  const samples = {};
+  const add = (/** @type {string} */ key, /** @type {number | number[]} */ value) => {
+    (samples[key] ??= []).push(...(Array.isArray(value) ? value : [value]));
+  };
+
+  const stores = ['eventfold', 'raw', 'dexie'];
+  for (let run = 1; run <= runs; run++) {
+    log(`write workloads, run ${run} of ${runs}`);
+    // Rotate the order of the bursts, so that no store always runs first on a cold disk.
+    const order = stores.map((_, i) => stores[(i + run) % stores.length]);
+    const sequential = await call('sequentialDeposits', sizes.sequential);
+    for (const store of stores) add(`B1a:${store}`, sequential[store]);
+    const anatomy = await call('appendAnatomy', sizes.sequential / 2);
+    for (const [variant, rate] of Object.entries(anatomy)) add(`B1a-anatomy:${variant}`, /** @type {number} */ (rate));
+    for (const store of order) add(`B1b-1:${store}`, await call('deposits', store, sizes.burst, sizes.burst, 1));
+    for (const store of order) add(`B1b-100:${store}`, await call('deposits', store, sizes.burst, sizes.burst, sizes.accounts));
+  }
+
+  log(`seeding two accounts of ${sizes.long.toLocaleString('en-US')} events`);
+  const snapshotted = await call('seedAccount', sizes.long, 100);
+  const plain = await call('seedAccount', sizes.long);
+  log('cold activations, replays, seeks, start-up');
+  for (let run = 0; run < runs; run++) {
+    const cold = await call('activations', snapshotted, true, sizes.repeats);
+    add('B2-snap:eventfold', cold.eventfold);
+    add('B2-snap:raw', cold.raw);
+    const coldPlain = await call('activations', plain, false, Math.max(3, Math.round(sizes.repeats / 5)));
+    add('B2-none:eventfold', coldPlain.eventfold);
+    add('B2-none:raw', coldPlain.raw);
+    const replayed = await call('replays', plain, 3);
+    add('B4:eventfold', replayed.eventfold.map((/** @type {number} */ ms) => (sizes.long / ms) * 1_000));
+    add('B4:raw', replayed.raw.map((/** @type {number} */ ms) => (sizes.long / ms) * 1_000));
+    add('B5-start', await call('startup', snapshotted));
+  }
+
+  log('heap while replaying');
+  if (!heap.ready()) throw new Error('the lab worker was not found for heap readings');
+  const idle = await heap.settled();
+  const peakLong = await heap.peakDuring(() => call('replays', plain, 1));
+  const afterLong = await heap.settled();
+  await call('dropDatabase', snapshotted);
+  await call('dropDatabase', plain);
+  log(`seeding an account of ${sizes.huge.toLocaleString('en-US')} events`);
+  const huge = await call('seedAccount', sizes.huge);
+  await heap.settled();
+  const peakHuge = await heap.peakDuring(() => call('replays', huge, 1));
+  const after = await heap.settled();
+  await call('dropDatabase', huge);
+
+
+  const m = (/** @type {string} */ key) => median(samples[key] ?? []);
+  const k = (/** @type {number} */ n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
+  /** @type {import('./report.mjs').Row[]} */
+  const rows = [
+    { label: 'awaited', id: 'B1a', what: `${sizes.sequential.toLocaleString('en-US')} deposits, each awaited (page → worker → durable)`, value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.9 } },
+    { label: 'burst, 1 account', id: 'B1b', what: `${k(sizes.burst)} deposits in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
+    { label: 'burst, 100 accounts', id: 'B1b', what: `${k(sizes.burst)} deposits in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
+    { label: 'journal, in the worker', id: 'B1a′', what: 'single appends inside the worker: journal vs a raw add of the same record', value: m('B1a-anatomy:journal'), unit: 'appends/s', baseline: m('B1a-anatomy:envelope'), baselineName: 'raw add', better: 'higher', note: `single appends inside the worker (appends/s): ${['journal', 'envelope', 'keyThenEnvelope', 'bare'].map((v) => `${v} ${Math.round(m(`B1a-anatomy:${v}`))}`).join(', ')} (envelope: a raw add of the journal's record into a store with a unique position index, the journal's usual transaction; keyThenEnvelope: the same after a lookup of the previous key, its shape for a stream it has not seen yet; bare: a put of a record without envelope or index, what the envelope costs)` },
+    { label: 'awaited', id: 'B1c', what: 'deposits, each awaited', value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:dexie'), baselineName: 'Dexie', better: 'higher' },
+    { label: 'burst, 1 account', id: 'B1c', what: `${k(sizes.burst)} in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:dexie'), baselineName: 'Dexie', better: 'higher' },
+    { label: 'burst, 100 accounts', id: 'B1c', what: `${k(sizes.burst)} in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:dexie'), baselineName: 'Dexie', better: 'higher' },
+    { label: 'snapshots', id: 'B2', what: `cold activation, ${k(sizes.long)} events, snapshotEvery(100)`, value: m('B2-snap:eventfold'), unit: 'ms', baseline: m('B2-snap:raw'), baselineName: 'raw reads', better: 'lower', goal: { kind: 'max', value: 10 } },
+    { label: 'no snapshot', id: 'B2', what: `cold activation, ${k(sizes.long)} events, no snapshot`, value: m('B2-none:eventfold'), unit: 'ms', baseline: m('B2-none:raw'), baselineName: 'raw getAll', better: 'lower' },
+    { label: 'replay', id: 'B4', what: `full replay (fold), ${k(sizes.long)} events`, value: m('B4:eventfold'), unit: 'events/s', baseline: m('B4:raw'), baselineName: 'raw getAll', better: 'higher', goal: { kind: 'ratio', value: 0.7 } },
+    { id: 'B5', what: 'worker start to first state on the page', value: m('B5-start'), unit: 'ms', better: 'lower' },
+    ...(await sizeRows()),
+    { id: 'B6', what: `worker heap after replaying ${k(sizes.long)} events (after GC)`, value: afterLong, unit: 'MB', better: 'lower', goal: { kind: 'max', value: 64 }, note: `heap peak while replaying ${k(sizes.long)}: ${peakLong.toFixed(1)} MB (garbage not yet collected)` },
+    { id: 'B6', what: `worker heap after replaying ${k(sizes.huge)} events (after GC)`, value: after, unit: 'MB', better: 'lower', goal: { kind: 'max', value: 64 }, note: `heap peak while replaying ${k(sizes.huge)}: ${peakHuge.toFixed(1)} MB (garbage not yet collected)` },
+  ];
+  return { rows, samples, heap: { idleMB: idle, afterMB: after } };
+}
+
+/**
+ * The conditions of a run in the browser: when, which Chromium, the profile, durability, method and statistic.
+ * @param {import('playwright').BrowserContext} context
+ * @param {import('playwright').Page} page
+ */
+async function browserConditions(context, page) {
+  const version = await (await context.newCDPSession(page)).send('Browser.getVersion');
+  return {
+    date: new Date().toISOString(),
+    browser: version.product.replace('Chrome/', 'Chromium ').replace('HeadlessChrome/', 'Chromium '),
+    profile: 'on disk (launchPersistentContext), headless',
+    durability: 'strict for every write workload (eventfold, raw idb and Dexie)',
+    method: 'B1a interleaves the three stores in slices of 100 commands; B1b runs each store in turn, rotating the order per run; every store writes the same records (events in envelopes: ids, type, schema version, metadata, global position under a unique index)',
+    runs,
+    sizes,
+    statistic: 'median of all samples; B3, B7, B8 and B9 are percentiles of every sample',
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
+  };
+}
+
 async function main() {
   log(`building the benchmark page (${quick ? 'quick' : 'full'} run, ${runs} runs)`);
   const { context, page, url, call, close } = await openBenchPage();
@@ -168,76 +269,8 @@ async function main() {
   let browser;
 
   try {
-    /** @type {Record<string, number[]>} */
-    const samples = {};
-    const add = (/** @type {string} */ key, /** @type {number | number[]} */ value) => {
-      (samples[key] ??= []).push(...(Array.isArray(value) ? value : [value]));
-    };
-
-    const stores = ['eventfold', 'raw', 'dexie'];
-    for (let run = 1; run <= runs; run++) {
-      log(`write workloads, run ${run} of ${runs}`);
-      // Rotate the order of the bursts, so that no store always runs first on a cold disk.
-      const order = stores.map((_, i) => stores[(i + run) % stores.length]);
-      const sequential = await call('sequentialDeposits', sizes.sequential);
-      for (const store of stores) add(`B1a:${store}`, sequential[store]);
-      const anatomy = await call('appendAnatomy', sizes.sequential / 2);
-      for (const [variant, rate] of Object.entries(anatomy)) add(`B1a-anatomy:${variant}`, /** @type {number} */ (rate));
-      for (const store of order) add(`B1b-1:${store}`, await call('deposits', store, sizes.burst, sizes.burst, 1));
-      for (const store of order) add(`B1b-100:${store}`, await call('deposits', store, sizes.burst, sizes.burst, sizes.accounts));
-    }
-
-    log(`seeding two accounts of ${sizes.long.toLocaleString('en-US')} events`);
-    const snapshotted = await call('seedAccount', sizes.long, 100);
-    const plain = await call('seedAccount', sizes.long);
-    log('cold activations, replays, seeks, start-up');
-    for (let run = 0; run < runs; run++) {
-      const cold = await call('activations', snapshotted, true, sizes.repeats);
-      add('B2-snap:eventfold', cold.eventfold);
-      add('B2-snap:raw', cold.raw);
-      const coldPlain = await call('activations', plain, false, Math.max(3, Math.round(sizes.repeats / 5)));
-      add('B2-none:eventfold', coldPlain.eventfold);
-      add('B2-none:raw', coldPlain.raw);
-      const replayed = await call('replays', plain, 3);
-      add('B4:eventfold', replayed.eventfold.map((/** @type {number} */ ms) => (sizes.long / ms) * 1_000));
-      add('B4:raw', replayed.raw.map((/** @type {number} */ ms) => (sizes.long / ms) * 1_000));
-      add('B5-start', await call('startup', snapshotted));
-    }
-
-    log('heap while replaying');
-    if (!heap.ready()) throw new Error('the lab worker was not found for heap readings');
-    const idle = await heap.settled();
-    const peakLong = await heap.peakDuring(() => call('replays', plain, 1));
-    const afterLong = await heap.settled();
-    await call('dropDatabase', snapshotted);
-    await call('dropDatabase', plain);
-    log(`seeding an account of ${sizes.huge.toLocaleString('en-US')} events`);
-    const huge = await call('seedAccount', sizes.huge);
-    await heap.settled();
-    const peakHuge = await heap.peakDuring(() => call('replays', huge, 1));
-    const after = await heap.settled();
-    await call('dropDatabase', huge);
-
-
-    const m = (/** @type {string} */ key) => median(samples[key] ?? []);
-    const k = (/** @type {number} */ n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
-    /** @type {import('./report.mjs').Row[]} */
-    const rows = [
-      { label: 'awaited', id: 'B1a', what: `${sizes.sequential.toLocaleString('en-US')} deposits, each awaited (page → worker → durable)`, value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.9 } },
-      { label: 'burst, 1 account', id: 'B1b', what: `${k(sizes.burst)} deposits in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
-      { label: 'burst, 100 accounts', id: 'B1b', what: `${k(sizes.burst)} deposits in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:raw'), baselineName: 'raw idb', better: 'higher', goal: { kind: 'ratio', value: 0.8 } },
-      { label: 'journal, in the worker', id: 'B1a′', what: 'single appends inside the worker: journal vs a raw add of the same record', value: m('B1a-anatomy:journal'), unit: 'appends/s', baseline: m('B1a-anatomy:envelope'), baselineName: 'raw add', better: 'higher', note: `single appends inside the worker (appends/s): ${['journal', 'envelope', 'keyThenEnvelope', 'bare'].map((v) => `${v} ${Math.round(m(`B1a-anatomy:${v}`))}`).join(', ')} (envelope: a raw add of the journal's record into a store with a unique position index, the journal's usual transaction; keyThenEnvelope: the same after a lookup of the previous key, its shape for a stream it has not seen yet; bare: a put of a record without envelope or index, what the envelope costs)` },
-      { label: 'awaited', id: 'B1c', what: 'deposits, each awaited', value: m('B1a:eventfold'), unit: 'cmd/s', baseline: m('B1a:dexie'), baselineName: 'Dexie', better: 'higher' },
-      { label: 'burst, 1 account', id: 'B1c', what: `${k(sizes.burst)} in flight, 1 account`, value: m('B1b-1:eventfold'), unit: 'cmd/s', baseline: m('B1b-1:dexie'), baselineName: 'Dexie', better: 'higher' },
-      { label: 'burst, 100 accounts', id: 'B1c', what: `${k(sizes.burst)} in flight, ${sizes.accounts} accounts`, value: m('B1b-100:eventfold'), unit: 'cmd/s', baseline: m('B1b-100:dexie'), baselineName: 'Dexie', better: 'higher' },
-      { label: 'snapshots', id: 'B2', what: `cold activation, ${k(sizes.long)} events, snapshotEvery(100)`, value: m('B2-snap:eventfold'), unit: 'ms', baseline: m('B2-snap:raw'), baselineName: 'raw reads', better: 'lower', goal: { kind: 'max', value: 10 } },
-      { label: 'no snapshot', id: 'B2', what: `cold activation, ${k(sizes.long)} events, no snapshot`, value: m('B2-none:eventfold'), unit: 'ms', baseline: m('B2-none:raw'), baselineName: 'raw getAll', better: 'lower' },
-      { label: 'replay', id: 'B4', what: `full replay (fold), ${k(sizes.long)} events`, value: m('B4:eventfold'), unit: 'events/s', baseline: m('B4:raw'), baselineName: 'raw getAll', better: 'higher', goal: { kind: 'ratio', value: 0.7 } },
-      { id: 'B5', what: 'worker start to first state on the page', value: m('B5-start'), unit: 'ms', better: 'lower' },
-      ...(await sizeRows()),
-      { id: 'B6', what: `worker heap after replaying ${k(sizes.long)} events (after GC)`, value: afterLong, unit: 'MB', better: 'lower', goal: { kind: 'max', value: 64 }, note: `heap peak while replaying ${k(sizes.long)}: ${peakLong.toFixed(1)} MB (garbage not yet collected)` },
-      { id: 'B6', what: `worker heap after replaying ${k(sizes.huge)} events (after GC)`, value: after, unit: 'MB', better: 'lower', goal: { kind: 'max', value: 64 }, note: `heap peak while replaying ${k(sizes.huge)}: ${peakHuge.toFixed(1)} MB (garbage not yet collected)` },
-    ];
+    const store = await storeSection({ call, heap });
+    const { rows, samples } = store;
 
     const history = await historySection({ root, quick, log, call, context, url });
     rows.push(...history.rows);
@@ -247,22 +280,7 @@ async function main() {
     rows.push(...sync.rows);
     Object.assign(samples, sync.samples);
 
-    const conditions = {
-      sync: sync.conditions.sync,
-      date: new Date().toISOString(),
-      browser: '',
-      profile: 'on disk (launchPersistentContext), headless',
-      durability: 'strict for every write workload (eventfold, raw idb and Dexie)',
-      method: 'B1a interleaves the three stores in slices of 100 commands; B1b runs each store in turn, rotating the order per run; every store writes the same records (events in envelopes: ids, type, schema version, metadata, global position under a unique index)',
-      runs,
-      sizes,
-      statistic: 'median of all samples; B3, B7, B8 and B9 are percentiles of every sample',
-      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`,
-      heap: { idleMB: idle, afterMB: after },
-    };
-    const version = await (await context.newCDPSession(page)).send('Browser.getVersion');
-    conditions.browser = version.product.replace('Chrome/', 'Chromium ').replace('HeadlessChrome/', 'Chromium ');
-
+    const conditions = { ...(await browserConditions(context, page)), sync: sync.conditions.sync, heap: store.heap };
     browser = { conditions, rows, samples };
   } finally {
     await close();
@@ -379,4 +397,33 @@ async function loadOnly() {
   );
 }
 
-await (args.includes('--sizes') ? sizesOnly() : args.includes('--history') ? historyOnly() : args.includes('--server') ? serverOnly() : args.includes('--sync') ? syncOnly() : args.includes('--load') ? loadOnly() : main());
+/**
+ * `npm run bench -- --store [--quick]`: the store section alone (B1–B6), its rows, samples and conditions put into the
+ * last run's results in place of its own; the other sections keep theirs, and their dates.
+ */
+async function storeOnly() {
+  const output = quick ? 'quick' : 'latest';
+  const path = join(root, `bench/results/${output}.json`);
+  /** @type {{ conditions: any, rows: import('./report.mjs').Row[], samples: Record<string, number[]> }} */
+  const results = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { conditions: {}, rows: [], samples: {} };
+  log(`building the benchmark page (store section, ${quick ? 'quick' : 'full'} run, ${runs} runs)`);
+  const { context, page, call, close } = await openBenchPage();
+  try {
+    const store = await storeSection({ call, heap: await heapProbe(context, page) });
+    const ids = new Set(store.rows.map((row) => row.id));
+    const samples = Object.fromEntries(Object.entries(results.samples ?? {}).filter(([key]) => !ids.has(key.split(/[:-]/)[0] ?? key)));
+    const { date, ...conditions } = await browserConditions(context, page);
+    writeResults(
+      {
+        conditions: { ...results.conditions, ...conditions, heap: store.heap, date: results.conditions.date ?? date, storeDate: date },
+        rows: replaceRows(results.rows, store.rows, (row) => ids.has(row.id)),
+        samples: { ...samples, ...store.samples },
+      },
+      output,
+    );
+  } finally {
+    await close();
+  }
+}
+
+await (args.includes('--store') ? storeOnly() : args.includes('--sizes') ? sizesOnly() : args.includes('--history') ? historyOnly() : args.includes('--server') ? serverOnly() : args.includes('--sync') ? syncOnly() : args.includes('--load') ? loadOnly() : main());
